@@ -1,0 +1,45 @@
+"""Scores on a held-out fold, computed with scikit-learn. Functions return plain numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, hamming_loss
+
+
+def predict(logits: np.ndarray, multilabel: bool, threshold: float = 0.5) -> np.ndarray:
+    """Class ids (multiclass) or a 0/1 matrix (multilabel: sigmoid above the threshold)."""
+    if multilabel:
+        return (1.0 / (1.0 + np.exp(-logits)) >= threshold).astype(np.int64)
+    return logits.argmax(axis=-1)
+
+
+def fold_metrics(logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: float = 0.5) -> dict:
+    """The metrics the report shows for this task type.
+
+    Multilabel `accuracy` is subset accuracy (every label of an example right), the strictest reading.
+    """
+    predicted = predict(logits, multilabel, threshold)
+    if multilabel:
+        truth = targets.astype(np.int64)
+        return {
+            "accuracy": float(accuracy_score(truth, predicted)),
+            "micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
+            "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
+            "hamming_loss": float(hamming_loss(truth, predicted)),
+        }
+    return {
+        "accuracy": float(accuracy_score(targets, predicted)),
+        "macro_f1": float(f1_score(targets, predicted, average="macro", zero_division=0)),
+    }
+
+
+def headline_score(
+    logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: float = 0.5
+) -> float:
+    """The one number that picks the best epoch: accuracy, or micro-F1 for multilabel tasks."""
+    metrics = fold_metrics(logits, targets, multilabel, threshold)
+    return metrics["micro_f1" if multilabel else "accuracy"]
+
+
+def confusion(logits: np.ndarray, targets: np.ndarray, n_labels: int) -> np.ndarray:
+    return confusion_matrix(targets, logits.argmax(axis=-1), labels=list(range(n_labels)))

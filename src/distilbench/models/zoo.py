@@ -1,0 +1,86 @@
+"""Turn a ModelSpec from params.yaml into a model and its tokenizer, and measure what it costs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedTokenizerBase,
+)
+
+from distilbench.config import ModelSpec, ZooConfig
+from distilbench.errors import ConfigError
+from distilbench.models.assets import packaged_model_dir
+from distilbench.models.cnn import TextCNN, TextCNNConfig
+from distilbench.models.student import build_student
+
+log = logging.getLogger(__name__)
+
+
+def model_location(spec: ModelSpec) -> str:
+    """What `from_pretrained` is given: a packaged asset's directory, a local directory, or a hub id."""
+    if spec.source == "packaged":
+        return str(packaged_model_dir(spec.id))
+    if spec.source == "local":
+        if not (Path(spec.id) / "config.json").is_file():
+            raise ConfigError(
+                f"models: {spec.name}.id: {spec.id!r} is not a model directory with a config.json"
+            )
+        return spec.id
+    return spec.id  # hub id: downloaded (and cached) by transformers for users with internet
+
+
+def tokenizer_spec(spec: ModelSpec, zoo: ZooConfig) -> ModelSpec:
+    """A CNN has no tokenizer of its own: it reuses the teacher's vocabulary with fresh embeddings."""
+    return zoo.model(zoo.teacher) if spec.kind == "cnn" else spec
+
+
+def load_tokenizer(spec: ModelSpec) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(model_location(spec))
+
+
+def build_model(
+    spec: ModelSpec, tokenizer: PreTrainedTokenizerBase, num_labels: int, multilabel: bool
+) -> torch.nn.Module:
+    """A fresh classifier for one fold. Call under a seeded RNG: the new head's weights are random."""
+    if spec.kind == "cnn":
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        return TextCNN(TextCNNConfig(vocab_size=len(tokenizer), num_labels=num_labels, pad_token_id=pad_id))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_location(spec),
+        num_labels=num_labels,
+        problem_type="multi_label_classification" if multilabel else "single_label_classification",
+    )
+    return build_student(model, spec.layers) if spec.layers else model
+
+
+def check_zoo(zoo: ZooConfig) -> None:
+    """Fail before any training when a model cannot be found or a student asks for layers it cannot have."""
+    for i, spec in enumerate(zoo.models):
+        if spec.kind != "transformer":
+            continue
+        key = f"models.zoos.{zoo.name}.models[{i}]"
+        config = AutoConfig.from_pretrained(model_location(spec))
+        depth = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
+        if spec.layers and depth is not None and max(spec.layers) >= depth:
+            raise ConfigError(
+                f"{key}.layers: {list(spec.layers)} asks for layer {max(spec.layers)}, "
+                f"but {spec.id} has {depth} layers (0..{depth - 1})"
+            )
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def save_model(model: torch.nn.Module, directory: Path) -> float:
+    """Save as safetensors (what a user would ship) and return the weights' size on disk in MB."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    weights = list(directory.glob("*.safetensors"))
+    return sum(f.stat().st_size for f in weights) / 1e6

@@ -1,0 +1,231 @@
+"""The one fine-tuning loop every model goes through (teacher, student, CNN).
+
+Distillation is not a second loop: :class:`~distilbench.training.distill.Distiller` overrides
+:meth:`FineTuner.compute_loss` only, the way setfit's distillation trainer does.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+
+from distilbench.evaluation import headline_score
+from distilbench.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Features = list[dict]  # one tokenized example per item: input_ids, attention_mask, ..., labels, index
+EpochCallback = Callable[["EpochRecord"], None]
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    epochs: int
+    batch_size: int
+    eval_batch_size: int
+    learning_rate: float
+    weight_decay: float
+    warmup_ratio: float
+    multilabel: bool
+    threshold: float
+    seed: int
+    max_steps: int | None = None  # per epoch; a shrink knob for tests and smoke runs
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int  # 1-based
+    train_loss: float
+    inner_val_score: float | None  # accuracy (multiclass) or micro-F1 (multilabel) on the inner split
+
+
+@dataclass
+class FitResult:
+    seconds: float
+    best_epoch: int
+    history: list[EpochRecord] = field(default_factory=list)
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], targets: np.ndarray, max_length: int
+) -> Features:
+    """Tokenize without padding: batches are padded to their own longest example (dynamic padding)."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    keys = [k for k in encoded if k in ("input_ids", "attention_mask", "token_type_ids")]
+    return [{**{k: encoded[k][i] for k in keys}, "labels": targets[i], "index": i} for i in range(len(texts))]
+
+
+def make_collator(tokenizer: PreTrainedTokenizerBase) -> Callable[[Features], dict[str, torch.Tensor]]:
+    def collate(features: Features) -> dict[str, torch.Tensor]:
+        token_fields = [{k: v for k, v in f.items() if k not in ("labels", "index")} for f in features]
+        batch = dict(tokenizer.pad(token_fields, padding="longest", return_tensors="pt"))
+        batch["labels"] = torch.as_tensor(np.stack([f["labels"] for f in features]))
+        batch["index"] = torch.as_tensor([f["index"] for f in features])
+        return batch
+
+    return collate
+
+
+def subset(features: Features, rows: np.ndarray) -> Features:
+    """Select rows and renumber `index` so it addresses per-split caches such as teacher logits."""
+    return [{**features[r], "index": i} for i, r in enumerate(rows)]
+
+
+def model_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+
+def progress_disabled() -> bool:
+    return os.environ.get("DISTILBENCH_PROGRESS", "1") == "0"
+
+
+class FineTuner:
+    """Fine-tunes a classifier on hard labels; subclasses change the loss and nothing else."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        collate: Callable,
+        runtime: Runtime,
+        settings: FitSettings,
+        label: str = "",
+        on_epoch: EpochCallback | None = None,
+    ):
+        self.model = model.to(runtime.device)
+        self.collate = collate
+        self.runtime = runtime
+        self.settings = settings
+        self.label = label  # shown on progress bars: dataset | model | fold
+        self.on_epoch = on_epoch
+
+    # -- the override point ------------------------------------------------------------------------------
+    def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
+        if self.settings.multilabel:
+            return F.binary_cross_entropy_with_logits(logits, batch["labels"].float())
+        return F.cross_entropy(logits, batch["labels"].long())
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.model(**model_inputs(batch)).logits
+
+    # -- training ----------------------------------------------------------------------------------------
+    def fit(self, train: Features, inner_val: Features | None = None) -> FitResult:
+        s = self.settings
+        generator = torch.Generator().manual_seed(s.seed)
+        loader = DataLoader(
+            train, batch_size=s.batch_size, shuffle=True, collate_fn=self.collate, generator=generator
+        )
+        steps_per_epoch = min(len(loader), s.max_steps or len(loader))
+        optimizer = self._optimizer()
+        scheduler = get_linear_schedule_with_warmup(
+            optimizer, math.ceil(s.warmup_ratio * steps_per_epoch * s.epochs), steps_per_epoch * s.epochs
+        )
+        scaler = self.runtime.grad_scaler()
+        result, best_score, best_state = FitResult(0.0, s.epochs), -math.inf, None
+        start = time.perf_counter()
+        for epoch in range(1, s.epochs + 1):
+            loss = self._train_epoch(loader, steps_per_epoch, optimizer, scheduler, scaler, epoch)
+            score = self.score(inner_val) if inner_val else None
+            record = EpochRecord(epoch, loss, score)
+            result.history.append(record)
+            log.info(
+                "%s epoch %d/%d: train loss %.4f, inner-val score %s",
+                self.label,
+                epoch,
+                s.epochs,
+                loss,
+                "-" if score is None else f"{score:.4f}",
+            )
+            if self.on_epoch:
+                self.on_epoch(record)
+            if score is not None and score > best_score:
+                # keep the best epoch's weights: they, not the last epoch's, are evaluated and measured
+                best_score, result.best_epoch = score, epoch
+                best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+        if best_state is not None and result.best_epoch != s.epochs:
+            self.model.load_state_dict(best_state)
+        self._synchronize()
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in params if p.ndim >= 2], "weight_decay": self.settings.weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+        ]
+        return torch.optim.AdamW(groups, lr=self.settings.learning_rate)
+
+    def _train_epoch(self, loader, steps, optimizer, scheduler, scaler, epoch: int) -> float:
+        self.model.train()
+        total, seen = 0.0, 0
+        bar = tqdm(
+            total=steps,
+            desc=f"{self.label} epoch {epoch}/{self.settings.epochs}",
+            unit="step",
+            leave=False,
+            disable=progress_disabled(),
+            mininterval=2.0,
+        )
+        for step, batch in enumerate(loader):
+            if step >= steps:
+                break
+            batch = {k: v.to(self.runtime.device) for k, v in batch.items()}
+            with self.runtime.autocast():
+                logits = self.forward(batch)
+                loss = self.compute_loss(batch, logits.float())
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            total, seen = total + loss.item(), seen + 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{total / seen:.4f}")
+        bar.close()
+        return total / max(seen, 1)
+
+    # -- inference ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_logits(self, data: Features) -> np.ndarray:
+        self.model.eval()
+        loader = DataLoader(
+            data, batch_size=self.settings.eval_batch_size, shuffle=False, collate_fn=self.collate
+        )
+        chunks = []
+        for batch in loader:
+            batch = {k: v.to(self.runtime.device) for k, v in batch.items()}
+            with self.runtime.autocast():
+                chunks.append(self.forward(batch).float().cpu())
+        self._synchronize()
+        return torch.cat(chunks).numpy()
+
+    def timed_predict(self, data: Features) -> tuple[np.ndarray, float]:
+        start = time.perf_counter()
+        logits = self.predict_logits(data)
+        return logits, time.perf_counter() - start
+
+    def score(self, data: Features) -> float:
+        targets = np.stack([f["labels"] for f in data])
+        return headline_score(
+            self.predict_logits(data), targets, self.settings.multilabel, self.settings.threshold
+        )
+
+    def _synchronize(self) -> None:
+        # CUDA runs asynchronously: without this, timings stop before the GPU has finished
+        if self.runtime.device.type == "cuda":
+            torch.cuda.synchronize()
