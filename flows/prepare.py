@@ -1,0 +1,26 @@
+"""`prepare` stage: load, clean and validate each dataset, and assign its folds."""
+
+from pathlib import Path
+
+from prefect import flow, task
+
+from distilbench.config import load_params, parse_seed
+from distilbench.data.prepared import prepare_dataset
+from distilbench.data.spec import DataConfig, DatasetSpec
+from flows._cli import run_cli
+
+
+@task(task_run_name="prepare-{spec.name}")
+def prepare_one(spec: DatasetSpec, folds: int, seed: int, out_root: Path) -> dict:
+    return prepare_dataset(spec, folds, seed, out_root / spec.name)
+
+
+@flow(name="distilbench-prepare")
+def prepare(params: str = "params.yaml", out: str = "data/prepared") -> list[dict]:
+    raw = load_params(Path(params))
+    cfg = DataConfig.from_params(raw.get("data", {}), seed=parse_seed(raw))
+    return [prepare_one(spec, cfg.folds, cfg.seed, Path(out)) for spec in cfg.datasets]
+
+
+if __name__ == "__main__":
+    run_cli(prepare, __doc__, params="params.yaml", out="data/prepared")

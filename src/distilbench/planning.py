@@ -1,0 +1,175 @@
+"""Turn the experiment config and the prepared datasets into fold jobs, and fold results into summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from distilbench.config import ExperimentConfig, ModelSpec
+from distilbench.crossval import FoldJob, FoldResult, stable_hash
+from distilbench.errors import ConfigError
+from distilbench.models.zoo import tokenizer_spec
+from distilbench.tracking import close_parent_run, ensure_experiment, open_parent_run
+
+
+@dataclass(frozen=True)
+class PreparedRef:
+    """What planning needs of a prepared dataset: read from its meta.json, not the examples."""
+
+    name: str
+    directory: Path
+    data_hash: str
+    eval_folds: tuple[int, ...]
+    task: str
+
+    @classmethod
+    def read(cls, directory: Path) -> PreparedRef:
+        meta = json.loads((directory / "meta.json").read_text())
+        return cls(meta["name"], directory, meta["data_hash"], tuple(meta["eval_folds"]), meta["task"])
+
+
+@dataclass(frozen=True)
+class ParentRun:
+    dataset: str
+    model: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[FoldJob, ...]  # teachers come before the students that distil from them
+    parents: tuple[ParentRun, ...]
+
+
+def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
+    refs = [PreparedRef.read(d) for d in sorted(prepared_root.iterdir()) if (d / "meta.json").is_file()]
+    if not refs:
+        raise ConfigError(f"{prepared_root}: no prepared dataset; run the prepare stage first")
+    return refs
+
+
+def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
+    """Models trained on labels first, so every distilled student finds its fold teacher already planned."""
+    return sorted(models, key=lambda m: m.distil_from is not None)
+
+
+def plan(
+    cfg: ExperimentConfig, prepared_root: Path, tracking_uri: str, artifact_root: Path, cache_root: Path
+) -> Plan:
+    experiment_id = ensure_experiment(tracking_uri, cfg.experiment_name, artifact_root)
+    teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
+    jobs: dict[tuple[str, str, int], FoldJob] = {}
+    parents = []
+    for data in prepared_datasets(prepared_root):
+        for spec in training_order(cfg.zoo.models):
+            parent_key = stable_hash(
+                {
+                    "data": data.data_hash,
+                    "model": asdict(spec),
+                    "train": asdict(cfg.train),
+                    "distill": asdict(cfg.distill) if spec.distil_from else None,
+                    "seed": cfg.seed,
+                    "folds": data.eval_folds,
+                }
+            )
+            run_id = open_parent_run(
+                tracking_uri,
+                experiment_id,
+                parent_key,
+                f"{data.name} / {spec.name}",
+                params=parent_params(cfg, spec, data),
+                tags={"dataset": data.name, "model": spec.name},
+            )
+            parents.append(ParentRun(data.name, spec.name, run_id))
+            for fold in data.eval_folds:
+                jobs[data.name, spec.name, fold] = FoldJob(
+                    dataset=data.name,
+                    dataset_dir=str(data.directory),
+                    data_hash=data.data_hash,
+                    fold=fold,
+                    n_folds=len(data.eval_folds),
+                    model=spec,
+                    tokenizer_from=tokenizer_spec(spec, cfg.zoo),
+                    train=cfg.train,
+                    seed=cfg.seed,
+                    tracking_uri=tracking_uri,
+                    parent_run_id=run_id,
+                    teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
+                    distill=cfg.distill if spec.distil_from else None,
+                    export_train_logits=spec.name in teachers,
+                    cache_root=str(cache_root),
+                )
+    return Plan(tuple(jobs.values()), tuple(parents))
+
+
+def parent_params(cfg: ExperimentConfig, spec: ModelSpec, data: PreparedRef) -> dict:
+    return {
+        "dataset": data.name,
+        "model": spec.name,
+        "task": data.task,
+        "folds": len(data.eval_folds),
+        "data_hash": data.data_hash,
+        "zoo": cfg.zoo.name,
+        "teacher": cfg.zoo.teacher,
+        "seed": cfg.seed,
+        "model_spec": json.dumps(asdict(spec)),
+        "train": json.dumps(asdict(cfg.train)),
+        "distill": json.dumps(asdict(cfg.distill)) if spec.distil_from else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# aggregation
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarize(results: Iterable[FoldResult]) -> dict[tuple[str, str], dict[str, float]]:
+    """Mean ± std over folds for each dataset × model, the numbers a parent run and the report show."""
+    groups: dict[tuple[str, str], list[FoldResult]] = defaultdict(list)
+    for r in results:
+        groups[r.dataset, r.model].append(r)
+    summary = {}
+    for key, folds in groups.items():
+        row: dict[str, float] = {"folds": len(folds)}
+        for metric in folds[0].metrics:
+            row[f"{metric}_mean"], row[f"{metric}_std"] = _mean_std([f.metrics[metric] for f in folds])
+        row["train_seconds_mean"], _ = _mean_std([f.train_seconds for f in folds])
+        row["eval_seconds_mean"], _ = _mean_std([f.eval_seconds for f in folds])
+        row["train_eval_seconds_total"] = sum(f.train_seconds + f.eval_seconds for f in folds)
+        row["examples_per_second"], _ = _mean_std([f.examples_per_second for f in folds])
+        row["model_mb"] = statistics.fmean(f.model_mb for f in folds)
+        row["parameters"] = folds[0].parameters
+        summary[key] = row
+    return summary
+
+
+def close_parents(plan: Plan, results: list[FoldResult], status: str = "FINISHED") -> None:
+    """Log each parent's mean ± std over its folds and close it (FAILED when a fold task failed)."""
+    summary = summarize(results)
+    for parent in plan.parents:
+        metrics = summary.get((parent.dataset, parent.model), {})
+        close_parent_run(plan.jobs[0].tracking_uri, parent.run_id, metrics, status)
+
+
+def write_results(path: Path, cfg: ExperimentConfig, results: list[FoldResult]) -> None:
+    """The crossval stage's output: every fold's numbers, plus what the report needs to lay them out."""
+    payload = {
+        "zoo": cfg.zoo.name,
+        "teacher": cfg.zoo.teacher,
+        "models": [asdict(m) for m in cfg.zoo.models],
+        "folds": [r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.fold))],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(path)

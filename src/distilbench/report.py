@@ -1,0 +1,201 @@
+"""The `report` stage: the studies' side-by-side table, metrics for `dvc metrics`, and plots.
+
+Everything is computed from the crossval stage's fold records (results/crossval.json).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+MULTICLASS_METRICS = ("accuracy", "macro_f1")
+MULTILABEL_METRICS = ("accuracy", "micro_f1", "macro_f1", "hamming_loss")
+METRIC_TITLES = {
+    "accuracy": "Accuracy",
+    "macro_f1": "Macro-F1",
+    "micro_f1": "Micro-F1",
+    "hamming_loss": "Hamming loss",
+}
+
+
+def fold_frame(results: dict) -> pd.DataFrame:
+    """One row per dataset × model × fold, with metrics flattened into columns."""
+    rows = [{**{k: v for k, v in r.items() if k != "metrics"}, **r["metrics"]} for r in results["folds"]]
+    frame = pd.DataFrame(rows)
+    frame["train_eval_seconds"] = frame["train_seconds"] + frame["eval_seconds"]
+    return frame
+
+
+def summarize_models(folds: pd.DataFrame, teacher: str, model_order: list[str]) -> pd.DataFrame:
+    """Per dataset × model: mean ± std over folds, and what each model saves against the teacher."""
+    metrics = [m for m in MULTILABEL_METRICS if m in folds.columns]
+    agg = (
+        folds.groupby(["dataset", "model"])
+        .agg(
+            task=("task", "first"),
+            folds=("fold", "count"),
+            parameters=("parameters", "first"),
+            model_mb=("model_mb", "mean"),
+            seconds_per_fold=("train_eval_seconds", "mean"),
+            seconds_total=("train_eval_seconds", "sum"),
+            examples_per_second=("examples_per_second", "mean"),
+            **{f"{m}_mean": (m, "mean") for m in metrics},
+            **{f"{m}_std": (m, lambda s: s.std(ddof=1) if len(s) > 1 else 0.0) for m in metrics},
+        )
+        .reset_index()
+    )
+    agg = agg.merge(_teacher_baseline(agg, teacher), on="dataset", how="left")
+    agg["time_saved_pct"] = 100 * (1 - agg["seconds_per_fold"] / agg["teacher_seconds"])
+    agg["size_saved_pct"] = 100 * (1 - agg["model_mb"] / agg["teacher_mb"])
+    agg["accuracy_retained_pct"] = 100 * agg["accuracy_mean"] / agg["teacher_accuracy"]
+    agg["speedup_vs_teacher"] = agg["examples_per_second"] / agg["teacher_examples_per_second"]
+    agg["order"] = agg["model"].map({m: i for i, m in enumerate(model_order)})
+    return agg.sort_values(["dataset", "order"]).drop(columns="order").reset_index(drop=True)
+
+
+def _teacher_baseline(agg: pd.DataFrame, teacher: str) -> pd.DataFrame:
+    base = agg[agg["model"] == teacher][
+        ["dataset", "seconds_per_fold", "model_mb", "accuracy_mean", "examples_per_second"]
+    ]
+    return base.rename(
+        columns={
+            "seconds_per_fold": "teacher_seconds",
+            "model_mb": "teacher_mb",
+            "accuracy_mean": "teacher_accuracy",
+            "examples_per_second": "teacher_examples_per_second",
+        }
+    )
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{mean:.4f} ± {std:.4f}"
+
+
+def _pct(value: float) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.1f}%"
+
+
+def table_for(dataset_rows: pd.DataFrame, teacher: str) -> pd.DataFrame:
+    """The published studies' layout: one row per model."""
+    multilabel = (dataset_rows["task"] == "multilabel").any()
+    metrics = MULTILABEL_METRICS if multilabel else MULTICLASS_METRICS
+    table = pd.DataFrame(
+        {
+            "Model": dataset_rows["model"]
+            + (dataset_rows["model"] == teacher).map({True: " (teacher)", False: ""})
+        }
+    )
+    table["Params (M)"] = (dataset_rows["parameters"] / 1e6).map("{:.1f}".format)
+    table["Size (MB)"] = dataset_rows["model_mb"].map("{:.1f}".format)
+    for m in metrics:
+        table[METRIC_TITLES[m]] = [
+            _pm(a, b) for a, b in zip(dataset_rows[f"{m}_mean"], dataset_rows[f"{m}_std"], strict=True)
+        ]
+    table["Train+val s / fold"] = dataset_rows["seconds_per_fold"].map("{:.1f}".format)
+    table["Train+val s total"] = dataset_rows["seconds_total"].map("{:.1f}".format)
+    table["Time saved"] = dataset_rows["time_saved_pct"].map(_pct)
+    table["Size saved"] = dataset_rows["size_saved_pct"].map(_pct)
+    table["Accuracy retained"] = dataset_rows["accuracy_retained_pct"].map(_pct)
+    table["Inference speed vs teacher"] = dataset_rows["speedup_vs_teacher"].map("{:.2f}×".format)
+    return table
+
+
+def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str) -> str:
+    parts = ["# distilbench comparison", ""]
+    for dataset, rows in summary.groupby("dataset", sort=False):
+        n_folds = int(rows["folds"].max())
+        parts += [
+            f"## {dataset} ({rows['task'].iloc[0]}, {n_folds} folds, mean ± std over folds)",
+            "",
+            table_for(rows, teacher).to_markdown(index=False),
+            "",
+            "Per-fold accuracy:",
+            "",
+            fold_table(folds[folds["dataset"] == dataset]).to_markdown(),
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def fold_table(folds: pd.DataFrame) -> pd.DataFrame:
+    table = folds.pivot(index="model", columns="fold", values="accuracy")
+    table.columns = [f"fold {c + 1}" for c in table.columns]
+    return table.map("{:.4f}".format)
+
+
+def metrics_json(summary: pd.DataFrame) -> dict:
+    """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads."""
+    keep = [
+        c
+        for c in summary.columns
+        if c.endswith(("_mean", "_std", "_pct"))
+        or c
+        in (
+            "parameters",
+            "model_mb",
+            "seconds_per_fold",
+            "seconds_total",
+            "examples_per_second",
+            "speedup_vs_teacher",
+        )
+    ]
+    out: dict = {}
+    for _, row in summary.iterrows():
+        out.setdefault(row["dataset"], {})[row["model"]] = {
+            k: round(float(row[k]), 6) for k in keep if not pd.isna(row[k])
+        }
+    return out
+
+
+def plot_tradeoff(summary: pd.DataFrame, path: Path) -> None:
+    """Accuracy against train+val time per fold, marker area ∝ model size: the trade-off at a glance."""
+    datasets = list(summary["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = summary[summary["dataset"] == dataset]
+        ax.scatter(rows["seconds_per_fold"], rows["accuracy_mean"], s=20 + 4 * rows["model_mb"], alpha=0.6)
+        ax.errorbar(
+            rows["seconds_per_fold"],
+            rows["accuracy_mean"],
+            yerr=rows["accuracy_std"],
+            fmt="none",
+            ecolor="grey",
+        )
+        for _, r in rows.iterrows():
+            ax.annotate(
+                f"{r['model']}\n{r['model_mb']:.0f} MB",
+                (r["seconds_per_fold"], r["accuracy_mean"]),
+                textcoords="offset points",
+                xytext=(6, 6),
+                fontsize=8,
+            )
+        ax.set(title=dataset, xlabel="train + validation seconds per fold", ylabel="accuracy (mean ± std)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(results_path: Path, out_dir: Path) -> pd.DataFrame:
+    results = json.loads(results_path.read_text())
+    folds = fold_frame(results)
+    summary = summarize_models(folds, results["teacher"], [m["name"] for m in results["models"]])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "comparison.md").write_text(markdown_report(summary, folds, results["teacher"]))
+    summary.to_csv(out_dir / "comparison.csv", index=False)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics_json(summary), indent=2))
+    plot_tradeoff(summary, out_dir / "tradeoff.png")
+    log.info(
+        "wrote %s", ", ".join(str(out_dir / n) for n in ("comparison.md", "metrics.json", "tradeoff.png"))
+    )
+    return summary
