@@ -1,0 +1,277 @@
+"""The prepare stage: source -> clean examples -> folds -> ``<out_root>/<name>/``, and its reader.
+
+On disk each dataset is ``examples.parquet`` (text, label, fold) and ``meta.json``. Folds are stored,
+not recomputed, so every later stage and every re-run evaluates exactly the same rows; ``data_hash``
+(sha256 of examples.parquet) keys the fold cache of later stages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distilbench.data.folds import assign_folds, cap_indices, random_indices
+from distilbench.data.sources import load_table
+from distilbench.data.spec import DataConfig, DatasetSpec
+from distilbench.data.validate import (
+    MULTICLASS,
+    MULTILABEL,
+    CleaningCounts,
+    Examples,
+    build_examples,
+    check_classes,
+    check_groups,
+    class_counts,
+    clean,
+)
+from distilbench.errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES_FILE = "examples.parquet"
+META_FILE = "meta.json"
+HOLDOUT_TRAIN, HOLDOUT_EVAL = -1, 0  # holdout rows' fold: train rows are never evaluated
+
+
+@dataclass(frozen=True)
+class PreparedDataset:
+    """A prepared dataset, ready for training: texts, numeric targets and the stored folds."""
+
+    name: str
+    task: str  # "multiclass" | "multilabel"
+    labels: tuple[str, ...]  # class names, sorted; index = class id
+    texts: list[str]
+    targets: np.ndarray  # multiclass: int64 [n]; multilabel: float32 multi-hot [n, n_labels]
+    folds: np.ndarray  # int64 [n]; k-fold: 0..k-1; holdout: eval rows 0, train rows -1
+    eval_folds: tuple[int, ...]  # k-fold: (0..k-1); holdout: (0,)
+    data_hash: str  # sha256 hex of examples.parquet
+
+    def split(self, fold: int) -> tuple[np.ndarray, np.ndarray]:
+        """(train_idx, eval_idx) for one evaluated fold: train on every row not in it."""
+        if fold not in self.eval_folds:
+            raise ValueError(f"{self.name}: fold {fold} is not one of the evaluated folds {self.eval_folds}")
+        return np.flatnonzero(self.folds != fold), np.flatnonzero(self.folds == fold)
+
+
+def prepare_all(cfg: DataConfig, out_root: Path) -> list[dict]:
+    """Prepare every dataset of ``cfg`` into ``out_root/<name>/``, then remove datasets no longer
+    configured (later stages read every folder there); returns their meta dicts."""
+    metas = [prepare_dataset(spec, cfg.folds, cfg.seed, Path(out_root) / spec.name) for spec in cfg.datasets]
+    remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})
+    return metas
+
+
+def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
+    """Delete prepared datasets (folders with a meta.json) whose name is not in ``keep``."""
+    stale = [d for d in sorted(out_root.iterdir()) if (d / META_FILE).is_file() and d.name not in keep]
+    for folder in stale:
+        logger.info("removing %s: no longer in params data.datasets", folder)
+        shutil.rmtree(folder)
+    return [d.name for d in stale]
+
+
+def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> dict:
+    """Load, validate, clean, cap and split one dataset, then write it atomically to ``out_dir``.
+
+    Everything that can fail on bad data runs before anything is written, and the write replaces
+    ``out_dir`` only once complete, so a failure leaves the previous output untouched.
+    """
+    holdout = spec.protocol == "holdout"
+    table = load_table(spec)
+    examples, counts = clean(build_examples(table))
+    check_classes(examples, None if holdout else folds)
+    examples, capped_from = _cap(examples, spec.max_examples, seed)
+    if capped_from is not None:
+        check_classes(
+            examples, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
+        )
+    fold_ids = _holdout_folds(examples) if holdout else _kfold(examples, folds, seed, spec.name)
+    meta = _meta(spec, examples, counts, capped_from, folds, holdout, table.note)
+    written = _write_atomically(Path(out_dir), lambda tmp: _write(tmp, examples, fold_ids, meta))
+    logger.info(
+        "%s: %d examples, %d %s, %s",
+        spec.name,
+        written["n_examples"],
+        len(examples.labels),
+        "labels" if examples.task == MULTILABEL else "classes",
+        "holdout" if holdout else f"{folds} folds",
+    )
+    return written
+
+
+def load_prepared(dataset_dir: Path) -> PreparedDataset:
+    """Read a dataset written by :func:`prepare_dataset`, checking it was not changed since."""
+    dataset_dir = Path(dataset_dir)
+    meta_path, examples_path = dataset_dir / META_FILE, dataset_dir / EXAMPLES_FILE
+    if not meta_path.is_file() or not examples_path.is_file():
+        raise DataError(
+            f"{dataset_dir}: not a prepared dataset (no {META_FILE} or {EXAMPLES_FILE}); run prepare"
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    data_hash = file_sha256(examples_path)
+    if data_hash != meta["data_hash"]:
+        raise DataError(
+            f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
+            "re-run prepare"
+        )
+    table = pq.read_table(examples_path).to_pydict()
+    labels = tuple(meta["labels"])
+    return PreparedDataset(
+        name=meta["name"],
+        task=meta["task"],
+        labels=labels,
+        texts=table["text"],
+        targets=encode_targets(table["label"], labels, meta["task"]),
+        folds=np.asarray(table["fold"], dtype=np.int64),
+        eval_folds=tuple(meta["eval_folds"]),
+        data_hash=data_hash,
+    )
+
+
+def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:
+    """Label names -> class ids (multiclass) or a float32 multi-hot matrix (multilabel)."""
+    index = {name: i for i, name in enumerate(labels)}
+    if task == MULTICLASS:
+        return np.asarray([index[label] for label in rows], dtype=np.int64)
+    targets = np.zeros((len(rows), len(labels)), dtype=np.float32)
+    for row, names in enumerate(rows):
+        targets[row, [index[name] for name in names]] = 1.0
+    return targets
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- steps ----------------------------------------------------------------------------------------
+
+
+def _cap(examples: Examples, max_examples: int | None, seed: int) -> tuple[Examples, int | None]:
+    """A stratified sample of at most ``max_examples`` rows; returns the size it was capped from."""
+    frame = examples.frame
+    if max_examples is None or len(frame) <= max_examples:
+        return examples, None
+    if examples.task == MULTICLASS:
+        # holdout: stratify by split too, so the train/eval proportions survive the cap
+        strata = frame["label"] if "split" not in frame.columns else frame["split"] + "\x00" + frame["label"]
+        kept = cap_indices(strata.to_numpy(), max_examples, seed)
+    else:
+        kept = random_indices(len(frame), max_examples, seed)
+    logger.info("%s: capped %d examples to %d", examples.origin, len(frame), max_examples)
+    capped = dataclasses.replace(examples, frame=frame.iloc[kept].reset_index(drop=True))
+    return capped, len(frame)
+
+
+def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
+    targets = encode_targets(examples.frame["label"].tolist(), examples.labels, examples.task)
+    groups = None
+    if "group" in examples.frame.columns:
+        if examples.task == MULTILABEL:
+            raise ConfigError(
+                f"dataset {name!r}: group_column works only with single-label (multiclass) data"
+            )
+        check_groups(examples, folds)
+        groups = examples.frame["group"].to_numpy()
+    return assign_folds(targets, folds, seed, groups)
+
+
+def _holdout_folds(examples: Examples) -> np.ndarray:
+    is_eval = examples.frame["split"].eq("eval").to_numpy()
+    if not is_eval.any() or is_eval.all():
+        raise DataError(f"{examples.origin}: the holdout needs rows in both the train and the eval split")
+    return np.where(is_eval, HOLDOUT_EVAL, HOLDOUT_TRAIN).astype(np.int64)
+
+
+def _meta(
+    spec: DatasetSpec,
+    examples: Examples,
+    counts: CleaningCounts,
+    capped_from: int | None,
+    folds: int,
+    holdout: bool,
+    note: str | None,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": spec.name,
+        "task": examples.task,
+        "labels": list(examples.labels),
+        "protocol": spec.protocol,
+        "folds": 1 if holdout else folds,
+        "eval_folds": [HOLDOUT_EVAL] if holdout else list(range(folds)),
+        "n_examples": len(examples.frame),
+        "data_hash": None,  # filled in once examples.parquet is written
+        "source": dataclasses.asdict(spec),
+        **dataclasses.asdict(counts),
+        "capped_from": capped_from,
+        "class_counts": class_counts(examples),
+    }
+    if note is not None:
+        meta["note"] = note
+    return meta
+
+
+def _write(tmp: Path, examples: Examples, fold_ids: np.ndarray, meta: dict[str, Any]) -> dict[str, Any]:
+    """examples.parquet with a fixed schema (an all-empty label list still gets list<string>), then meta."""
+    frame = examples.frame
+    multilabel = examples.task == MULTILABEL
+    columns = {
+        "text": pa.array(frame["text"].tolist(), pa.string()),
+        "label": pa.array(
+            [list(v) for v in frame["label"]] if multilabel else frame["label"].tolist(),
+            pa.list_(pa.string()) if multilabel else pa.string(),
+        ),
+        "fold": pa.array(fold_ids, pa.int64()),
+    }
+    if "group" in frame.columns:
+        columns["group"] = pa.array(frame["group"].tolist(), pa.string())
+    pq.write_table(pa.table(columns), tmp / EXAMPLES_FILE)
+    meta = {**meta, "data_hash": file_sha256(tmp / EXAMPLES_FILE)}
+    meta["fold_sizes"] = {
+        str(f): int(n) for f, n in zip(*np.unique(fold_ids, return_counts=True), strict=True)
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def _write_atomically(out_dir: Path, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Build in a temp dir beside ``out_dir``, then swap it in; on any failure the old output stays.
+
+    Temp dirs are hidden (leading dot) and marked with "+", which dataset names cannot contain, so the
+    leftovers of a killed run are found by name and never mistaken for a prepared dataset.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.parent.glob(f".{out_dir.name}+*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}+", suffix=".tmp", dir=out_dir.parent))
+    old = tmp.with_suffix(".old")
+    try:
+        meta = write(tmp)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        try:
+            os.replace(tmp, out_dir)
+        except OSError:
+            if old.exists():  # put the previous output back before failing
+                os.replace(old, out_dir)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return meta

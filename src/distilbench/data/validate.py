@@ -1,0 +1,304 @@
+"""Turn a raw table into clean examples, or fail with one message that says where and what.
+
+The same checks run for every source. Messages have one shape, so a user can jump to the place:
+``<file>, <line N | row N>, column '<name>': <problem>; <what to do>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from distilbench.data.sources import SourceTable
+from distilbench.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+MULTICLASS, MULTILABEL = "multiclass", "multilabel"
+_TRUE = {"1", "1.0", "true", "yes"}
+_FALSE = {"0", "0.0", "false", "no"}
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Texts with labels, one row each. ``label`` is a str (multiclass) or a sorted tuple of str."""
+
+    frame: pd.DataFrame  # columns: text, label, where, and group / split when the source has them
+    task: str
+    labels: tuple[str, ...]  # every class (multiclass) or label (multilabel) name, sorted
+    origin: str
+    text_column: str  # named in messages about texts
+    label_column: str  # named in messages about labels
+    group_column: str | None
+    strict_duplicates: bool
+
+
+@dataclass(frozen=True)
+class CleaningCounts:
+    """How many rows each cleaning step dropped; recorded in meta.json."""
+
+    empty_dropped: int
+    conflicting_duplicates: int  # rows dropped because the same text had different labels
+    duplicates_removed: int  # exact copies (same text, same labels) beyond the first
+
+
+def build_examples(table: SourceTable) -> Examples:
+    """Check the named columns exist, join the text columns and parse the labels."""
+    _check_columns(table)
+    task, labels, names = _parse_labels(table)
+    data: dict[str, Any] = {"text": _join_texts(table), "label": labels, "where": table.where}
+    if table.group_column is not None:
+        data["group"] = _groups(table)
+    if table.split is not None:
+        data["split"] = table.split
+    frame = pd.DataFrame(data)
+    text_column, label_column = (", ".join(c) for c in (table.text_columns, table.label_columns))
+    return Examples(
+        frame,
+        task,
+        names,
+        table.origin,
+        text_column,
+        label_column,
+        table.group_column,
+        table.strict_duplicates,
+    )
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or a blank string: a cell with nothing in it."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _check_columns(table: SourceTable) -> None:
+    if table.frame.empty:
+        raise DataError(f"{table.origin}: no data rows")
+    existing = [str(c) for c in table.frame.columns]
+    wanted = [*table.text_columns, *table.label_columns, *filter(None, [table.group_column])]
+    for column in wanted:
+        if column not in table.frame.columns:
+            raise DataError(
+                f"{table.origin}, column {column!r}: no such column; the columns are {', '.join(existing)}"
+            )
+
+
+def _join_texts(table: SourceTable) -> list[str]:
+    """Several text columns (title + body) become one text; blank parts are skipped."""
+    parts = [[_text_part(v) for v in table.frame[c]] for c in table.text_columns]
+    return ["\n".join(p for p in row if p) for row in zip(*parts, strict=True)]
+
+
+def _text_part(value: Any) -> str:
+    return "" if is_missing(value) else str(value).strip()
+
+
+def _groups(table: SourceTable) -> list[str]:
+    column = table.group_column
+    values = table.frame[column].tolist()
+    for where, value in zip(table.where, values, strict=True):
+        if is_missing(value):
+            raise DataError(f"{table.origin}, {where}, column {column!r}: missing group")
+    return [str(v) for v in values]
+
+
+def _parse_labels(table: SourceTable) -> tuple[str, list[Any], tuple[str, ...]]:
+    """(task, one label per row, sorted label names)."""
+    if len(table.label_columns) > 1:
+        labels = _binary_columns(table)
+        return MULTILABEL, labels, tuple(sorted(table.label_columns))
+    column = table.label_columns[0]
+    values = table.frame[column].tolist()
+    for where, value in zip(table.where, values, strict=True):
+        if not _is_list(value) and is_missing(value):
+            raise DataError(f"{table.origin}, {where}, column {column!r}: missing label")
+    if any(_is_list(v) for v in values) or table.label_delimiter is not None:
+        labels = [_label_set(v, w, table) for v, w in zip(values, table.where, strict=True)]
+        return MULTILABEL, labels, tuple(sort_labels({name for row in labels for name in row}))
+    labels = [_label_str(v) for v in values]
+    return MULTICLASS, labels, tuple(sort_labels(set(labels)))
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)
+
+
+def _label_str(value: Any) -> str:
+    """A class id as text; 3.0 (an int column with a gap, read by pandas as float) is "3"."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _label_set(value: Any, where: str, table: SourceTable) -> tuple[str, ...]:
+    """One row's labels for a list column or a delimited string column; an empty list means none apply."""
+    column = table.label_columns[0]
+    if _is_list(value):
+        names = [_label_str(v) for v in value if not is_missing(v)]
+    elif table.label_delimiter is not None and isinstance(value, str):
+        names = [n.strip() for n in value.split(table.label_delimiter) if n.strip()]
+    else:
+        raise DataError(
+            f"{table.origin}, {where}, column {column!r}: {value!r} is not a list of labels "
+            "(other rows hold lists; set label_delimiter for delimited strings)"
+        )
+    return tuple(sorted(set(names)))
+
+
+def _binary_columns(table: SourceTable) -> list[tuple[str, ...]]:
+    """Several 0/1 columns: each row's labels are the names of the columns holding 1."""
+    flags = {
+        c: [_binary(v, w, c, table.origin) for v, w in zip(table.frame[c], table.where, strict=True)]
+        for c in table.label_columns
+    }
+    names = sorted(table.label_columns)
+    return [tuple(n for n in names if flags[n][i]) for i in range(len(table.frame))]
+
+
+def _binary(value: Any, where: str, column: str, origin: str) -> bool:
+    if is_missing(value):
+        raise DataError(f"{origin}, {where}, column {column!r}: missing label (expected 0 or 1)")
+    text = _label_str(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise DataError(f"{origin}, {where}, column {column!r}: {value!r} is not 0 or 1")
+
+
+def sort_labels(names: set[str]) -> list[str]:
+    """Sorted names; integer ids sort numerically ("2" before "10") so class ids stay intuitive."""
+    if names and all(n.lstrip("-").isdigit() for n in names):
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+# --- cleaning -------------------------------------------------------------------------------------
+
+
+def clean(examples: Examples) -> tuple[Examples, CleaningCounts]:
+    """Drop empty texts, then conflicting duplicates (or fail), then exact duplicates (keep first)."""
+    frame, empty = _drop_empty(examples)
+    frame, conflicting = _drop_conflicts(frame, examples)
+    frame, duplicates = _drop_duplicates(frame, examples)
+    labels = examples.labels
+    if examples.task == MULTICLASS:  # a class whose rows were all dropped is no longer a class
+        labels = tuple(sort_labels(set(frame["label"])))
+    cleaned = replace(examples, frame=frame.reset_index(drop=True), labels=labels)
+    return cleaned, CleaningCounts(empty, conflicting, duplicates)
+
+
+def _drop_empty(examples: Examples) -> tuple[pd.DataFrame, int]:
+    frame = examples.frame
+    empty = frame["text"].eq("")
+    if empty.all():
+        raise DataError(
+            f"{examples.origin}, column {examples.text_column!r}: "
+            f"all {len(frame)} texts are empty or whitespace"
+        )
+    if empty.any():
+        logger.warning(
+            "%s, column %r: dropped %d empty or whitespace-only texts (first at %s)",
+            examples.origin,
+            examples.text_column,
+            empty.sum(),
+            frame.loc[empty, "where"].iloc[0],
+        )
+    return frame[~empty], int(empty.sum())
+
+
+def _dedup_key(frame: pd.DataFrame) -> list[str]:
+    # holdout keeps its official splits: a duplicate is only a duplicate within its own split
+    return ["split", "text"] if "split" in frame.columns else ["text"]
+
+
+def _drop_conflicts(frame: pd.DataFrame, examples: Examples) -> tuple[pd.DataFrame, int]:
+    key = _dedup_key(frame)
+    n_labels = frame.groupby(key, sort=False)["label"].transform("nunique")
+    conflict = n_labels.gt(1)
+    if not conflict.any():
+        return frame, 0
+    if examples.strict_duplicates:
+        raise DataError(_conflict_message(frame[conflict], examples))
+    logger.warning(
+        "%s: dropped %d rows whose text also appears with a different label", examples.origin, conflict.sum()
+    )
+    return frame[~conflict], int(conflict.sum())
+
+
+def _conflict_message(conflicts: pd.DataFrame, examples: Examples) -> str:
+    first = conflicts.iloc[0]
+    same_text = conflicts[conflicts["text"].eq(first["text"])]
+    other = same_text[same_text["label"] != first["label"]].iloc[0]
+    return (
+        f"{examples.origin}, {first['where']} and {other['where']}, column {examples.label_column!r}: "
+        f"the same text has different labels ({_show(first['label'])} vs {_show(other['label'])}); "
+        "fix or remove one of them"
+    )
+
+
+def _show(label: Any) -> str:
+    return repr(label) if isinstance(label, str) else repr(list(label))
+
+
+def _drop_duplicates(frame: pd.DataFrame, examples: Examples) -> tuple[pd.DataFrame, int]:
+    duplicate = frame.duplicated(_dedup_key(frame), keep="first")
+    if duplicate.any():
+        logger.info("%s: removed %d exact duplicate texts (kept the first)", examples.origin, duplicate.sum())
+    return frame[~duplicate], int(duplicate.sum())
+
+
+# --- class checks ---------------------------------------------------------------------------------
+
+
+def class_counts(examples: Examples) -> dict[str, int]:
+    """Examples per class (multiclass) or positives per label (multilabel), in label order."""
+    if examples.task == MULTICLASS:
+        counts = Counter(examples.frame["label"])
+    else:
+        counts = Counter(name for row in examples.frame["label"] for name in row)
+    return {name: counts.get(name, 0) for name in examples.labels}
+
+
+def check_classes(examples: Examples, folds: int | None, cap_note: str = "") -> None:
+    """At least two classes, and (k-fold) every class in every fold. ``folds`` None = holdout."""
+    counts = class_counts(examples)
+    kind = "class" if examples.task == MULTICLASS else "label"
+    where = f"{examples.origin}, column {examples.label_column!r}"
+    if len(counts) < 2:
+        only = ", ".join(f"{n!r} ({c} examples)" for n, c in counts.items()) or "none"
+        raise DataError(f"{where}: only one {kind}, {only}{cap_note}; a classifier needs at least 2")
+    if folds is None:
+        return
+    name, count = min(counts.items(), key=lambda item: item[1])
+    if count < folds:
+        advice = (
+            f"use data.folds: {count} or fewer, or remove that {kind}"
+            if count >= 2
+            else f"remove or merge that {kind} (k-fold needs at least 2 examples of each)"
+        )
+        raise DataError(
+            f"{where}: {kind} {name!r} has {count} examples{cap_note}, fewer than the {folds} folds; {advice}"
+        )
+
+
+def check_groups(examples: Examples, folds: int) -> None:
+    if "group" not in examples.frame.columns:
+        return
+    n_groups = examples.frame["group"].nunique()
+    if n_groups < folds:
+        raise DataError(
+            f"{examples.origin}, column {examples.group_column!r}: only {n_groups} distinct groups, "
+            f"fewer than the {folds} folds; use fewer folds or a finer group_column"
+        )

@@ -1,0 +1,92 @@
+"""Group folds, and the atomic write: a failing prepare leaves the previous output as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distilbench.data import prepared
+from distilbench.data.folds import assign_folds
+from distilbench.data.prepared import load_prepared
+from distilbench.data.spec import DataConfig
+from distilbench.errors import DataError
+
+from .conftest import ROWS, csv_text
+
+
+def test_group_folds_keep_each_group_in_one_fold(write, prepare, tmp_path: Path) -> None:
+    rows = [
+        (f"review {i} of movie {i % 8}", ["fresh", "rotten"][i % 3 == 0], f"movie {i % 8}") for i in range(48)
+    ]
+    write("g.csv", "text,label,movie\n" + "".join(f"{t},{y},{m}\n" for t, y, m in rows))
+    prepare(tmp_path / "g.csv", folds=4, group_column="movie")
+    frame = pd.read_parquet(tmp_path / "prepared" / "g" / "examples.parquet")
+    assert (frame.groupby("group")["fold"].nunique() == 1).all()
+    assert sorted(frame["fold"].unique()) == [0, 1, 2, 3]
+
+
+def test_fewer_groups_than_folds(write, prepare) -> None:
+    path = write("g.csv", "text,label,movie\n" + "".join(f"t{i},{'ab'[i % 2]},m{i % 2}\n" for i in range(8)))
+    with pytest.raises(
+        DataError, match=r"g\.csv, column 'movie': only 2 distinct groups, fewer than the 3 folds"
+    ):
+        prepare(path, folds=3, group_column="movie")
+
+
+def test_assign_folds_is_seeded() -> None:
+    targets = np.array([0, 1, 2] * 10)
+    np.testing.assert_array_equal(assign_folds(targets, 5, 1), assign_folds(targets, 5, 1))
+    assert np.bincount(assign_folds(targets, 5, 1)).tolist() == [6] * 5
+
+
+def test_failing_prepare_leaves_old_output(
+    write, prepare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write("tiny.csv", csv_text())
+    good = prepare(path)
+    out = tmp_path / "prepared" / "tiny"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    write("tiny.csv", csv_text([*ROWS, ("broken", "")]))  # bad data: fails before writing
+    with pytest.raises(DataError):
+        prepare(path)
+
+    write("tiny.csv", csv_text(ROWS[1:]))  # good data, but the disk write fails half-way
+
+    def broken_write(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(prepared, "_write", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        prepare(path)
+
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert load_prepared(out).data_hash == good["data_hash"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tiny"]  # no temp dirs left behind
+
+
+def test_prepare_all_writes_one_folder_per_dataset_and_drops_stale_ones(write, tmp_path: Path) -> None:
+    write("a.csv", csv_text())
+    write("b.csv", csv_text(ROWS[4:]))
+    out = tmp_path / "out"
+    (out / "old").mkdir(parents=True)
+    (out / "old" / "meta.json").write_text("{}")  # a dataset since removed from params
+    (out / ".a+killed.tmp").mkdir()  # the leftover of a killed prepare
+    (out / "notes").mkdir()  # not ours: left alone
+    paths = [str(tmp_path / n) for n in ("a.csv", "b.csv")]
+    raw = {"folds": 2, "datasets": [{"source": "file", "path": p} for p in paths]}
+    metas = prepared.prepare_all(DataConfig.from_params(raw, seed=0), out)
+    assert [m["name"] for m in metas] == ["a", "b"]
+    assert load_prepared(out / "b").labels == ("eggs", "spam")
+    assert sorted(p.name for p in out.iterdir()) == ["a", "b", "notes"]
+
+
+def test_edited_examples_file_is_detected(write, prepare, tmp_path: Path) -> None:
+    prepare(write("tiny.csv", csv_text()))
+    out = tmp_path / "prepared" / "tiny"
+    pd.read_parquet(out / "examples.parquet").iloc[1:].to_parquet(out / "examples.parquet")
+    with pytest.raises(DataError, match="changed since it was prepared"):
+        load_prepared(out)

@@ -1,0 +1,109 @@
+"""params.yaml `data` section -> frozen configs; every bad key or value names its key path."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from distilbench.data.spec import DataConfig, DatasetSpec
+from distilbench.errors import ConfigError
+
+
+def parse(**data) -> DataConfig:
+    return DataConfig.from_params({"folds": 5, **data}, seed=7)
+
+
+def test_parses_each_source_with_defaults() -> None:
+    cfg = parse(
+        datasets=[
+            {"source": "packaged", "id": "bbc"},
+            {
+                "source": "hub",
+                "id": "glue",
+                "config": "sst2",
+                "text_columns": "sentence",
+                "protocol": "holdout",
+            },
+            {"source": "hub", "id": "SetFit/bbc-news", "label_columns": ["label_text"]},
+            {"source": "file", "path": "data/raw/amazon_alexa.tsv", "text_columns": ["verified_reviews"]},
+        ]
+    )
+    assert cfg.folds == 5 and cfg.seed == 7
+    assert [d.name for d in cfg.datasets] == ["bbc", "sst2", "bbc-news", "amazon_alexa"]
+    assert cfg.datasets[1].text_columns == ("sentence",) and cfg.datasets[1].eval_split == "validation"
+    assert cfg.datasets[3].label_columns == ("label",) and cfg.datasets[3].protocol == "kfold"
+    with pytest.raises(AttributeError):
+        cfg.datasets[0].name = "x"  # frozen
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"folds": 1}, "data.folds: 1 must be >= 2"),
+        ({"folds": True}, "data.folds: True is not an integer"),
+        ({"datasets": []}, "data.datasets: [] must be a non-empty list of datasets"),
+        ({"dataset": []}, "data.dataset: unknown key; known keys: datasets, folds"),
+        (
+            {"datasets": [{"source": "ftp"}]},
+            "data.datasets[0].source: 'ftp' is not one of packaged, hub, file",
+        ),
+        (
+            {"datasets": [{"source": "packaged", "id": "imdb"}]},
+            "data.datasets[0].id: 'imdb' is not one of bbc",
+        ),
+        ({"datasets": [{"source": "hub"}]}, "data.datasets[0].id: missing"),
+        ({"datasets": [{"source": "file"}]}, "data.datasets[0].path: missing"),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "colour": 1}]},
+            "data.datasets[0].colour: unknown key",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "format": "xml"}]},
+            "format: 'xml' is not one of csv",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "protocol": "holdout"}]},
+            "protocol: 'holdout' needs",
+        ),
+        ({"datasets": [{"source": "file", "path": "a.csv", "max_examples": 0}]}, "max_examples: 0 must be"),
+        ({"datasets": [{"source": "file", "path": "a.csv", "text_columns": []}]}, "text_columns: [] must be"),
+        ({"datasets": [{"source": "file", "path": "a.csv", "config": "x"}]}, "config: 'x' is only used by"),
+        (
+            {"datasets": [{"source": "packaged", "id": "bbc", "text_columns": "t"}]},
+            "text_columns: 't' is not",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "splits": "train"}]},
+            "splits: 'train' is only used by",
+        ),
+        (
+            {"datasets": [{"source": "hub", "id": "glue", "splits": ["train"], "protocol": "holdout"}]},
+            "data.datasets[0].splits: ['train'] is for kfold; holdout uses train_split/eval_split",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a b.csv"}]},
+            "data.datasets[0].name: 'a b' must be a folder",
+        ),
+        (
+            {
+                "datasets": [
+                    {"source": "file", "path": "a.csv", "label_columns": ["x", "y"], "label_delimiter": "|"}
+                ]
+            },
+            "label_delimiter: '|' needs exactly one label column",
+        ),
+        (
+            {"datasets": [{"source": "packaged", "id": "bbc"}, {"source": "file", "path": "x/bbc.csv"}]},
+            "data.datasets[1].name: 'bbc' is already used by data.datasets[0]; names must be unique",
+        ),
+    ],
+)
+def test_bad_params_name_the_key_and_value(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse(**data)
+
+
+def test_where_prefixes_every_message() -> None:
+    with pytest.raises(ConfigError, match=r"^quickstart\.data\[3\]\.source: None is not one of"):
+        DatasetSpec.from_params({}, "quickstart.data[3]")
