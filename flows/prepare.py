@@ -5,7 +5,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from distilbench.config import load_params, parse_seed
-from distilbench.data.prepared import prepare_dataset
+from distilbench.data.prepared import prepare_dataset, remove_stale
 from distilbench.data.spec import DataConfig, DatasetSpec
 from flows._cli import run_cli
 
@@ -19,7 +19,9 @@ def prepare_one(spec: DatasetSpec, folds: int, seed: int, out_root: Path) -> dic
 def prepare(params: str = "params.yaml", out: str = "data/prepared") -> list[dict]:
     raw = load_params(Path(params))
     cfg = DataConfig.from_params(raw.get("data", {}), seed=parse_seed(raw))
-    return [prepare_one(spec, cfg.folds, cfg.seed, Path(out)) for spec in cfg.datasets]
+    metas = [prepare_one(spec, cfg.folds, cfg.seed, Path(out)) for spec in cfg.datasets]
+    remove_stale(Path(out), {spec.name for spec in cfg.datasets})  # later stages read every prepared folder
+    return metas
 
 
 if __name__ == "__main__":

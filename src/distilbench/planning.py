@@ -47,7 +47,9 @@ class Plan:
 
 
 def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
-    refs = [PreparedRef.read(d) for d in sorted(prepared_root.iterdir()) if (d / "meta.json").is_file()]
+    # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
+    folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
+    refs = [PreparedRef.read(d) for d in folders if (d / "meta.json").is_file()]
     if not refs:
         raise ConfigError(f"{prepared_root}: no prepared dataset; run the prepare stage first")
     return refs

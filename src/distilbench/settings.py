@@ -72,6 +72,7 @@ def configure_environment(root: Path, params: Mapping[str, Any] | None = None) -
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
         "TOKENIZERS_PARALLELISM": "false",
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "distilbench",  # library progress shows in the dashboard's logs
     }
     if params is not None and not uses_hub(params):
         defaults["HF_HUB_OFFLINE"] = "1"  # else a hub lookup retries for ~23 s before failing offline
@@ -79,6 +80,8 @@ def configure_environment(root: Path, params: Mapping[str, Any] | None = None) -
         defaults["PREFECT_API_URL"] = PREFECT_SERVER  # `make ui` is up: show these runs in its dashboard
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # Prefect creates its home without parents and then fails to open its database in it
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     return ProjectPaths.current()
 
 
