@@ -53,7 +53,7 @@ def crossval(
         close_parents(the_plan, [], status="FAILED")
         raise
     close_parents(the_plan, fold_results)
-    write_results(Path(results), cfg, fold_results)
+    write_results(Path(results), cfg, the_plan, fold_results)
     return fold_results
 
 

@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.model_selection import train_test_split
+from transformers import AutoModelForSequenceClassification
 
 from distilbench.config import DistillConfig, ModelSpec, TrainConfig
 from distilbench.data.prepared import PreparedDataset, load_prepared
@@ -52,6 +54,7 @@ class FoldJob:
     teacher: FoldJob | None = None  # the fine-tuned fold teacher this model distils from
     distill: DistillConfig | None = None
     export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
+    export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
     cache_root: str = ".cache"
 
     @property
@@ -69,6 +72,8 @@ class FoldJob:
                 "export_logits": self.export_train_logits,
                 "teacher": self.teacher.cache_key if self.teacher else None,
                 "distill": asdict(self.distill) if self.distill else None,
+                # only when set, so turning the cosine loss on does not invalidate unrelated cached folds
+                **({"export_model": True} if self.export_model else {}),
             }
         )
 
@@ -79,6 +84,10 @@ class FoldJob:
     @property
     def train_logits_path(self) -> Path:
         return Path(self.cache_root) / "teacher_logits" / f"{self.cache_key}.npz"
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.cache_root) / "fold_teachers" / self.cache_key
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,17 @@ def make_trainer(job: FoldJob, model, collate, runtime, settings, train_rows, ru
         settings,
         teacher_logits=read_train_logits(job, train_rows),
         distill=job.distill,
+        teacher=load_fold_teacher(job.teacher) if job.teacher.export_model else None,
         **common,
     )
+
+
+def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
+    if not (teacher.model_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{teacher.label}: the fine-tuned fold teacher {teacher.model_dir} is missing"
+        )
+    return AutoModelForSequenceClassification.from_pretrained(teacher.model_dir)
 
 
 def run_fold(job: FoldJob) -> FoldResult:
@@ -192,6 +210,8 @@ def run_fold(job: FoldJob) -> FoldResult:
         metrics = fold_metrics(logits, data.targets[eval_rows], settings.multilabel, settings.threshold)
         if job.export_train_logits:
             export_train_logits(job, trainer, features, train_rows)
+        if job.export_model:
+            trainer.model.save_pretrained(job.model_dir)
         with tempfile.TemporaryDirectory() as tmp:
             model_mb = save_model(trainer.model, Path(tmp))
         result = FoldResult(

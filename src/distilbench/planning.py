@@ -26,11 +26,23 @@ class PreparedRef:
     data_hash: str
     eval_folds: tuple[int, ...]
     task: str
+    n_examples: int
+    protocol: str
+    note: str | None  # e.g. rotten_tomatoes: "SST-2 proxy: ..."
 
     @classmethod
     def read(cls, directory: Path) -> PreparedRef:
         meta = json.loads((directory / "meta.json").read_text())
-        return cls(meta["name"], directory, meta["data_hash"], tuple(meta["eval_folds"]), meta["task"])
+        return cls(
+            meta["name"],
+            directory,
+            meta["data_hash"],
+            tuple(meta["eval_folds"]),
+            meta["task"],
+            meta["n_examples"],
+            meta["protocol"],
+            meta.get("note"),
+        )
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class ParentRun:
 class Plan:
     jobs: tuple[FoldJob, ...]  # teachers come before the students that distil from them
     parents: tuple[ParentRun, ...]
+    datasets: tuple[PreparedRef, ...]
 
 
 def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
@@ -67,7 +80,8 @@ def plan(
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int], FoldJob] = {}
     parents = []
-    for data in prepared_datasets(prepared_root):
+    datasets = prepared_datasets(prepared_root)
+    for data in datasets:
         for spec in training_order(cfg.zoo.models):
             parent_key = stable_hash(
                 {
@@ -104,9 +118,10 @@ def plan(
                     teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,
+                    export_model=spec.name in teachers and cfg.distill.cosine_weight > 0,
                     cache_root=str(cache_root),
                 )
-    return Plan(tuple(jobs.values()), tuple(parents))
+    return Plan(tuple(jobs.values()), tuple(parents), tuple(datasets))
 
 
 def parent_params(cfg: ExperimentConfig, spec: ModelSpec, data: PreparedRef) -> dict:
@@ -163,12 +178,16 @@ def close_parents(plan: Plan, results: list[FoldResult], status: str = "FINISHED
         close_parent_run(plan.jobs[0].tracking_uri, parent.run_id, metrics, status)
 
 
-def write_results(path: Path, cfg: ExperimentConfig, results: list[FoldResult]) -> None:
+def write_results(path: Path, cfg: ExperimentConfig, plan: Plan, results: list[FoldResult]) -> None:
     """The crossval stage's output: every fold's numbers, plus what the report needs to lay them out."""
     payload = {
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
         "models": [asdict(m) for m in cfg.zoo.models],
+        "datasets": {
+            d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
+            for d in plan.datasets
+        },
         "folds": [r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.fold))],
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 
 from distilbench.config import DistillConfig
 from distilbench.training.distill_loss import hidden_cosine_loss, kd_loss
 from distilbench.training.loop import FineTuner, model_inputs
+
+log = logging.getLogger(__name__)
 
 
 class Distiller(FineTuner):
@@ -29,8 +33,24 @@ class Distiller(FineTuner):
         super().__init__(*args, **kwargs)
         self.teacher_logits = torch.as_tensor(teacher_logits, dtype=torch.float32)
         self.distill = distill
-        self.teacher = teacher.to(self.runtime.device).eval() if teacher is not None else None
+        self.teacher = teacher.to(self.runtime.device).eval() if self._same_width(teacher) else None
         self._student_hidden: torch.Tensor | None = None
+
+    def _same_width(self, teacher: torch.nn.Module | None) -> bool:
+        """DistilBERT's cosine loss compares hidden states directly: only defined for equal widths."""
+        if teacher is None:
+            return False
+        widths = (
+            getattr(teacher.config, "hidden_size", None),
+            getattr(self.model.config, "hidden_size", None),
+        )
+        if widths[0] != widths[1]:
+            log.warning(
+                "%s: teacher width %s != student width %s; hidden-state cosine loss skipped",
+                self.label,
+                *widths,
+            )
+        return widths[0] == widths[1]
 
     @property
     def uses_hidden_states(self) -> bool:
@@ -44,8 +64,6 @@ class Distiller(FineTuner):
         return outputs.logits
 
     def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
-        if not self.model.training:  # inner validation scores the student alone
-            return super().compute_loss(batch, logits)
         teacher_logits = self.teacher_logits[batch["index"].cpu()].to(logits.device)
         loss = kd_loss(
             logits,
