@@ -14,7 +14,7 @@ from transformers import (
 )
 
 from distilbench.config import ModelSpec, ZooConfig
-from distilbench.errors import ConfigError
+from distilbench.errors import AssetError, ConfigError
 from distilbench.models.assets import packaged_model_dir
 from distilbench.models.cnn import TextCNN, TextCNNConfig
 from distilbench.models.student import build_student
@@ -65,7 +65,13 @@ def check_zoo(zoo: ZooConfig) -> None:
         if spec.kind != "transformer":
             continue
         key = f"models.zoos.{zoo.name}.models[{i}]"
-        config = AutoConfig.from_pretrained(model_location(spec))
+        try:
+            config = AutoConfig.from_pretrained(model_location(spec))
+        except OSError as error:  # a hub id offline or mistyped, or a broken local directory
+            raise AssetError(
+                f"{key}: {spec.source} model {spec.id!r} could not be loaded ({error}); "
+                "hub models need internet once (then they are cached)"
+            ) from error
         depth = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
         if spec.layers and depth is not None and max(spec.layers) >= depth:
             raise ConfigError(

