@@ -110,13 +110,19 @@ def table_for(dataset_rows: pd.DataFrame, teacher: str) -> pd.DataFrame:
     return table
 
 
-def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str) -> str:
+def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
+    n_folds = int(rows["folds"].max())
+    protocol = "hold-out validation split" if info.get("protocol") == "holdout" else f"{n_folds}-fold CV"
+    size = f"{info['examples']} examples, " if "examples" in info else ""
+    lines = [f"## {name} ({rows['task'].iloc[0]}, {size}{protocol}, mean ± std over folds)", ""]
+    return lines + ([f"*{info['note']}*", ""] if info.get("note") else [])
+
+
+def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str, datasets: dict) -> str:
     parts = ["# distilbench comparison", ""]
     for dataset, rows in summary.groupby("dataset", sort=False):
-        n_folds = int(rows["folds"].max())
         parts += [
-            f"## {dataset} ({rows['task'].iloc[0]}, {n_folds} folds, mean ± std over folds)",
-            "",
+            *dataset_heading(dataset, rows, datasets.get(dataset, {})),
             table_for(rows, teacher).to_markdown(index=False),
             "",
             "Per-fold accuracy:",
@@ -191,7 +197,8 @@ def write_report(results_path: Path, out_dir: Path) -> pd.DataFrame:
     folds = fold_frame(results)
     summary = summarize_models(folds, results["teacher"], [m["name"] for m in results["models"]])
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "comparison.md").write_text(markdown_report(summary, folds, results["teacher"]))
+    report = markdown_report(summary, folds, results["teacher"], results.get("datasets", {}))
+    (out_dir / "comparison.md").write_text(report)
     summary.to_csv(out_dir / "comparison.csv", index=False)
     (out_dir / "metrics.json").write_text(json.dumps(metrics_json(summary), indent=2))
     plot_tradeoff(summary, out_dir / "tradeoff.png")
