@@ -1,0 +1,88 @@
+"""A throwaway project per test: params.yaml, its own MLflow store and fold cache, under tmp_path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@dataclass
+class Project:
+    root: Path
+    raw: dict
+    client: MlflowClient
+    params: str = field(init=False)
+    prepared: str = field(init=False)
+    results: str = field(init=False)
+    reports: Path = field(init=False)
+
+    def __post_init__(self):
+        self.params = str(self.root / "params.yaml")
+        self.prepared = str(self.root / "prepared")
+        self.results = str(self.root / "results" / "crossval.json")
+        self.reports = self.root / "reports"
+        self.save()
+
+    def save(self) -> None:
+        Path(self.params).write_text(yaml.safe_dump(self.raw))
+
+    def run(self, with_report: bool = False) -> list:
+        from flows.crossval import crossval
+        from flows.prepare import prepare
+        from flows.report import report
+
+        prepare(params=self.params, out=self.prepared)
+        results = crossval(params=self.params, prepared=self.prepared, results=self.results)
+        if with_report:
+            report(results=self.results, out=str(self.reports))
+        return results
+
+    def runs(self) -> list:
+        experiment = self.client.get_experiment_by_name(self.raw["experiment"])
+        return self.client.search_runs([experiment.experiment_id], max_results=1000) if experiment else []
+
+    def children(self) -> list:
+        return [r for r in self.runs() if MLFLOW_PARENT_RUN_ID in r.data.tags]
+
+    def parents(self) -> list:
+        return [r for r in self.runs() if MLFLOW_PARENT_RUN_ID not in r.data.tags]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path):
+    """Build a Project from datasets and models; tiny fast training settings unless overridden."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("DISTILBENCH_ARTIFACTS", str(tmp_path / "mlruns"))
+    monkeypatch.setenv("DISTILBENCH_CACHE", str(tmp_path / "cache"))
+
+    def build(datasets: list[dict], models: list[dict], folds: int = 3, **train) -> Project:
+        for m in models:
+            if m.get("id") == "TINY":
+                m["id"] = str(tiny_model_dir)
+        raw = {
+            # the seed keys the fold cache, which Prefect keeps for the whole session: one seed per test
+            "seed": abs(hash(tmp_path.name)) % 10_000,
+            "experiment": "e2e",
+            "data": {"folds": folds, "datasets": datasets},
+            "models": {"zoo": "tiny", "zoos": {"tiny": {"teacher": models[0]["name"], "models": models}}},
+            "train": {"epochs": 2, "batch_size": 8, "max_length": 32, "learning_rate": 1e-2,
+                      "inner_val_fraction": 0.2, **train},
+            "distill": {"temperature": 2.0, "alpha": 0.5},
+        }
+        return Project(tmp_path, raw, MlflowClient(uri))
+
+    return build

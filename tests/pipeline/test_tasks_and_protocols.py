@@ -1,0 +1,92 @@
+"""Multilabel tasks, the hold-out protocol and teacher-logit caching, through the real flows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+import distilbench.crossval as crossval_lib
+from tests.conftest import tiny_rows
+
+TEACHER = {"name": "teacher", "source": "local", "id": "TINY"}
+
+
+def distilled(name: str, layers: list[int]) -> dict:
+    return {"name": name, "source": "local", "id": "TINY", "layers": layers, "distil_from": "teacher"}
+
+
+def test_multilabel_task_trains_with_sigmoid_outputs_and_reports_multilabel_metrics(make_project, tmp_path):
+    rows = tiny_rows()
+    # every text has its class; every third also carries "long", so some texts have two labels
+    labels = [label + ("|long" if i % 3 == 0 else "") for i, (_, label) in enumerate(rows)]
+    path = tmp_path / "multi.csv"
+    pd.DataFrame({"body": [t for t, _ in rows], "tags": labels}).to_csv(path, index=False)
+    project = make_project(
+        datasets=[{"name": "multi", "source": "file", "path": str(path), "text_columns": ["body"],
+                   "label_columns": ["tags"], "label_delimiter": "|"}],
+        models=[TEACHER, distilled("student", [1])], folds=2, threshold=0.4,
+    )
+    results = project.run(with_report=True)
+
+    assert {r.task for r in results} == {"multilabel"}
+    assert set(results[0].metrics) == {"accuracy", "micro_f1", "macro_f1", "hamming_loss"}
+    table = (project.reports / "comparison.md").read_text()
+    assert "multilabel" in table and "Hamming loss" in table and "Micro-F1" in table
+    metrics = json.loads((project.reports / "metrics.json").read_text())
+    assert 0.0 <= metrics["multi"]["student"]["hamming_loss_mean"] <= 1.0
+
+
+def test_holdout_protocol_evaluates_once_on_the_datasets_own_validation_split(make_project, tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    rows = tiny_rows()
+    frame = pd.DataFrame(rows, columns=["sentence", "label"])
+    local_hub_copy = tmp_path / "hub-copy"
+    DatasetDict({"train": Dataset.from_pandas(frame.iloc[::2].reset_index(drop=True)),
+                 "validation": Dataset.from_pandas(frame.iloc[1::2].reset_index(drop=True))}
+                ).save_to_disk(str(local_hub_copy))
+    project = make_project(
+        datasets=[{"name": "sst2-like", "source": "hub", "id": str(local_hub_copy), "protocol": "holdout",
+                   "text_columns": ["sentence"]}],
+        models=[TEACHER],
+    )
+    results = project.run(with_report=True)
+    assert [(r.fold, r.eval_examples) for r in results] == [(0, len(rows) // 2)]
+    assert "hold-out validation split" in (project.reports / "comparison.md").read_text()
+
+
+def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_students(make_project, tiny_csv,
+                                                                                   monkeypatch):
+    exports = []
+    real_export = crossval_lib.export_train_logits
+    monkeypatch.setattr(crossval_lib, "export_train_logits",
+                        lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1])
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[TEACHER, distilled("student-a", [0]), distilled("student-b", [1])], folds=2,
+        epochs=3,  # several epochs: the logits must still be computed once, not per epoch
+    )
+    project.run()
+    assert sorted(exports) == [0, 1]
+    cached = list((Path(project.root) / "cache" / "teacher_logits").glob("*.npz"))
+    assert len(cached) == 2
+
+
+def test_cosine_weight_trains_the_student_against_the_fine_tuned_fold_teachers_hidden_states(
+    make_project, tiny_csv, monkeypatch
+):
+    import distilbench.training.distill as distill_module
+
+    calls = []
+    real_cosine = distill_module.hidden_cosine_loss
+    monkeypatch.setattr(distill_module, "hidden_cosine_loss",
+                        lambda *args: (calls.append(1), real_cosine(*args))[1])
+    project = make_project(datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+                           models=[TEACHER, distilled("student", [1])], folds=2, epochs=1)
+    project.raw["distill"]["cosine_weight"] = 0.5
+    project.save()
+    project.run()
+    assert len(calls) > 0  # every training step of both folds
+    assert len(list((Path(project.root) / "cache" / "fold_teachers").iterdir())) == 2
