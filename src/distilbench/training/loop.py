@@ -195,7 +195,7 @@ class FineTuner:
             scheduler.step()
             total, seen = total + loss.item(), seen + 1
             bar.update(1)
-            bar.set_postfix(loss=f"{total / seen:.4f}")
+            bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)  # else every step redraws
         bar.close()
         return total / max(seen, 1)
 
