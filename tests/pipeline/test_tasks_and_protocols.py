@@ -24,9 +24,19 @@ def test_multilabel_task_trains_with_sigmoid_outputs_and_reports_multilabel_metr
     path = tmp_path / "multi.csv"
     pd.DataFrame({"body": [t for t, _ in rows], "tags": labels}).to_csv(path, index=False)
     project = make_project(
-        datasets=[{"name": "multi", "source": "file", "path": str(path), "text_columns": ["body"],
-                   "label_columns": ["tags"], "label_delimiter": "|"}],
-        models=[TEACHER, distilled("student", [1])], folds=2, threshold=0.4,
+        datasets=[
+            {
+                "name": "multi",
+                "source": "file",
+                "path": str(path),
+                "text_columns": ["body"],
+                "label_columns": ["tags"],
+                "label_delimiter": "|",
+            }
+        ],
+        models=[TEACHER, distilled("student", [1])],
+        folds=2,
+        threshold=0.4,
     )
     results = project.run(with_report=True)
 
@@ -44,12 +54,22 @@ def test_holdout_protocol_evaluates_once_on_the_datasets_own_validation_split(ma
     rows = tiny_rows()
     frame = pd.DataFrame(rows, columns=["sentence", "label"])
     local_hub_copy = tmp_path / "hub-copy"
-    DatasetDict({"train": Dataset.from_pandas(frame.iloc[::2].reset_index(drop=True)),
-                 "validation": Dataset.from_pandas(frame.iloc[1::2].reset_index(drop=True))}
-                ).save_to_disk(str(local_hub_copy))
+    DatasetDict(
+        {
+            "train": Dataset.from_pandas(frame.iloc[::2].reset_index(drop=True)),
+            "validation": Dataset.from_pandas(frame.iloc[1::2].reset_index(drop=True)),
+        }
+    ).save_to_disk(str(local_hub_copy))
     project = make_project(
-        datasets=[{"name": "sst2-like", "source": "hub", "id": str(local_hub_copy), "protocol": "holdout",
-                   "text_columns": ["sentence"]}],
+        datasets=[
+            {
+                "name": "sst2-like",
+                "source": "hub",
+                "id": str(local_hub_copy),
+                "protocol": "holdout",
+                "text_columns": ["sentence"],
+            }
+        ],
         models=[TEACHER],
     )
     results = project.run(with_report=True)
@@ -57,15 +77,20 @@ def test_holdout_protocol_evaluates_once_on_the_datasets_own_validation_split(ma
     assert "hold-out validation split" in (project.reports / "comparison.md").read_text()
 
 
-def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_students(make_project, tiny_csv,
-                                                                                   monkeypatch):
+def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_students(
+    make_project, tiny_csv, monkeypatch
+):
     exports = []
     real_export = crossval_lib.export_train_logits
-    monkeypatch.setattr(crossval_lib, "export_train_logits",
-                        lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1])
+    monkeypatch.setattr(
+        crossval_lib,
+        "export_train_logits",
+        lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1],
+    )
     project = make_project(
         datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-        models=[TEACHER, distilled("student-a", [0]), distilled("student-b", [1])], folds=2,
+        models=[TEACHER, distilled("student-a", [0]), distilled("student-b", [1])],
+        folds=2,
         epochs=3,  # several epochs: the logits must still be computed once, not per epoch
     )
     project.run()
@@ -81,12 +106,36 @@ def test_cosine_weight_trains_the_student_against_the_fine_tuned_fold_teachers_h
 
     calls = []
     real_cosine = distill_module.hidden_cosine_loss
-    monkeypatch.setattr(distill_module, "hidden_cosine_loss",
-                        lambda *args: (calls.append(1), real_cosine(*args))[1])
-    project = make_project(datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-                           models=[TEACHER, distilled("student", [1])], folds=2, epochs=1)
+    monkeypatch.setattr(
+        distill_module, "hidden_cosine_loss", lambda *args: (calls.append(1), real_cosine(*args))[1]
+    )
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[TEACHER, distilled("student", [1])],
+        folds=2,
+        epochs=1,
+    )
     project.raw["distill"]["cosine_weight"] = 0.5
     project.save()
     project.run()
     assert len(calls) > 0  # every training step of both folds
     assert len(list((Path(project.root) / "cache" / "fold_teachers").iterdir())) == 2
+
+
+def test_two_offline_datasets_get_their_own_folds_and_rows_in_one_report(make_project):
+    project = make_project(
+        datasets=[
+            {"name": "bbc", "source": "packaged", "id": "bbc", "max_examples": 40},
+            {"name": "rotten_tomatoes", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 40},
+        ],
+        models=[TEACHER],
+        folds=2,
+        epochs=1,
+    )
+    results = project.run(with_report=True)
+    assert {r.dataset for r in results} == {"bbc", "rotten_tomatoes"}
+    table = (project.reports / "comparison.md").read_text()
+    assert (
+        "## bbc (multiclass, 40 examples" in table and "## rotten_tomatoes (multiclass, 40 examples" in table
+    )
+    assert "SST-2 proxy" in table
