@@ -8,7 +8,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from distilbench.config import CrossvalConfig, ExperimentConfig, load_params
 from distilbench.crossval import FoldJob, FoldResult, run_fold
 from distilbench.models.zoo import check_zoo
-from distilbench.planning import close_parents, plan, write_results
+from distilbench.planning import Plan, close_parents, plan, write_results
 from distilbench.runtime import set_threads
 from distilbench.settings import ProjectPaths
 from flows._cli import run_cli
@@ -34,6 +34,20 @@ def task_runner(cfg: CrossvalConfig):
     return ThreadPoolTaskRunner(max_workers=cfg.max_workers)
 
 
+@flow(name="distilbench-folds", validate_parameters=False)
+def run_folds(the_plan: Plan) -> list[FoldResult]:
+    """Every fold task of the plan, on the task runner that crossval.* configures."""
+    futures = {}
+    for job in the_plan.jobs:
+        teacher = futures[job.teacher.cache_key] if job.teacher else None
+        futures[job.cache_key] = fold_task.submit(job, teacher)
+    try:
+        return [future.result() for future in futures.values()]
+    except BaseException:
+        close_parents(the_plan, [], status="FAILED")
+        raise
+
+
 @flow(name="distilbench-crossval")
 def crossval(
     params: str = "params.yaml", prepared: str = "data/prepared", results: str = "results/crossval.json"
@@ -43,29 +57,17 @@ def crossval(
     set_threads(cfg.crossval.max_workers)
     paths = ProjectPaths.current()
     the_plan = plan(cfg, Path(prepared), paths.tracking_uri, paths.artifact_root, paths.cache)
-    futures = {}
-    for job in the_plan.jobs:
-        teacher = futures[job.teacher.cache_key] if job.teacher else None
-        futures[job.cache_key] = fold_task.submit(job, teacher)
-    try:
-        fold_results = [future.result() for future in futures.values()]
-    except BaseException:
-        close_parents(the_plan, [], status="FAILED")
-        raise
+    # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
+    fold_results = run_folds.with_options(task_runner=task_runner(cfg.crossval))(the_plan)
     close_parents(the_plan, fold_results)
     write_results(Path(results), cfg, the_plan, fold_results)
     return fold_results
 
 
-def main() -> None:
-    def run(params: str, prepared: str, results: str) -> None:
-        cfg = ExperimentConfig.from_params(
-            load_params(Path(params))
-        )  # fail on bad params before Prefect starts
-        crossval.with_options(task_runner=task_runner(cfg.crossval))(params, prepared, results)
-
-    run_cli(run, __doc__, params="params.yaml", prepared="data/prepared", results="results/crossval.json")
+def validate(params: str, **_paths: str) -> None:
+    ExperimentConfig.from_params(load_params(Path(params)))
 
 
 if __name__ == "__main__":
-    main()
+    defaults = dict(params="params.yaml", prepared="data/prepared", results="results/crossval.json")
+    run_cli(crossval, __doc__, validate=validate, **defaults)

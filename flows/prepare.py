@@ -15,14 +15,18 @@ def prepare_one(spec: DatasetSpec, folds: int, seed: int, out_root: Path) -> dic
     return prepare_dataset(spec, folds, seed, out_root / spec.name)
 
 
+def data_config(params: str, **_paths: str) -> DataConfig:
+    raw = load_params(Path(params))
+    return DataConfig.from_params(raw.get("data", {}), seed=parse_seed(raw))
+
+
 @flow(name="distilbench-prepare")
 def prepare(params: str = "params.yaml", out: str = "data/prepared") -> list[dict]:
-    raw = load_params(Path(params))
-    cfg = DataConfig.from_params(raw.get("data", {}), seed=parse_seed(raw))
+    cfg = data_config(params)
     metas = [prepare_one(spec, cfg.folds, cfg.seed, Path(out)) for spec in cfg.datasets]
     remove_stale(Path(out), {spec.name for spec in cfg.datasets})  # later stages read every prepared folder
     return metas
 
 
 if __name__ == "__main__":
-    run_cli(prepare, __doc__, params="params.yaml", out="data/prepared")
+    run_cli(prepare, __doc__, validate=data_config, params="params.yaml", out="data/prepared")

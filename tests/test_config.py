@@ -110,8 +110,10 @@ def zoo_of(*models: dict) -> ZooConfig:
 
 
 def test_a_student_asking_for_missing_layers_fails_before_training(tiny_model_dir):
-    zoo = zoo_of({"name": "t", "source": "local", "id": str(tiny_model_dir)},
-                 {"name": "s", "source": "local", "id": str(tiny_model_dir), "layers": [0, 5]})
+    zoo = zoo_of(
+        {"name": "t", "source": "local", "id": str(tiny_model_dir)},
+        {"name": "s", "source": "local", "id": str(tiny_model_dir), "layers": [0, 5]},
+    )
     expected = r"models.zoos.z.models\[1\].layers: \[0, 5\] asks for layer 5, .* has 2 layers"
     with pytest.raises(ConfigError, match=expected):
         check_zoo(zoo)
@@ -142,3 +144,32 @@ def test_cli_check_reports_a_bad_value_without_a_traceback(tmp_path, params, cap
 
 def test_train_defaults_are_the_documented_ones():
     assert TrainConfig.from_params({}) == TrainConfig()
+
+
+@pytest.mark.parametrize(
+    ("stage", "section", "key", "value", "message"),
+    [
+        ("crossval", "train", "learning_rate", -1, "error: train.learning_rate: -1.0 must be > 0"),
+        ("prepare", "data", "folds", 1, "error: data.folds: 1 must be >= 2"),
+    ],
+)
+def test_a_stage_command_refuses_bad_params_in_one_line_before_prefect_starts(
+    tmp_path, params, stage, section, key, value, message
+):
+    import subprocess
+    import sys
+
+    bad = copy.deepcopy(params)
+    bad[section][key] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    done = subprocess.run(
+        [sys.executable, "-m", f"flows.{stage}", "--params", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == message
+    assert "Starting temporary server" not in done.stdout + done.stderr
