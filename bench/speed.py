@@ -10,6 +10,7 @@ params.yaml (untrained heads: speed does not depend on the weights) on real text
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--train-steps", type=int, default=8)
     args = parser.parse_args()
+    os.environ.setdefault("DISTILBENCH_PROGRESS", "0")  # the table is the output; no training bars
     raw = load_params(args.params)
     cfg = ExperimentConfig.from_params(raw)
     dataset = DataConfig.from_params(raw["data"], seed=parse_seed(raw)).datasets[0]
