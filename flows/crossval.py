@@ -44,7 +44,7 @@ def run_folds(the_plan: Plan) -> list[FoldResult]:
     try:
         return [future.result() for future in futures.values()]
     except BaseException:
-        close_parents(the_plan, [], status="FAILED")
+        close_parents(the_plan, [], teacher="", status="FAILED")
         raise
 
 
@@ -59,7 +59,7 @@ def crossval(
     the_plan = plan(cfg, Path(prepared), paths.tracking_uri, paths.artifact_root, paths.cache)
     # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
     fold_results = run_folds.with_options(task_runner=task_runner(cfg.crossval))(the_plan)
-    close_parents(the_plan, fold_results)
+    close_parents(the_plan, fold_results, cfg.zoo.teacher)
     write_results(Path(results), cfg, the_plan, fold_results)
     return fold_results
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from distilbench.config import ExperimentConfig, ModelSpec
 from distilbench.crossval import FoldJob, FoldResult, stable_hash
 from distilbench.errors import ConfigError
 from distilbench.models.zoo import tokenizer_spec
+from distilbench.report import fold_frame, summarize_models
 from distilbench.tracking import close_parent_run, ensure_experiment, open_parent_run
 
 
@@ -144,38 +143,22 @@ def parent_params(cfg: ExperimentConfig, spec: ModelSpec, data: PreparedRef) -> 
 # aggregation
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    if not values:
-        return math.nan, math.nan
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def summarize(results: Iterable[FoldResult]) -> dict[tuple[str, str], dict[str, float]]:
-    """Mean ± std over folds for each dataset × model, the numbers a parent run and the report show."""
-    groups: dict[tuple[str, str], list[FoldResult]] = defaultdict(list)
-    for r in results:
-        groups[r.dataset, r.model].append(r)
-    summary = {}
-    for key, folds in groups.items():
-        row: dict[str, float] = {"folds": len(folds)}
-        for metric in folds[0].metrics:
-            row[f"{metric}_mean"], row[f"{metric}_std"] = _mean_std([f.metrics[metric] for f in folds])
-        row["train_seconds_mean"], _ = _mean_std([f.train_seconds for f in folds])
-        row["eval_seconds_mean"], _ = _mean_std([f.eval_seconds for f in folds])
-        row["train_eval_seconds_total"] = sum(f.train_seconds + f.eval_seconds for f in folds)
-        row["examples_per_second"], _ = _mean_std([f.examples_per_second for f in folds])
-        row["model_mb"] = statistics.fmean(f.model_mb for f in folds)
-        row["parameters"] = folds[0].parameters
-        summary[key] = row
-    return summary
-
-
-def close_parents(plan: Plan, results: list[FoldResult], status: str = "FINISHED") -> None:
-    """Log each parent's mean ± std over its folds and close it (FAILED when a fold task failed)."""
-    summary = summarize(results)
+def close_parents(plan: Plan, results: list[FoldResult], teacher: str, status: str = "FINISHED") -> None:
+    """Log each parent's summary over its folds (the report's numbers) and close it; FAILED on a failure."""
+    summary = parent_metrics(results, teacher, [p.model for p in plan.parents]) if results else {}
     for parent in plan.parents:
         metrics = summary.get((parent.dataset, parent.model), {})
         close_parent_run(plan.jobs[0].tracking_uri, parent.run_id, metrics, status)
+
+
+def parent_metrics(results: list[FoldResult], teacher: str, model_order: list[str]) -> dict:
+    """Mean ± std over folds and % saved vs the teacher, computed once, by the report's own aggregation."""
+    frame = summarize_models(fold_frame({"folds": [r.as_record() for r in results]}), teacher, model_order)
+    numeric = frame.drop(columns=["dataset", "model", "task"]).select_dtypes("number")
+    return {
+        (row.dataset, row.model): {k: v for k, v in numeric.loc[i].items() if not math.isnan(v)}
+        for i, row in frame.iterrows()
+    }
 
 
 def write_results(path: Path, cfg: ExperimentConfig, plan: Plan, results: list[FoldResult]) -> None:
