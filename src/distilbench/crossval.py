@@ -22,7 +22,7 @@ from transformers import AutoModelForSequenceClassification
 
 from distilbench.config import DistillConfig, ModelSpec, TrainConfig
 from distilbench.data.prepared import PreparedDataset, load_prepared
-from distilbench.evaluation import fold_metrics
+from distilbench.evaluation import confusion, fold_metrics
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, save_model
 from distilbench.runtime import resolve_runtime, seed_everything
 from distilbench.tracking import fold_run
@@ -208,6 +208,12 @@ def run_fold(job: FoldJob) -> FoldResult:
         fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
         logits, eval_seconds = trainer.timed_predict(subset(features, eval_rows))
         metrics = fold_metrics(logits, data.targets[eval_rows], settings.multilabel, settings.threshold)
+        if not settings.multilabel:
+            matrix = confusion(logits, data.targets[eval_rows], len(data.labels))
+            run.log_dict(
+                {"labels": list(data.labels), "rows_true_columns_predicted": matrix.tolist()},
+                "confusion_matrix.json",
+            )
         if job.export_train_logits:
             export_train_logits(job, trainer, features, train_rows)
         if job.export_model:

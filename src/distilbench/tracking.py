@@ -88,8 +88,8 @@ class FoldRun:
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), 0, step) for k, v in metrics.items()])
 
-    def log_artifact(self, path: Path) -> None:
-        self.client.log_artifact(self.run_id, str(path))
+    def log_dict(self, payload: Mapping[str, object], artifact_file: str) -> None:
+        self.client.log_dict(self.run_id, dict(payload), artifact_file)
 
 
 @contextlib.contextmanager

@@ -77,6 +77,8 @@ def test_pipeline_writes_the_comparison_and_one_mlflow_child_run_per_fold(projec
     assert all({"data_hash", "fold", "model", "dataset"} <= set(k.data.params) for k in kids)
     assert {p.info.run_id for p in parents} == {k.data.tags[MLFLOW_PARENT_RUN_ID] for k in kids}
     teacher_fold = next(k for k in kids if k.data.tags["model"] == "teacher")
+    artifacts = [a.path for a in project.client.list_artifacts(teacher_fold.info.run_id)]
+    assert "confusion_matrix.json" in artifacts
     history = project.client.get_metric_history(teacher_fold.info.run_id, "epoch_train_loss")
     assert [m.step for m in history] == [1, 2]  # learning curves: one point per epoch
 
