@@ -97,10 +97,6 @@ class TextCNN(nn.Module):
         # An all-padding row has no window at all; 0 is what ReLU features bottom out at anyway.
         return torch.where(torch.isneginf(pooled), torch.zeros_like(pooled), pooled)
 
-    def num_parameters(self) -> int:
-        """Same name as on a transformers model, so size reporting treats both alike."""
-        return sum(p.numel() for p in self.parameters())
-
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
