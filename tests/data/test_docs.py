@@ -22,5 +22,5 @@ def test_the_page_has_an_example_per_source() -> None:
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_example_parses(block: str) -> None:
     params = yaml.safe_load(block)
-    cfg = DataConfig.from_params(params["data"], seed=params["seed"])
+    cfg = DataConfig.from_params(params["data"], "data")
     assert cfg.datasets

@@ -11,7 +11,7 @@ from distilbench.errors import ConfigError
 
 
 def parse(**data) -> DataConfig:
-    return DataConfig.from_params({"folds": 5, **data}, seed=7)
+    return DataConfig.from_params({"folds": 5, **data}, "data")
 
 
 def test_parses_each_source_with_defaults() -> None:
@@ -29,7 +29,7 @@ def test_parses_each_source_with_defaults() -> None:
             {"source": "file", "path": "data/raw/amazon_alexa.tsv", "text_columns": ["verified_reviews"]},
         ]
     )
-    assert cfg.folds == 5 and cfg.seed == 7
+    assert cfg.folds == 5
     assert [d.name for d in cfg.datasets] == ["bbc", "sst2", "bbc-news", "amazon_alexa"]
     assert cfg.datasets[1].text_columns == ("sentence",) and cfg.datasets[1].eval_split == "validation"
     assert cfg.datasets[3].label_columns == ("label",) and cfg.datasets[3].protocol == "kfold"
@@ -43,7 +43,7 @@ def test_parses_each_source_with_defaults() -> None:
         ({"folds": 1}, "data.folds: 1 must be >= 2"),
         ({"folds": True}, "data.folds: True is not an integer"),
         ({"datasets": []}, "data.datasets: [] must be a non-empty list of datasets"),
-        ({"dataset": []}, "data.dataset: unknown key; known keys: datasets, folds"),
+        ({"dataset": []}, "data: unknown key(s) ['dataset']; allowed: ['datasets', 'folds']"),
         (
             {"datasets": [{"source": "ftp"}]},
             "data.datasets[0].source: 'ftp' is not one of packaged, hub, file",
@@ -56,7 +56,7 @@ def test_parses_each_source_with_defaults() -> None:
         ({"datasets": [{"source": "file"}]}, "data.datasets[0].path: missing"),
         (
             {"datasets": [{"source": "file", "path": "a.csv", "colour": 1}]},
-            "data.datasets[0].colour: unknown key",
+            "data.datasets[0]: unknown key(s) ['colour']; allowed: ['config',",
         ),
         (
             {"datasets": [{"source": "file", "path": "a.csv", "format": "xml"}]},
