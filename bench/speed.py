@@ -10,38 +10,29 @@ params.yaml (untrained heads: speed does not depend on the weights) on real text
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 
 import numpy as np
 
-from distilbench.config import ExperimentConfig, load_params, parse_seed
+from distilbench import paths
+from distilbench.config import Config, load_config
 from distilbench.data.prepared import load_prepared
-from distilbench.data.spec import DataConfig
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, tokenizer_spec
 from distilbench.runtime import resolve_runtime, set_threads
-from distilbench.training.loop import FineTuner, FitSettings, encode, make_collator
+from distilbench.training.loop import FineTuner, encode, make_collator
 
 
 def measure(
-    spec, cfg: ExperimentConfig, texts: list[str], targets: np.ndarray, n_labels: int, train_steps: int
+    spec, cfg: Config, texts: list[str], targets: np.ndarray, n_labels: int, train_steps: int
 ) -> dict:
     tokenizer = load_tokenizer(tokenizer_spec(spec, cfg.zoo))
     features = encode(tokenizer, texts, targets, cfg.train.max_length)
     model = build_model(spec, tokenizer, n_labels, multilabel=False)
-    settings = FitSettings(
-        epochs=1,
-        batch_size=cfg.train.batch_size,
-        eval_batch_size=cfg.train.eval_batch_size,
-        learning_rate=cfg.train.learning_rate,
-        weight_decay=0.0,
-        warmup_ratio=0.0,
-        multilabel=False,
-        threshold=0.5,
-        seed=0,
-        max_steps=train_steps,
-    )
-    trainer = FineTuner(model, make_collator(tokenizer), resolve_runtime(cfg.train.precision), settings)
+    # one epoch of `train_steps` steps at the model's own settings; speed does not depend on the schedule
+    train = dataclasses.replace(cfg.train.for_model(spec), epochs=1, max_steps=train_steps)
+    trainer = FineTuner(model, make_collator(tokenizer), resolve_runtime(train.precision), train)
     trainer.predict_logits(features[: cfg.train.eval_batch_size])  # warm-up: first calls allocate
     _, infer_seconds = trainer.timed_predict(features)
     fit = trainer.fit(features)
@@ -57,15 +48,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--prepared", type=Path, default=Path("data/prepared"))
+    parser.add_argument("--params", type=Path, default=Path(paths.PARAMS_FILE))
+    parser.add_argument("--prepared", type=Path, default=Path(paths.PREPARED_DIR))
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--train-steps", type=int, default=8)
     args = parser.parse_args()
     os.environ.setdefault("DISTILBENCH_PROGRESS", "0")  # the table is the output; no training bars
-    raw = load_params(args.params)
-    cfg = ExperimentConfig.from_params(raw)
-    dataset = DataConfig.from_params(raw["data"], seed=parse_seed(raw)).datasets[0]
+    cfg = load_config(args.params)
+    dataset = cfg.datasets.datasets[0]
     data = load_prepared(args.prepared / dataset.name)
     texts, targets = data.texts[: args.examples], data.targets[: args.examples]
     threads = set_threads(1)

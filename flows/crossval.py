@@ -5,13 +5,13 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from distilbench.config import CrossvalConfig, ExperimentConfig, load_params
-from distilbench.crossval import FoldJob, FoldResult, run_fold
+from distilbench.config import CrossvalConfig, load_config
+from distilbench.fold import FoldResult
+from distilbench.jobs import FoldJob
 from distilbench.models.zoo import check_zoo
-from distilbench.planning import Plan, close_parents, plan, write_results
+from distilbench.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.runtime import set_threads
-from distilbench.settings import ProjectPaths
-from flows._cli import run_cli
+from distilbench.study import Study, close_parents, plan_study, run_fold, write_results
 
 
 # The cache key is the job's content hash (data, fold, model, settings): a rerun after a crash, or after
@@ -35,39 +35,29 @@ def task_runner(cfg: CrossvalConfig):
 
 
 @flow(name="distilbench-folds", validate_parameters=False)
-def run_folds(the_plan: Plan) -> list[FoldResult]:
-    """Every fold task of the plan, on the task runner that crossval.* configures."""
+def run_folds(study: Study) -> list[FoldResult]:
+    """Every fold task of the study, on the task runner that crossval.* configures."""
     futures = {}
-    for job in the_plan.jobs:
+    for job in study.jobs:
         teacher = futures[job.teacher.cache_key] if job.teacher else None
         futures[job.cache_key] = fold_task.submit(job, teacher)
     try:
         return [future.result() for future in futures.values()]
     except BaseException:
-        close_parents(the_plan, [], teacher="", status="FAILED")
+        close_parents(study, [], teacher="", status="FAILED")
         raise
 
 
 @flow(name="distilbench-crossval")
 def crossval(
-    params: str = "params.yaml", prepared: str = "data/prepared", results: str = "results/crossval.json"
+    params: str = PARAMS_FILE, prepared: str = PREPARED_DIR, results: str = RESULTS_FILE
 ) -> list[FoldResult]:
-    cfg = ExperimentConfig.from_params(load_params(Path(params)))
+    cfg = load_config(Path(params))
     check_zoo(cfg.zoo)
     set_threads(cfg.crossval.max_workers)
-    paths = ProjectPaths.current()
-    the_plan = plan(cfg, Path(prepared), paths.tracking_uri, paths.artifact_root, paths.cache)
+    study = plan_study(cfg, Path(prepared), ProjectPaths.current())
     # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
-    fold_results = run_folds.with_options(task_runner=task_runner(cfg.crossval))(the_plan)
-    close_parents(the_plan, fold_results, cfg.zoo.teacher)
-    write_results(Path(results), cfg, the_plan, fold_results)
+    fold_results = run_folds.with_options(task_runner=task_runner(cfg.crossval))(study)
+    close_parents(study, fold_results, cfg.zoo.teacher)
+    write_results(Path(results), cfg, study, fold_results)
     return fold_results
-
-
-def validate(params: str, **_paths: str) -> None:
-    ExperimentConfig.from_params(load_params(Path(params)))
-
-
-if __name__ == "__main__":
-    defaults = dict(params="params.yaml", prepared="data/prepared", results="results/crossval.json")
-    run_cli(crossval, __doc__, validate=validate, **defaults)

@@ -8,16 +8,24 @@ deleted before it is redone: no half-written run is ever left marked FINISHED.
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlflow.entities import Metric, Param, RunStatus
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from distilbench.fold import FoldResult
+    from distilbench.jobs import FoldJob
+    from distilbench.training.loop import EpochRecord
+
+logger = logging.getLogger(__name__)
 
 PARENT_KEY = "distilbench.parent_key"
 FOLD_KEY = "distilbench.fold_key"
@@ -64,49 +72,97 @@ def close_parent_run(
     tracking_uri: str, run_id: str, metrics: Mapping[str, float], status: str = "FINISHED"
 ) -> None:
     client = MlflowClient(tracking_uri)
-    client.log_batch(run_id, metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()])
+    client.log_batch(run_id, metrics=_metrics(metrics))
     client.set_terminated(run_id, status)
 
 
 def _delete_unfinished(client: MlflowClient, experiment_id: str, fold_key: str) -> None:
     for run in _find_runs(client, experiment_id, FOLD_KEY, fold_key):
         if run.info.status != "FINISHED":
-            log.info("deleting unfinished fold run %s left by an interrupted run", run.info.run_id)
+            logger.info("deleting unfinished fold run %s left by an interrupted run", run.info.run_id)
             client.delete_run(run.info.run_id)
 
 
-class FoldRun:
-    """A live child run; log through it, and `fold_run` closes it with the right status."""
+def log_fold(job: FoldJob, result: FoldResult) -> str:
+    """Log one computed fold as a child run of its parent: params, metrics, curve, confusion matrix.
 
-    def __init__(self, client: MlflowClient, run_id: str):
-        self.client = client
-        self.run_id = run_id
-
-    def log_params(self, params: Mapping[str, object]) -> None:
-        self.client.log_batch(self.run_id, params=_as_params(params))
-
-    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
-        self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), 0, step) for k, v in metrics.items()])
-
-    def log_dict(self, payload: Mapping[str, object], artifact_file: str) -> None:
-        self.client.log_dict(self.run_id, dict(payload), artifact_file)
-
-
-@contextlib.contextmanager
-def fold_run(
-    tracking_uri: str, parent_run_id: str, fold_key: str, name: str, tags: Mapping[str, str]
-) -> Iterator[FoldRun]:
-    client = MlflowClient(tracking_uri)
-    parent = client.get_run(parent_run_id)
-    _delete_unfinished(client, parent.info.experiment_id, fold_key)
+    The run is created only once the fold is computed, so a crash while training leaves no run at all;
+    one left unfinished by a crash while logging is deleted here before the fold is logged again.
+    """
+    client = MlflowClient(job.tracking_uri)
+    parent = client.get_run(job.parent_run_id)
+    _delete_unfinished(client, parent.info.experiment_id, job.cache_key)
+    tags = {"dataset": job.dataset, "model": job.model.name, "fold": str(job.fold)}
     run = client.create_run(
         parent.info.experiment_id,
-        tags={MLFLOW_PARENT_RUN_ID: parent_run_id, MLFLOW_RUN_NAME: name, FOLD_KEY: fold_key, **tags},
+        tags={
+            MLFLOW_PARENT_RUN_ID: job.parent_run_id,
+            MLFLOW_RUN_NAME: f"fold-{job.fold}",
+            FOLD_KEY: job.cache_key,
+            **tags,
+        },
     )
+    run_id = run.info.run_id
     try:
-        yield FoldRun(client, run.info.run_id)
+        client.log_batch(
+            run_id, params=_as_params(fold_params(job, result)), metrics=_metrics(fold_metrics(result))
+        )
+        curve = [m for r in result.history for m in _metrics(_epoch_metrics(r), step=r.epoch)]
+        if curve:
+            client.log_batch(run_id, metrics=curve)
+        if result.confusion is not None:
+            matrix = {
+                "labels": list(result.labels),
+                "rows_true_columns_predicted": [list(r) for r in result.confusion],
+            }
+            client.log_dict(run_id, matrix, "confusion_matrix.json")
     except BaseException as error:
-        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
-        client.set_terminated(run.info.run_id, status)
+        client.set_terminated(run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
-    client.set_terminated(run.info.run_id, "FINISHED")
+    client.set_terminated(run_id, "FINISHED")
+    return run_id
+
+
+def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
+    """The settings this fold really ran with: the model's effective training values, device, precision."""
+    return {
+        "dataset": job.dataset,
+        "model": job.model.name,
+        "fold": job.fold,
+        "data_hash": job.data_hash,
+        "task": result.task,
+        **{f"model.{k}": v for k, v in asdict(job.model).items() if k != "name"},
+        **{f"train.{k}": v for k, v in asdict(job.train).items()},
+        "seed": job.fold_seed,
+        "device": result.device,
+        "autocast": result.autocast,
+        "train_examples": result.train_examples,
+        "eval_examples": result.eval_examples,
+        "distill": json.dumps(asdict(job.distill)) if job.distill else None,
+        "cache_key": job.cache_key,
+    }
+
+
+def fold_metrics(result: FoldResult) -> dict[str, float]:
+    return {
+        **result.metrics,
+        "train_seconds": result.train_seconds,
+        "eval_seconds": result.eval_seconds,
+        "model_mb": result.model_mb,
+        "parameters": result.parameters,
+        "fold": result.fold,
+        "best_epoch": result.best_epoch,
+        "examples_per_second": result.examples_per_second,
+    }
+
+
+def _epoch_metrics(record: EpochRecord) -> dict[str, float]:
+    metrics = {"epoch_train_loss": record.train_loss}
+    if record.inner_val_score is not None:
+        metrics["epoch_inner_val_score"] = record.inner_val_score
+    return metrics
+
+
+def _metrics(values: Mapping[str, float], step: int = 0) -> list[Metric]:
+    now = int(time.time() * 1000)  # MLflow's time axis: when it was logged, in ms since the epoch
+    return [Metric(k, float(v), now, step) for k, v in values.items()]

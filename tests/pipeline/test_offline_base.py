@@ -8,18 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from distilbench.config import load_params
+from distilbench.config import read_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 def test_offline_base_zoo_runs_end_to_end_on_a_reduced_setting(make_project):
-    shipped = load_params(REPO / "params.yaml")
+    shipped = read_yaml(REPO / "params.yaml")
     zoo = shipped["models"]["zoos"]["offline-base"]
-    project = make_project(datasets=[{"name": "bbc", "source": "packaged", "id": "bbc", "max_examples": 200}],
-                           models=zoo["models"], folds=2, epochs=1, max_length=64, batch_size=16,
-                           learning_rate=5e-5)
+    project = make_project(
+        datasets=[{"name": "bbc", "source": "packaged", "id": "bbc", "max_examples": 200}],
+        models=zoo["models"],
+        folds=2,
+        epochs=1,
+        max_length=64,
+        batch_size=16,
+        learning_rate=5e-5,
+    )
     project.raw["models"]["zoos"]["tiny"]["teacher"] = zoo["teacher"]
     project.save()
     results = project.run(with_report=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import distilbench.crossval as crossval_lib
+import distilbench.fold as fold_module
 from tests.conftest import tiny_rows
 
 TEACHER = {"name": "teacher", "source": "local", "id": "TINY"}
@@ -81,9 +81,9 @@ def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_student
     make_project, tiny_csv, monkeypatch
 ):
     exports = []
-    real_export = crossval_lib.export_train_logits
+    real_export = fold_module.export_train_logits
     monkeypatch.setattr(
-        crossval_lib,
+        fold_module,
         "export_train_logits",
         lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1],
     )

@@ -9,10 +9,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from distilbench.config import DistillConfig
+from distilbench.config import DistillConfig, TrainConfig
 from distilbench.runtime import resolve_runtime
 from distilbench.training.distill import Distiller
-from distilbench.training.loop import FineTuner, FitSettings, encode, make_collator
+from distilbench.training.loop import FineTuner, encode, make_collator
 from tests.conftest import WORDS, tiny_rows
 
 LABELS = sorted(WORDS)
@@ -30,17 +30,9 @@ def features(tokenizer):
     return encode(tokenizer, [text for text, _ in rows], targets, max_length=32)
 
 
-def settings(**changes) -> FitSettings:
-    base = FitSettings(
-        epochs=3,
-        batch_size=8,
-        eval_batch_size=16,
-        learning_rate=1e-3,
-        weight_decay=0.0,
-        warmup_ratio=0.0,
-        multilabel=False,
-        threshold=0.5,
-        seed=0,
+def settings(**changes) -> TrainConfig:
+    base = TrainConfig(
+        epochs=3, batch_size=8, eval_batch_size=16, learning_rate=1e-3, weight_decay=0.0, warmup_ratio=0.0
     )
     return dataclasses.replace(base, **changes)
 
@@ -81,11 +73,9 @@ def test_the_best_inner_validation_epoch_is_kept_and_reported(tiny_model_dir, to
         snapshots.append({k: v.clone() for k, v in trainer.model.state_dict().items()}),
         next(scores),
     )[1]
-    seen = []
-    trainer.on_epoch = seen.append
     result = trainer.fit(features, inner_val=features[:6])
     assert result.best_epoch == 2
-    assert [r.inner_val_score for r in seen] == [0.5, 0.9, 0.4]
+    assert [r.inner_val_score for r in result.history] == [0.5, 0.9, 0.4]
     for name, tensor in trainer.model.state_dict().items():
         assert torch.equal(tensor, snapshots[1][name]), name
 
@@ -129,7 +119,8 @@ def test_multilabel_uses_binary_cross_entropy(tiny_model_dir, tokenizer):
         tiny_model(tiny_model_dir),
         make_collator(tokenizer),
         resolve_runtime("fp32"),
-        settings(epochs=1, multilabel=True),
+        settings(epochs=1),
+        multilabel=True,
     )
     batch = make_collator(tokenizer)(data[:4])
     logits = torch.zeros(4, 3)
@@ -159,3 +150,13 @@ def test_distiller_changes_only_the_loss_and_reads_cached_teacher_logits(tiny_mo
     )
     assert soft.item() == pytest.approx(expected.item(), rel=1e-4)
     student.fit(features)
+
+
+@pytest.mark.gpu
+def test_fine_tuning_on_cuda_with_automatic_mixed_precision(tiny_model_dir, tokenizer, features):
+    """The real GPU path: auto precision picks bf16 (or fp16 with a scaler) and logits come back fp32."""
+    runtime = resolve_runtime("auto", torch.device("cuda"))
+    assert runtime.autocast_dtype in (torch.bfloat16, torch.float16)
+    trainer = FineTuner(tiny_model(tiny_model_dir), make_collator(tokenizer), runtime, settings(epochs=1))
+    result = trainer.fit(features)
+    assert result.seconds > 0 and trainer.predict_logits(features).dtype == np.float32

@@ -11,7 +11,7 @@ from distilbench.config import DistillConfig
 from distilbench.training.distill_loss import hidden_cosine_loss, kd_loss
 from distilbench.training.loop import FineTuner, model_inputs
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class Distiller(FineTuner):
@@ -45,7 +45,7 @@ class Distiller(FineTuner):
             getattr(self.model.config, "hidden_size", None),
         )
         if widths[0] != widths[1]:
-            log.warning(
+            logger.warning(
                 "%s: teacher width %s != student width %s; hidden-state cosine loss skipped",
                 self.label,
                 *widths,
@@ -71,7 +71,7 @@ class Distiller(FineTuner):
             batch["labels"],
             alpha=self.distill.alpha,
             temperature=self.distill.temperature,
-            multilabel=self.settings.multilabel,
+            multilabel=self.multilabel,
         )
         if self.uses_hidden_states:
             with torch.no_grad():

@@ -21,27 +21,13 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from distilbench.config import TrainConfig
 from distilbench.evaluation import headline_score
 from distilbench.runtime import Runtime
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Features = list[dict]  # one tokenized example per item: input_ids, attention_mask, ..., labels, index
-EpochCallback = Callable[["EpochRecord"], None]
-
-
-@dataclass(frozen=True)
-class FitSettings:
-    epochs: int
-    batch_size: int
-    eval_batch_size: int
-    learning_rate: float
-    weight_decay: float
-    warmup_ratio: float
-    multilabel: bool
-    threshold: float
-    seed: int
-    max_steps: int | None = None  # per epoch; a shrink knob for tests and smoke runs
 
 
 @dataclass(frozen=True)
@@ -99,20 +85,23 @@ class FineTuner:
         model: torch.nn.Module,
         collate: Callable,
         runtime: Runtime,
-        settings: FitSettings,
+        train: TrainConfig,
+        *,
+        seed: int = 0,
+        multilabel: bool = False,
         label: str = "",
-        on_epoch: EpochCallback | None = None,
     ):
         self.model = model.to(runtime.device)
         self.collate = collate
         self.runtime = runtime
-        self.settings = settings
-        self.label = label  # shown on progress bars: dataset | model | fold
-        self.on_epoch = on_epoch
+        self.train = train  # the model's effective settings: TrainConfig.for_model
+        self.seed = seed  # shuffling order
+        self.multilabel = multilabel
+        self.label = label  # shown on progress bars and log lines: dataset | model | fold
 
     # -- the override point ------------------------------------------------------------------------------
     def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
-        if self.settings.multilabel:
+        if self.multilabel:
             return F.binary_cross_entropy_with_logits(logits, batch["labels"].float())
         return F.cross_entropy(logits, batch["labels"].long())
 
@@ -121,8 +110,8 @@ class FineTuner:
 
     # -- training ----------------------------------------------------------------------------------------
     def fit(self, train: Features, inner_val: Features | None = None) -> FitResult:
-        s = self.settings
-        generator = torch.Generator().manual_seed(s.seed)
+        s = self.train
+        generator = torch.Generator().manual_seed(self.seed)
         loader = DataLoader(
             train, batch_size=s.batch_size, shuffle=True, collate_fn=self.collate, generator=generator
         )
@@ -139,7 +128,7 @@ class FineTuner:
             score = self.score(inner_val) if inner_val else None
             record = EpochRecord(epoch, loss, score)
             result.history.append(record)
-            log.info(
+            logger.info(
                 "%s epoch %d/%d: train loss %.4f, inner-val score %s",
                 self.label,
                 epoch,
@@ -147,8 +136,6 @@ class FineTuner:
                 loss,
                 "-" if score is None else f"{score:.4f}",
             )
-            if self.on_epoch:
-                self.on_epoch(record)
             if score is not None and score > best_score:
                 # keep the best epoch's weights: they, not the last epoch's, are evaluated and measured
                 best_score, result.best_epoch = score, epoch
@@ -163,17 +150,17 @@ class FineTuner:
         # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
         params = [p for p in self.model.parameters() if p.requires_grad]
         groups = [
-            {"params": [p for p in params if p.ndim >= 2], "weight_decay": self.settings.weight_decay},
+            {"params": [p for p in params if p.ndim >= 2], "weight_decay": self.train.weight_decay},
             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
         ]
-        return torch.optim.AdamW(groups, lr=self.settings.learning_rate)
+        return torch.optim.AdamW(groups, lr=self.train.learning_rate)
 
     def _train_epoch(self, loader, steps, optimizer, scheduler, scaler, epoch: int) -> float:
         self.model.train()
         total, seen = 0.0, 0
         bar = tqdm(
             total=steps,
-            desc=f"{self.label} epoch {epoch}/{self.settings.epochs}",
+            desc=f"{self.label} epoch {epoch}/{self.train.epochs}",
             unit="step",
             leave=False,
             disable=progress_disabled(),
@@ -204,7 +191,7 @@ class FineTuner:
     def predict_logits(self, data: Features) -> np.ndarray:
         self.model.eval()
         loader = DataLoader(
-            data, batch_size=self.settings.eval_batch_size, shuffle=False, collate_fn=self.collate
+            data, batch_size=self.train.eval_batch_size, shuffle=False, collate_fn=self.collate
         )
         chunks = []
         for batch in loader:
@@ -221,9 +208,7 @@ class FineTuner:
 
     def score(self, data: Features) -> float:
         targets = np.stack([f["labels"] for f in data])
-        return headline_score(
-            self.predict_logits(data), targets, self.settings.multilabel, self.settings.threshold
-        )
+        return headline_score(self.predict_logits(data), targets, self.multilabel, self.train.threshold)
 
     def _synchronize(self) -> None:
         # CUDA runs asynchronously: without this, timings stop before the GPU has finished

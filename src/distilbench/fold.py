@@ -1,0 +1,175 @@
+"""One fold: fine-tune (or distil) on its training part, score on the held-out part. Plain numbers out.
+
+:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.tracking.log_fold` logs its
+:class:`FoldResult`, and :func:`distilbench.study.run_fold` does one after the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from transformers import AutoModelForSequenceClassification
+
+from distilbench.atomic import atomic_path
+from distilbench.data.prepared import PreparedDataset, load_prepared
+from distilbench.evaluation import confusion, fold_metrics
+from distilbench.jobs import FoldJob
+from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, save_model
+from distilbench.runtime import Runtime, resolve_runtime, seed_everything
+from distilbench.training.distill import Distiller
+from distilbench.training.loop import EpochRecord, Features, FineTuner, encode, make_collator, subset
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    dataset: str
+    model: str
+    fold: int
+    task: str
+    metrics: dict[str, float]  # accuracy, macro_f1 (+ micro_f1, hamming_loss for multilabel)
+    train_seconds: float
+    eval_seconds: float
+    train_examples: int
+    eval_examples: int
+    model_mb: float
+    parameters: int
+    best_epoch: int
+    device: str
+    autocast: str  # the autocast dtype, "None" for full fp32
+    history: tuple[EpochRecord, ...] = ()
+    labels: tuple[str, ...] = ()  # class names, the confusion matrix's row and column order
+    confusion: tuple[tuple[int, ...], ...] | None = None  # rows: true class, columns: predicted (multiclass)
+    run_id: str | None = None  # the MLflow child run, once logged
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.eval_examples / self.eval_seconds if self.eval_seconds else float("nan")
+
+    def as_record(self) -> dict:
+        """What results/crossval.json keeps of a fold: the numbers, not the training curve."""
+        record = asdict(self)
+        for bulky in ("history", "labels", "confusion"):
+            record.pop(bulky)
+        return {**record, "examples_per_second": self.examples_per_second}
+
+
+def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):
+    """Carve an inner validation split from the fold's training rows (never from the held-out fold)."""
+    if fraction <= 0:
+        return rows, rows[:0]
+    stratify = None if data.task == "multilabel" else data.targets[rows]
+    try:
+        return tuple(train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify))
+    except ValueError:  # a class too rare to stratify on in a tiny dataset: fall back to a seeded shuffle
+        return tuple(train_test_split(rows, test_size=fraction, random_state=seed))
+
+
+def read_train_logits(job: FoldJob, rows: np.ndarray) -> np.ndarray:
+    """The fold teacher's logits for these dataset rows, from the file its fold task wrote once."""
+    path = job.teacher.train_logits_path
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{job.label}: the fold teacher's training logits {path} are missing; "
+            f"delete {Path(job.cache_root) / 'prefect'} to retrain the teacher"
+        )
+    saved = np.load(path)
+    position = {row: i for i, row in enumerate(saved["rows"])}
+    return saved["logits"][[position[r] for r in rows]]
+
+
+def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
+    if not (teacher.model_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{teacher.label}: the fine-tuned fold teacher {teacher.model_dir} is missing"
+        )
+    return AutoModelForSequenceClassification.from_pretrained(teacher.model_dir)
+
+
+def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows) -> FineTuner:
+    common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
+    if job.teacher is None:
+        return FineTuner(model, collate, runtime, job.train, **common)
+    return Distiller(
+        model,
+        collate,
+        runtime,
+        job.train,
+        teacher_logits=read_train_logits(job, train_rows),
+        distill=job.distill,
+        teacher=load_fold_teacher(job.teacher) if job.teacher.export_model else None,
+        **common,
+    )
+
+
+def compute_fold(job: FoldJob) -> FoldResult:
+    """Fine-tune (or distil) on the fold's training part and score on the held-out fold."""
+    data = load_prepared(Path(job.dataset_dir))
+    runtime = resolve_runtime(job.train.precision)
+    multilabel = data.task == "multilabel"
+    train_rows, eval_rows = data.split(job.fold)
+    fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
+
+    tokenizer = load_tokenizer(job.tokenizer_from)
+    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
+    seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
+    model = build_model(job.model, tokenizer, len(data.labels), multilabel)
+    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows)
+    fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
+    logits, eval_seconds = trainer.timed_predict(subset(features, eval_rows))
+    truth = data.targets[eval_rows]
+    metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
+    if job.export_train_logits:
+        export_train_logits(job, trainer, features, train_rows)
+    if job.export_model:
+        trainer.model.save_pretrained(job.model_dir)
+    logger.info(
+        "%s: %s in %.1f s train + %.1f s eval",
+        job.label,
+        ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()),
+        fitted.seconds,
+        eval_seconds,
+    )
+    return FoldResult(
+        dataset=job.dataset,
+        model=job.model.name,
+        fold=job.fold,
+        task=data.task,
+        metrics=metrics,
+        train_seconds=fitted.seconds,
+        eval_seconds=eval_seconds,
+        train_examples=len(fit_rows),
+        eval_examples=len(eval_rows),
+        model_mb=saved_size_mb(trainer.model),
+        parameters=count_parameters(trainer.model),
+        best_epoch=fitted.best_epoch,
+        device=str(runtime.device),
+        autocast=str(runtime.autocast_dtype),
+        history=tuple(fitted.history),
+        labels=tuple(data.labels),
+        confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+    )
+
+
+def saved_size_mb(model: torch.nn.Module) -> float:
+    """What the model weighs on disk as a user would ship it (safetensors)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return save_model(model, Path(tmp))
+
+
+def export_train_logits(job: FoldJob, trainer: FineTuner, features: Features, train_rows: np.ndarray) -> None:
+    """Write the fine-tuned fold teacher's logits on the training split, once, for its students."""
+    logits = trainer.predict_logits(subset(features, train_rows))
+    with atomic_path(job.train_logits_path) as tmp:  # a student never reads a half-written file
+        np.savez(tmp, rows=train_rows, logits=logits)
+
+
+def _as_tuples(matrix: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(v) for v in row) for row in matrix)

@@ -1,0 +1,171 @@
+"""Fold jobs: everything that decides one fold's result, and the plan of all of them.
+
+A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, fold, model spec, the
+model's effective training and distillation settings, seed), so an interrupted run redoes only the
+folds that did not finish, and an edited training parameter redoes all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from distilbench.config import Config, DistillConfig, ModelSpec, TrainConfig
+from distilbench.data.prepared import read_meta
+from distilbench.errors import ConfigError
+from distilbench.models.zoo import tokenizer_spec
+
+CACHE_VERSION = 2  # bump when a code change alters what a fold computes, to invalidate cached folds
+
+
+def stable_hash(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PreparedRef:
+    """What planning needs of a prepared dataset: read from its meta file, not the examples."""
+
+    name: str
+    directory: Path
+    data_hash: str
+    eval_folds: tuple[int, ...]
+    task: str
+    n_examples: int
+    protocol: str
+    note: str | None  # e.g. rotten_tomatoes: "SST-2 proxy: ..."
+
+    @classmethod
+    def read(cls, directory: Path) -> PreparedRef:
+        meta = read_meta(directory)
+        return cls(
+            meta["name"],
+            directory,
+            meta["data_hash"],
+            tuple(meta["eval_folds"]),
+            meta["task"],
+            meta["n_examples"],
+            meta["protocol"],
+            meta.get("note"),
+        )
+
+
+def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
+    # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
+    folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
+    refs = [PreparedRef.read(d) for d in folders if read_meta(d, missing_ok=True) is not None]
+    if not refs:
+        raise ConfigError(f"{prepared_root}: no prepared dataset; run the prepare stage first")
+    return refs
+
+
+@dataclass(frozen=True)
+class FoldJob:
+    dataset: str
+    dataset_dir: str
+    data_hash: str
+    fold: int
+    n_folds: int
+    model: ModelSpec
+    tokenizer_from: ModelSpec  # the model itself, or for a CNN the zoo teacher whose vocabulary it uses
+    train: TrainConfig  # effective for this model: TrainConfig.for_model
+    seed: int
+    cache_root: str
+    tracking_uri: str
+    parent_run_id: str
+    teacher: FoldJob | None = None  # the fine-tuned fold teacher this model distils from
+    distill: DistillConfig | None = None
+    export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
+    export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
+
+    @property
+    def cache_key(self) -> str:
+        """Hash of what decides the result; where it runs and where it is logged are left out."""
+        return stable_hash(
+            {
+                "version": CACHE_VERSION,
+                "data": self.data_hash,
+                "fold": self.fold,
+                "model": asdict(self.model),
+                "tokenizer": asdict(self.tokenizer_from),
+                "train": asdict(self.train),
+                "seed": self.seed,
+                "export_logits": self.export_train_logits,
+                "teacher": self.teacher.cache_key if self.teacher else None,
+                "distill": asdict(self.distill) if self.distill else None,
+                # only when set, so turning the cosine loss on does not invalidate unrelated cached folds
+                **({"export_model": True} if self.export_model else {}),
+            }
+        )
+
+    @property
+    def fold_seed(self) -> int:
+        return self.seed + self.fold  # each fold its own head initialisation and shuffling order
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset} | {self.model.name} | fold {self.fold + 1}/{self.n_folds}"
+
+    @property
+    def train_logits_path(self) -> Path:
+        return Path(self.cache_root) / "teacher_logits" / f"{self.cache_key}.npz"
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.cache_root) / "fold_teachers" / self.cache_key
+
+
+def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
+    """Models trained on labels first, so every distilled student finds its fold teacher already planned."""
+    return sorted(models, key=lambda m: m.distil_from is not None)
+
+
+def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
+    """What one parent run (dataset x model) summarises: a rerun with the same key reuses it."""
+    return stable_hash(
+        {
+            "data": data.data_hash,
+            "model": asdict(spec),
+            "train": asdict(cfg.train.for_model(spec)),
+            "distill": asdict(cfg.distill) if spec.distil_from else None,
+            "seed": cfg.seed,
+            "folds": data.eval_folds,
+        }
+    )
+
+
+def plan_jobs(
+    cfg: Config,
+    datasets: Iterable[PreparedRef],
+    parent_runs: Mapping[tuple[str, str], str],
+    tracking_uri: str,
+    cache_root: Path,
+) -> tuple[FoldJob, ...]:
+    """Every fold of every dataset x model; teachers come before the students that distil from them."""
+    teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
+    jobs: dict[tuple[str, str, int], FoldJob] = {}
+    for data in datasets:
+        for spec in training_order(cfg.zoo.models):
+            for fold in data.eval_folds:
+                jobs[data.name, spec.name, fold] = FoldJob(
+                    dataset=data.name,
+                    dataset_dir=str(data.directory),
+                    data_hash=data.data_hash,
+                    fold=fold,
+                    n_folds=len(data.eval_folds),
+                    model=spec,
+                    tokenizer_from=tokenizer_spec(spec, cfg.zoo),
+                    train=cfg.train.for_model(spec),
+                    seed=cfg.seed,
+                    cache_root=str(cache_root),
+                    tracking_uri=tracking_uri,
+                    parent_run_id=parent_runs[data.name, spec.name],
+                    teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
+                    distill=cfg.distill if spec.distil_from else None,
+                    export_train_logits=spec.name in teachers,
+                    export_model=spec.name in teachers and cfg.distill.cosine_weight > 0,
+                )
+    return tuple(jobs.values())
