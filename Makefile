@@ -39,12 +39,14 @@ assets-base: install  ## the 404 MB all-mpnet-base-v2 parts for the offline-base
 ui: install  ## MLflow UI on 127.0.0.1:5000 and Prefect dashboard on 127.0.0.1:4200 (Ctrl-C stops both)
 	@trap 'kill 0' EXIT; $(MAKE) --no-print-directory ui-mlflow & $(MAKE) --no-print-directory ui-prefect
 
+# the paths in force come from distilbench.paths (`distilbench env`), never re-derived here
 ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000
-	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 \
-	  --workers 1 --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --default-artifact-root $(CURDIR)/mlruns
+	eval "$$($(PY) -m distilbench env)" && MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
+	  $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 --workers 1 \
+	  --backend-store-uri "$$MLFLOW_TRACKING_URI" --default-artifact-root "$$DISTILBENCH_ARTIFACTS"
 
 ui-prefect: install  ## Prefect server + dashboard only, on http://127.0.0.1:4200
-	PREFECT_HOME=$(CURDIR)/.cache/prefect PREFECT_SERVER_ANALYTICS_ENABLED=false \
+	eval "$$($(PY) -m distilbench env)" && PREFECT_SERVER_ANALYTICS_ENABLED=false \
 	  $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
 
 bench: install  ## measured inference/training speed ratios of the quickstart models

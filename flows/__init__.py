@@ -1,12 +1,5 @@
 """Prefect flows, one per DVC stage: thin wrappers over `distilbench` functions.
 
-This is the entry-point package: importing it sets this checkout's environment defaults (tracking URI,
-Prefect home, telemetry off, hub offline when params.yaml needs no hub) before prefect, mlflow and
-transformers are imported, because they read several of these variables at import time.
+Run them through `distilbench <stage>` (what dvc.yaml does): it loads params.yaml and sets the
+environment before these modules import prefect, mlflow and transformers.
 """
-
-from pathlib import Path
-
-from distilbench.settings import configure_environment, read_params_leniently
-
-configure_environment(Path.cwd(), read_params_leniently(Path.cwd() / "params.yaml"))

@@ -4,14 +4,10 @@ from pathlib import Path
 
 from prefect import flow
 
+from distilbench.paths import REPORTS_DIR, RESULTS_FILE
 from distilbench.report import write_report
-from flows._cli import run_cli
 
 
 @flow(name="distilbench-report")
-def report(results: str = "results/crossval.json", out: str = "reports") -> None:
+def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     write_report(Path(results), Path(out))
-
-
-if __name__ == "__main__":
-    run_cli(report, __doc__, results="results/crossval.json", out="reports")

@@ -10,28 +10,32 @@ import os
 import tempfile
 from pathlib import Path
 
+from distilbench import paths  # noqa: E402  (light: imports no prefect, mlflow or transformers)
+from distilbench.environment import configure_environment  # noqa: E402
+
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="distilbench-tests-"))
-os.environ.update(
-    {
-        "MLFLOW_TRACKING_URI": f"sqlite:///{_SESSION_DIR / 'mlflow.db'}",
-        "DISTILBENCH_ARTIFACTS": str(_SESSION_DIR / "mlruns"),
-        "DISTILBENCH_CACHE": str(_SESSION_DIR / "cache"),
-        "PREFECT_HOME": str(_SESSION_DIR / "prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "true",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "DISTILBENCH_PROGRESS": "0",
-    }
-)
+# every path under the session dir, whatever the developer exported: no test touches the checkout's state
+for _key in (paths.TRACKING_URI_ENV, paths.ARTIFACTS_ENV, paths.CACHE_ENV, "PREFECT_HOME"):
+    os.environ.pop(_key, None)
+configure_environment(_SESSION_DIR)  # no config given: the hub is off, as for the default pipeline
 os.environ.pop("PREFECT_API_URL", None)  # never log test runs into a developer's running dashboard
+os.environ["DISTILBENCH_PROGRESS"] = "0"
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)  # CI machines have 2 cores; tests are tiny, so one thread is fastest
+
+
+def pytest_collection_modifyitems(config, items):
+    """`gpu` tests need a CUDA device: skipped (and said so) on machines without one, such as CI."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
 
 WORDS = {
     "sport": "match goal team score player league coach win",

@@ -1,45 +1,116 @@
-"""`distilbench check`: validate params.yaml and find every dataset and model, without training."""
+"""The `distilbench` command: each pipeline stage, `check`, and `env`, behind one entry point.
+
+Every command loads params.yaml once, with :func:`~distilbench.config.load_config`, before Prefect,
+MLflow or transformers are imported, and derives the environment (paths, offline flags) from it. A
+user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback.
+
+    distilbench prepare  [--params params.yaml] [--out data/prepared]
+    distilbench crossval [--params params.yaml] [--prepared data/prepared] [--results results/crossval.json]
+    distilbench report   [--results results/crossval.json] [--out reports]
+    distilbench check    [--params params.yaml]
+    distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
+import os
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from distilbench.config import ExperimentConfig, load_params, parse_seed
-from distilbench.errors import AssetError, ConfigError, DataError
+from distilbench import paths
+from distilbench.config import Config, load_config
+from distilbench.environment import configure_environment
+from distilbench.errors import USER_ERRORS
+
+STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
+    "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
+    "crossval": {"params": paths.PARAMS_FILE, "prepared": paths.PREPARED_DIR, "results": paths.RESULTS_FILE},
+    "report": {"results": paths.RESULTS_FILE, "out": paths.REPORTS_DIR},
+}
 
 
-def check(params_path: Path) -> list[str]:
+def check(cfg: Config) -> list[str]:
     """Everything that can be checked before training; returns one line per verified item."""
-    from distilbench.data.spec import DataConfig
     from distilbench.models.zoo import check_zoo, model_location
 
-    raw = load_params(params_path)
-    data = DataConfig.from_params(raw.get("data", {}), seed=parse_seed(raw))
-    experiment = ExperimentConfig.from_params(raw)
-    check_zoo(experiment.zoo)
-    lines = [f"dataset {d.name}: {d.source} {d.id or d.path or ''}".rstrip() for d in data.datasets]
+    if cfg.data is None:
+        cfg.require("models")  # nothing at all to check otherwise
+    lines = [f"dataset {d.name}: {d.source} {d.id or d.path or ''}".rstrip() for d in _datasets(cfg)]
+    if cfg.models is None:
+        return [*lines, "models: not configured (only the prepare stage can run)"]
+    check_zoo(cfg.zoo)
     lines += [
         f"model {m.name}: {m.kind} {model_location(m) if m.kind == 'transformer' else ''}".rstrip()
-        for m in experiment.zoo.models
+        for m in cfg.zoo.models
     ]
-    return lines
+    return lines if cfg.data is not None else [*lines, "data: not configured (prepare cannot run)"]
+
+
+def _datasets(cfg: Config) -> tuple:
+    return cfg.data.datasets if cfg.data is not None else ()
+
+
+def run_stage(stage: str, arguments: dict[str, str]) -> None:
+    """Validate what the stage reads, then run its Prefect flow (imported only now)."""
+    if "params" in arguments:
+        cfg = load_config(Path(arguments["params"]))
+        cfg.require("data" if stage == "prepare" else "models")
+    else:
+        cfg = None
+    announce(configure_environment(Path.cwd(), cfg))
+    flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
+    flow(**arguments)
+
+
+def announce(project: paths.ProjectPaths) -> None:
+    prefect = os.environ.get("PREFECT_API_URL", "a temporary Prefect server (start `make ui` to keep runs)")
+    logging.getLogger("distilbench").info(
+        "reporting to MLflow %s and Prefect %s", project.tracking_uri, prefect
+    )
+
+
+def print_environment() -> None:
+    configure_environment(Path.cwd())
+    for key in (paths.TRACKING_URI_ENV, paths.ARTIFACTS_ENV, paths.CACHE_ENV, "PREFECT_HOME"):
+        print(f"export {key}={shlex.quote(os.environ[key])}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="distilbench", description=__doc__.split("\n\n")[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    for stage, defaults in STAGES.items():
+        sub = commands.add_parser(stage, help=f"run the {stage} stage (a Prefect flow)")
+        for name, default in defaults.items():
+            sub.add_argument(f"--{name}", default=default, help=f"(default: {default})")
+    commands.add_parser("check", help="validate params.yaml and locate datasets and models").add_argument(
+        "--params", default=paths.PARAMS_FILE
+    )
+    commands.add_parser("env", help="print the paths in force as shell exports")
+    return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="distilbench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    check_parser = sub.add_parser("check", help="validate params.yaml and locate datasets and models")
-    check_parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
+    args = vars(parser().parse_args(argv))
+    command = args.pop("command")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        for line in check(args.params):
-            print(f"ok  {line}")
-    except (ConfigError, DataError, AssetError) as error:
+        if command == "env":
+            print_environment()
+        elif command == "check":
+            for line in check(load_config(Path(args["params"]))):
+                print(f"ok  {line}")
+            print(f"{args['params']}: valid")
+        else:
+            run_stage(command, args)
+    except USER_ERRORS as error:
+        # a mistake in params.yaml or the data: the message says where; a traceback would bury it
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{args.params}: valid")
     return 0
 
 

@@ -11,3 +11,7 @@ class DataError(ValueError):
 
 class AssetError(RuntimeError):
     """An offline asset package is missing or broken. The message says what to install."""
+
+
+# Every mistake a user can fix: entry points print its message in one line and exit 2, no traceback.
+USER_ERRORS = (ConfigError, DataError, AssetError)

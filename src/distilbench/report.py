@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MULTICLASS_METRICS = ("accuracy", "macro_f1")
 MULTILABEL_METRICS = ("accuracy", "micro_f1", "macro_f1", "hamming_loss")
@@ -202,7 +202,7 @@ def write_report(results_path: Path, out_dir: Path) -> pd.DataFrame:
     summary.to_csv(out_dir / "comparison.csv", index=False)
     (out_dir / "metrics.json").write_text(json.dumps(metrics_json(summary), indent=2))
     plot_tradeoff(summary, out_dir / "tradeoff.png")
-    log.info(
+    logger.info(
         "wrote %s", ", ".join(str(out_dir / n) for n in ("comparison.md", "metrics.json", "tradeoff.png"))
     )
     return summary

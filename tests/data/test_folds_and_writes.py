@@ -78,7 +78,7 @@ def test_prepare_all_writes_one_folder_per_dataset_and_drops_stale_ones(write, t
     (out / "notes").mkdir()  # not ours: left alone
     paths = [str(tmp_path / n) for n in ("a.csv", "b.csv")]
     raw = {"folds": 2, "datasets": [{"source": "file", "path": p} for p in paths]}
-    metas = prepared.prepare_all(DataConfig.from_params(raw, seed=0), out)
+    metas = prepared.prepare_all(DataConfig.from_params(raw, "data"), 0, out)
     assert [m["name"] for m in metas] == ["a", "b"]
     assert load_prepared(out / "b").labels == ("eggs", "spam")
     assert sorted(p.name for p in out.iterdir()) == ["a", "b", "notes"]

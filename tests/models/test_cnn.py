@@ -65,24 +65,6 @@ def test_labels_give_a_loss_like_a_transformers_model(model: TextCNN) -> None:
     assert torch.allclose(output.loss, F.cross_entropy(output.logits, batch["labels"]))
 
 
-def test_save_and_load_round_trip(model: TextCNN, tmp_path) -> None:
-    model.eval()
-    model.save_pretrained(tmp_path / "cnn")
-    loaded = TextCNN.from_pretrained(tmp_path / "cnn")
-
-    assert loaded.config == CONFIG
-    assert sorted(p.name for p in (tmp_path / "cnn").iterdir()) == ["config.json", "model.safetensors"]
-    ids = torch.randint(1, 99, (3, 9))
-    with torch.no_grad():
-        assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
-
-
-def test_loading_a_foreign_config_is_refused(tmp_path) -> None:
-    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
-    with pytest.raises(ValueError, match="not a TextCNN config"):
-        TextCNN.from_pretrained(tmp_path)
-
-
 def test_a_few_steps_reduce_the_loss_on_a_toy_batch(model: TextCNN) -> None:
     ids = torch.randint(1, 99, (6, 8))
     labels = torch.tensor([0, 1, 2, 0, 1, 2])

@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
-from distilbench.models.student import build_student, default_student_layers
+from distilbench.models.student import build_student
 from tests.models.tiny import tiny_bert
 
 LAYER = re.compile(r"(?:encoder|transformer)\.layer\.(\d+)\.")
@@ -25,28 +25,6 @@ def _by_layer(
         else:
             layers.setdefault(int(match[1]), {})[key[match.end() :]] = tensor
     return shared, layers
-
-
-@pytest.mark.parametrize(
-    ("teacher_layers", "student_layers", "expected"),
-    [(12, 6, [0, 2, 4, 7, 9, 11]), (6, 3, [0, 2, 5]), (4, 2, [0, 3]), (4, 4, [0, 1, 2, 3]), (5, 1, [0])],
-)
-def test_default_student_layers(teacher_layers: int, student_layers: int, expected: list[int]) -> None:
-    assert default_student_layers(teacher_layers, student_layers) == expected
-
-
-@pytest.mark.parametrize("teacher_layers", range(1, 25))
-def test_default_layers_are_unique_sorted_and_span_the_teacher(teacher_layers: int) -> None:
-    for student_layers in range(2, teacher_layers + 1):
-        chosen = default_student_layers(teacher_layers, student_layers)
-        assert chosen == sorted(set(chosen))
-        assert (chosen[0], chosen[-1], len(chosen)) == (0, teacher_layers - 1, student_layers)
-
-
-@pytest.mark.parametrize(("teacher_layers", "student_layers"), [(6, 0), (6, 7), (0, 0), (3, -1)])
-def test_default_student_layers_rejects_impossible_sizes(teacher_layers: int, student_layers: int) -> None:
-    with pytest.raises(ValueError, match="layers"):
-        default_student_layers(teacher_layers, student_layers)
 
 
 def test_student_copies_embeddings_chosen_layers_and_head(teacher: PreTrainedModel) -> None:
@@ -104,12 +82,12 @@ def test_student_round_trips_through_save_pretrained(teacher: PreTrainedModel, t
 @pytest.mark.parametrize(
     ("layers", "message"),
     [
-        ([], "at least one"),
-        ([0, 4], "layer 4 is out of range"),
-        ([-1, 2], "layer -1 is out of range"),
-        ([1, 1], "layer 1 is listed twice"),
-        ([2, 1], "layer 1 comes after 2"),
-        ([0, 1.0], "integers"),
+        ([], r"\[\] must be a non-empty list of layer indices"),
+        ([0, 4], r"asks for layer 4, but the teacher has 4 layers \(0..3\)"),
+        ([-1, 2], r"\[-1, 2\] must be a non-empty list of layer indices >= 0"),
+        ([1, 1], r"\[1, 1\] must be unique and ascending"),
+        ([2, 1], r"\[2, 1\] must be unique and ascending"),
+        ([0, 1.0], r"\[0, 1.0\] must be a non-empty list of layer indices"),
     ],
 )
 def test_bad_layer_lists_are_rejected(layers: list, message: str) -> None:
@@ -132,7 +110,7 @@ def test_three_layer_student_of_packaged_minilm() -> None:
     teacher = AutoModelForSequenceClassification.from_pretrained(
         packaged_model_dir("all-MiniLM-L6-v2"), num_labels=5
     )
-    student = build_student(teacher, default_student_layers(6, 3))
+    student = build_student(teacher, [0, 2, 5])
 
     assert student.config.num_hidden_layers == 3
     assert 16.5e6 < student.num_parameters() < 18e6

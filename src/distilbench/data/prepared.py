@@ -38,11 +38,10 @@ from distilbench.data.validate import (
     clean,
 )
 from distilbench.errors import ConfigError, DataError
+from distilbench.paths import EXAMPLES_FILE, META_FILE
 
 logger = logging.getLogger(__name__)
 
-EXAMPLES_FILE = "examples.parquet"
-META_FILE = "meta.json"
 HOLDOUT_TRAIN, HOLDOUT_EVAL = -1, 0  # holdout rows' fold: train rows are never evaluated
 
 
@@ -66,17 +65,18 @@ class PreparedDataset:
         return np.flatnonzero(self.folds != fold), np.flatnonzero(self.folds == fold)
 
 
-def prepare_all(cfg: DataConfig, out_root: Path) -> list[dict]:
+def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
     """Prepare every dataset of ``cfg`` into ``out_root/<name>/``, then remove datasets no longer
     configured (later stages read every folder there); returns their meta dicts."""
-    metas = [prepare_dataset(spec, cfg.folds, cfg.seed, Path(out_root) / spec.name) for spec in cfg.datasets]
+    metas = [prepare_dataset(spec, cfg.folds, seed, Path(out_root) / spec.name) for spec in cfg.datasets]
     remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})
     return metas
 
 
 def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
     """Delete prepared datasets (folders with a meta.json) whose name is not in ``keep``."""
-    stale = [d for d in sorted(out_root.iterdir()) if (d / META_FILE).is_file() and d.name not in keep]
+    prepared = [d for d in sorted(out_root.iterdir()) if read_meta(d, missing_ok=True) is not None]
+    stale = [d for d in prepared if d.name not in keep]
     for folder in stale:
         logger.info("removing %s: no longer in params data.datasets", folder)
         shutil.rmtree(folder)
@@ -120,7 +120,7 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
         raise DataError(
             f"{dataset_dir}: not a prepared dataset (no {META_FILE} or {EXAMPLES_FILE}); run prepare"
         )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_meta(dataset_dir)
     data_hash = file_sha256(examples_path)
     if data_hash != meta["data_hash"]:
         raise DataError(
@@ -139,6 +139,14 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
         eval_folds=tuple(meta["eval_folds"]),
         data_hash=data_hash,
     )
+
+
+def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | None:
+    """A prepared dataset's meta file (None for a folder without one when ``missing_ok``)."""
+    path = Path(dataset_dir) / META_FILE
+    if missing_ok and not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from distilbench.data.spec import FORMATS, DatasetSpec
 from distilbench.errors import DataError
-from distilbench.models.assets import package_dir
+from distilbench.installed import package_dir
 
 logger = logging.getLogger(__name__)
 

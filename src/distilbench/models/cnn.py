@@ -104,19 +104,6 @@ class TextCNN(nn.Module):
         (directory / CONFIG_NAME).write_text(json.dumps(payload, indent=2) + "\n")
         safetensors.torch.save_model(self, str(directory / WEIGHTS_NAME))
 
-    @classmethod
-    def from_pretrained(cls, directory: str | Path) -> TextCNN:
-        directory = Path(directory)
-        payload = json.loads((directory / CONFIG_NAME).read_text())
-        if payload.pop("model_type", None) != MODEL_TYPE:
-            raise ValueError(
-                f"{directory / CONFIG_NAME} is not a TextCNN config (model_type != {MODEL_TYPE!r})"
-            )
-        model = cls(TextCNNConfig(**payload))
-        safetensors.torch.load_model(model, str(directory / WEIGHTS_NAME))
-        # Like transformers' from_pretrained: a loaded model is ready for inference.
-        return model.eval()
-
 
 def _loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     # Same inference as transformers' problem_type: float multi-hot -> multilabel, class ids -> multiclass.

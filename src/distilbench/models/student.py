@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import torch
 import transformers
 
+from distilbench.config import check_layers
+
 logger = logging.getLogger(__name__)
 
 # "<model prefix, e.g. bert. or distilbert.>encoder.layer.<i>.<rest>" (or transformer.layer for DistilBERT):
@@ -28,28 +30,6 @@ _LAYER_KEY = re.compile(
 _DEPTH_FIELDS = ("n_layers", "num_hidden_layers")
 
 
-def default_student_layers(teacher_layers: int, student_layers: int) -> list[int]:
-    """Which teacher layers a student of ``student_layers`` layers starts from.
-
-    Rule: evenly spaced over ``0 .. teacher_layers - 1``, always keeping the first and the last layer,
-    each position ``i * (teacher_layers - 1) / (student_layers - 1)`` rounded to the nearest layer with
-    ties going to the lower one. For 12 -> 6 this is exactly DistilBERT's own choice
-    ``[0, 2, 4, 7, 9, 11]``; 6 -> 3 gives ``[0, 2, 5]`` and 4 -> 2 gives ``[0, 3]``. A one-layer student
-    keeps layer 0, the only layer whose input (the embeddings) it still receives unchanged.
-    """
-    if teacher_layers < 1:
-        raise ValueError(f"teacher_layers must be >= 1, got {teacher_layers}")
-    if not 1 <= student_layers <= teacher_layers:
-        raise ValueError(
-            f"student_layers must be between 1 and teacher_layers={teacher_layers}, got {student_layers}"
-        )
-    if student_layers == 1:
-        return [0]
-    span, gaps = teacher_layers - 1, student_layers - 1
-    # Integer form of round-half-down(i * span / gaps), so no float ever decides a tie.
-    return [(2 * i * span + gaps - 1) // (2 * gaps) for i in range(student_layers)]
-
-
 def build_student(
     teacher: transformers.PreTrainedModel, layers: Sequence[int]
 ) -> transformers.PreTrainedModel:
@@ -59,7 +39,7 @@ def build_student(
     a key left unfilled raises ``ValueError`` naming it rather than leaving random weights behind.
     """
     teacher_depth = _depth(teacher.config)
-    layers = _validate_layers(layers, teacher_depth)
+    layers = list(check_layers(list(layers), "layers", depth=teacher_depth))
     student = type(teacher)(_student_config(teacher.config, len(layers)))
     state = _remap_state_dict(teacher.state_dict(), layers)
     _load_exactly(student, state)
@@ -92,28 +72,6 @@ def _student_config(config: transformers.PretrainedConfig, depth: int) -> transf
     student_config = type(config).from_dict(config.to_dict())
     setattr(student_config, _depth_field(config), depth)
     return student_config
-
-
-def _validate_layers(layers: Sequence[int], teacher_depth: int) -> list[int]:
-    chosen = list(layers)
-    if not chosen:
-        raise ValueError("layers must name at least one teacher layer, got []")
-    for value in chosen:
-        # bool is an int subclass; True as "layer 1" is almost surely a mistake.
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"layers must be integers, got {value!r} in {chosen}")
-        if not 0 <= value < teacher_depth:
-            raise ValueError(
-                f"layer {value} is out of range for a {teacher_depth}-layer teacher (0..{teacher_depth - 1})"
-            )
-    for previous, value in zip(chosen, chosen[1:], strict=False):
-        if value == previous:
-            raise ValueError(f"layer {value} is listed twice in {chosen}; layers must be unique")
-        if value < previous:
-            raise ValueError(
-                f"layer {value} comes after {previous} in {chosen}; layers must be sorted ascending"
-            )
-    return chosen
 
 
 def _remap_state_dict(state: dict[str, torch.Tensor], layers: Sequence[int]) -> dict[str, torch.Tensor]:

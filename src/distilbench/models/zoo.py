@@ -13,13 +13,13 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from distilbench.config import ModelSpec, ZooConfig
+from distilbench.config import ModelSpec, ZooConfig, check_layers
 from distilbench.errors import AssetError, ConfigError
 from distilbench.models.assets import packaged_model_dir
 from distilbench.models.cnn import TextCNN, TextCNNConfig
 from distilbench.models.student import build_student
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def model_location(spec: ModelSpec) -> str:
@@ -73,11 +73,8 @@ def check_zoo(zoo: ZooConfig) -> None:
                 "hub models need internet once (then they are cached)"
             ) from error
         depth = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
-        if spec.layers and depth is not None and max(spec.layers) >= depth:
-            raise ConfigError(
-                f"{key}.layers: {list(spec.layers)} asks for layer {max(spec.layers)}, "
-                f"but {spec.id} has {depth} layers (0..{depth - 1})"
-            )
+        if spec.layers and depth is not None:
+            check_layers(list(spec.layers), f"{key}.layers", depth)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

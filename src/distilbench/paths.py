@@ -1,0 +1,76 @@
+"""Where the project keeps everything: the one home of its paths, file names and environment variables.
+
+Stage defaults (flows, the CLI) and dvc.yaml's commands use these names; a test checks that dvc.yaml
+agrees, so a path is changed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PARAMS_FILE = "params.yaml"
+PREPARED_DIR = "data/prepared"  # prepare's output, one folder per dataset
+RESULTS_FILE = "results/crossval.json"  # crossval's output: every fold's numbers
+REPORTS_DIR = "reports"  # report's output: tables, plots, metrics.json
+
+EXAMPLES_FILE = "examples.parquet"  # in each prepared dataset folder
+META_FILE = "meta.json"  # ... beside it
+
+MLFLOW_DB = "mlflow.db"
+ARTIFACTS_DIR = "mlruns"
+CACHE_DIR = ".cache"  # fold results, teacher logits, extracted assets, Prefect's home
+
+PREFECT_SERVER = "http://127.0.0.1:4200/api"  # where `make ui` / `make serve` put the Prefect server
+
+# the environment variables through which the paths in force reach every process (Dask workers too)
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+ARTIFACTS_ENV = "DISTILBENCH_ARTIFACTS"
+CACHE_ENV = "DISTILBENCH_CACHE"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    tracking_uri: str
+    artifact_root: Path  # MLflow artifacts
+    cache: Path
+
+    @classmethod
+    def under(cls, root: Path) -> ProjectPaths:
+        root = root.resolve()
+        # absolute: MLflow's default sqlite store is relative to the working directory
+        return cls(f"sqlite:///{root / MLFLOW_DB}", root / ARTIFACTS_DIR, root / CACHE_DIR)
+
+    @classmethod
+    def current(cls) -> ProjectPaths:
+        """The paths in force: those the user exported win, else this checkout's (the working directory)."""
+        default = cls.under(Path.cwd())
+        return cls(
+            os.environ.get(TRACKING_URI_ENV, default.tracking_uri),
+            Path(os.environ.get(ARTIFACTS_ENV, default.artifact_root)),
+            Path(os.environ.get(CACHE_ENV, default.cache)),
+        )
+
+    def as_environment(self) -> dict[str, str]:
+        return {
+            TRACKING_URI_ENV: self.tracking_uri,
+            ARTIFACTS_ENV: str(self.artifact_root),
+            CACHE_ENV: str(self.cache),
+        }
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.cache / "prefect"
+
+    @property
+    def assets(self) -> Path:
+        return self.cache / "assets"  # checkpoints rebuilt from their packages on first use
+
+    @property
+    def teacher_logits(self) -> Path:
+        return self.cache / "teacher_logits"
+
+    @property
+    def fold_teachers(self) -> Path:
+        return self.cache / "fold_teachers"
