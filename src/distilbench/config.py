@@ -126,6 +126,8 @@ class TrainConfig(Section):
     """How every model is fine-tuned. All fields enter the fold cache key."""
 
     epochs: int = setting(1, minimum=1)
+    # a floor on optimizer steps: a small dataset trains more epochs instead of stopping half-learnt
+    min_steps: int | None = setting(None, kind=int, minimum=1)
     batch_size: int = setting(16, minimum=1)
     eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
     max_length: int = setting(64, minimum=8)

@@ -94,6 +94,18 @@ def test_max_steps_shrinks_every_epoch(tiny_model_dir, tokenizer, features):
     assert len(calls) == 1
 
 
+def test_min_steps_adds_epochs_until_the_fit_has_made_that_many_steps(tiny_model_dir, tokenizer, features):
+    # 24 examples at batch 8: 3 steps per epoch, so 10 steps need 4 epochs; a larger epochs value wins
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings(min_steps=10)
+    )
+    assert len(trainer.fit(features).history) == 4
+    trainer.train = settings(epochs=5, min_steps=10)
+    assert trainer.epochs_for(3) == 5
+    trainer.train = settings(epochs=1)
+    assert trainer.epochs_for(3) == 1
+
+
 def test_mixed_precision_path_runs_on_cpu_with_bf16_autocast(tiny_model_dir, tokenizer, features):
     """The GPU code path (autocast + grad scaler) exercised on CPU, where CI runs."""
     runtime = resolve_runtime("bf16", torch.device("cpu"))

@@ -116,15 +116,16 @@ class FineTuner:
             train, batch_size=s.batch_size, shuffle=True, collate_fn=self.collate, generator=generator
         )
         steps_per_epoch = min(len(loader), s.max_steps or len(loader))
+        epochs = self.epochs_for(steps_per_epoch)
         optimizer = self._optimizer()
         scheduler = get_linear_schedule_with_warmup(
-            optimizer, math.ceil(s.warmup_ratio * steps_per_epoch * s.epochs), steps_per_epoch * s.epochs
+            optimizer, math.ceil(s.warmup_ratio * steps_per_epoch * epochs), steps_per_epoch * epochs
         )
         scaler = self.runtime.grad_scaler()
-        result, best_score, best_state = FitResult(0.0, s.epochs), -math.inf, None
+        result, best_score, best_state = FitResult(0.0, epochs), -math.inf, None
         start = time.perf_counter()
-        for epoch in range(1, s.epochs + 1):
-            loss = self._train_epoch(loader, steps_per_epoch, optimizer, scheduler, scaler, epoch)
+        for epoch in range(1, epochs + 1):
+            loss = self._train_epoch(loader, steps_per_epoch, optimizer, scheduler, scaler, epoch, epochs)
             score = self.score(inner_val) if inner_val else None
             record = EpochRecord(epoch, loss, score)
             result.history.append(record)
@@ -132,7 +133,7 @@ class FineTuner:
                 "%s epoch %d/%d: train loss %.4f, inner-val score %s",
                 self.label,
                 epoch,
-                s.epochs,
+                epochs,
                 loss,
                 "-" if score is None else f"{score:.4f}",
             )
@@ -140,11 +141,21 @@ class FineTuner:
                 # keep the best epoch's weights: they, not the last epoch's, are evaluated and measured
                 best_score, result.best_epoch = score, epoch
                 best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        if best_state is not None and result.best_epoch != s.epochs:
+        if best_state is not None and result.best_epoch != epochs:
             self.model.load_state_dict(best_state)
         self._synchronize()
         result.seconds = time.perf_counter() - start
         return result
+
+    def epochs_for(self, steps_per_epoch: int) -> int:
+        """train.epochs, raised until the fit makes train.min_steps optimizer steps.
+
+        A fixed epoch count gives a small dataset too few updates to learn anything (14 steps per fold
+        were measured on a 585-text dataset); a step floor adapts the length to the data.
+        """
+        if not self.train.min_steps:
+            return self.train.epochs
+        return max(self.train.epochs, math.ceil(self.train.min_steps / max(steps_per_epoch, 1)))
 
     def _optimizer(self) -> torch.optim.Optimizer:
         # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
@@ -155,12 +166,12 @@ class FineTuner:
         ]
         return torch.optim.AdamW(groups, lr=self.train.learning_rate)
 
-    def _train_epoch(self, loader, steps, optimizer, scheduler, scaler, epoch: int) -> float:
+    def _train_epoch(self, loader, steps, optimizer, scheduler, scaler, epoch: int, epochs: int) -> float:
         self.model.train()
         total, seen = 0.0, 0
         bar = tqdm(
             total=steps,
-            desc=f"{self.label} epoch {epoch}/{self.train.epochs}",
+            desc=f"{self.label} epoch {epoch}/{epochs}",
             unit="step",
             leave=False,
             disable=progress_disabled(),
