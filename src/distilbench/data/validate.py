@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distilbench.data.sources import SourceTable
+from distilbench.data.table import SourceTable
 from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,165 @@
+"""Local CSV, TSV, JSON Lines and Parquet files, read row by row with the place of each row kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from distilbench.data.spec import FORMATS, DatasetSpec
+from distilbench.data.table import SourceTable
+from distilbench.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+_SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_SUFFIX_FORMATS |= {".parquet": "parquet", ".pq": "parquet"}
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+def file_format(spec: DatasetSpec) -> str:
+    """The declared format, else the one the file suffix implies."""
+    if spec.format is not None:
+        if spec.format not in FORMATS:
+            raise DataError(f"{spec.path}: unknown format {spec.format!r}; use one of {', '.join(FORMATS)}")
+        return spec.format
+    suffixes = [s.lower() for s in Path(spec.path).suffixes]
+    fmt = _SUFFIX_FORMATS.get(suffixes[-1] if suffixes else "")
+    if fmt is None:
+        raise DataError(
+            f"{spec.path}: unknown format (suffix {''.join(suffixes) or 'none'!r}); use a suffix "
+            f"{'/'.join(sorted(_SUFFIX_FORMATS))} or set `format:` to one of {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
+def load_file(spec: DatasetSpec) -> SourceTable:
+    """A CSV, TSV, JSON Lines or Parquet file."""
+    path = Path(spec.path)
+    if not path.is_file():
+        raise DataError(f"{spec.path}: file not found (looked in {path.resolve().parent})")
+    fmt = file_format(spec)
+    if fmt == "parquet":
+        frame, where = read_parquet(path)
+    else:
+        text = decode(path.read_bytes(), spec.path, spec.encoding, _DELIMITERS.get(fmt))
+        if fmt == "jsonl":
+            frame, where = read_jsonl(text, spec.path)
+        else:
+            frame, where = read_delimited(text, spec.path, _DELIMITERS[fmt])
+    return SourceTable(
+        frame,
+        where,
+        spec.path,
+        spec.text_columns,
+        spec.label_columns,
+        spec.label_delimiter,
+        spec.group_column,
+    )
+
+
+def decode(data: bytes, origin: str, encoding: str | None, delimiter: str | None = None) -> str:
+    """UTF-8 (a BOM is dropped), then the declared encoding; else say exactly where the bad byte is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        error, tried = exc, "UTF-8"
+    if encoding is not None:
+        try:
+            return data.decode(encoding)
+        except LookupError as exc:
+            raise DataError(
+                f"{origin}: unknown encoding {encoding!r} (set `encoding:` to e.g. latin-1)"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            error, tried = exc, f"UTF-8 or {encoding}"
+    offset = error.start
+    line = data[:offset].count(b"\n") + 1
+    column = _column_at(data, offset, delimiter)
+    raise DataError(
+        f"{origin}, line {line}{column}: byte 0x{data[offset]:02x} at offset {offset} is not valid {tried}; "
+        "re-save the file as UTF-8 or set `encoding:` (e.g. latin-1, cp1252)"
+    ) from error
+
+
+def _column_at(data: bytes, offset: int, delimiter: str | None) -> str:
+    """For CSV/TSV, the header name of the field holding byte ``offset`` (best effort, for the message)."""
+    if delimiter is None:
+        return ""
+    header_end = data.find(b"\n")
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    header = next(
+        csv.reader([data[:header_end].decode("utf-8", "replace").rstrip("\r")], delimiter=delimiter)
+    )
+    prefix = data[line_start:offset].decode("utf-8", "replace")
+    index = len(next(csv.reader([prefix], delimiter=delimiter), [""])) - 1
+    if line_start == 0 or not 0 <= index < len(header):
+        return ""
+    return f", column {header[index]!r}"
+
+
+def read_delimited(text: str, origin: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+    """CSV/TSV with the csv module rather than pandas: it tells the line where each record starts,
+    so ragged rows and later problems can be named by line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise DataError(f"{origin}, line 1: no header row (the file is empty)")
+    _check_header(header, origin)
+    rows, where = [], []
+    previous_end = reader.line_num
+    try:
+        for fields in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not fields:  # blank line, as pandas skips them
+                continue
+            if len(fields) != len(header):
+                raise DataError(
+                    f"{origin}, line {start}: {len(fields)} fields where the header has {len(header)} "
+                    f"({', '.join(header)}); check the delimiter and quoting of that line"
+                )
+            rows.append(fields)
+            where.append(f"line {start}")
+    except csv.Error as exc:
+        raise DataError(f"{origin}, line {reader.line_num}: cannot parse ({exc})") from exc
+    return pd.DataFrame(rows, columns=header, dtype=object), where
+
+
+def _check_header(header: list[str], origin: str) -> None:
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise DataError(f"{origin}, line 1, column {name!r}: the header names this column twice")
+        seen.add(name)
+
+
+def read_jsonl(text: str, origin: str) -> tuple[pd.DataFrame, list[str]]:
+    """JSON Lines: one object per line; blank lines are skipped."""
+    records, where = [], []
+    # split on "\n" only: str.splitlines would also split on U+2028, which is legal inside JSON strings
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{origin}, line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
+        if not isinstance(record, dict):
+            raise DataError(f"{origin}, line {number}: expected a JSON object, got {type(record).__name__}")
+        records.append(record)
+        where.append(f"line {number}")
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame(), where
+
+
+def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt or non-Parquet file
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    return frame.reset_index(drop=True), [f"row {i + 1}" for i in range(len(frame))]

@@ -1,0 +1,25 @@
+"""The raw table every source reader returns, and that validation turns into examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """Rows as the source gave them, plus which columns hold what and where each row came from."""
+
+    frame: pd.DataFrame  # source columns, default RangeIndex
+    where: list[str]  # per row, e.g. "line 5"; used in every error message about that row
+    origin: str  # the file (or hub id) named in error messages
+    text_columns: tuple[str, ...]
+    label_columns: tuple[str, ...]
+    label_delimiter: str | None = None
+    group_column: str | None = None
+    split: list[str] | None = None  # holdout only: "train" or "eval" per row
+    # user files can be fixed, so conflicting duplicate labels are an error there; packaged and hub
+    # data cannot, so conflicting copies are dropped and counted instead
+    strict_duplicates: bool = True
+    note: str | None = None
