@@ -51,15 +51,7 @@ def load_file(spec: DatasetSpec) -> SourceTable:
             frame, where = read_jsonl(text, spec.path)
         else:
             frame, where = read_delimited(text, spec.path, _DELIMITERS[fmt])
-    return SourceTable(
-        frame,
-        where,
-        spec.path,
-        spec.text_columns,
-        spec.label_columns,
-        spec.label_delimiter,
-        spec.group_column,
-    )
+    return SourceTable.from_spec(spec, frame, where, spec.path)
 
 
 def decode(data: bytes, origin: str, encoding: str | None, delimiter: str | None = None) -> str:

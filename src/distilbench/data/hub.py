@@ -28,17 +28,8 @@ def load_hub(spec: DatasetSpec) -> SourceTable:
         where += [f"split {name!r} row {i + 1}" for i in range(len(frame))]
         split += [role] * len(frame)
     frame = pd.concat(frames, ignore_index=True)
-    return SourceTable(
-        frame,
-        where,
-        origin,
-        spec.text_columns,
-        spec.label_columns,
-        spec.label_delimiter,
-        spec.group_column,
-        split=split if spec.protocol == "holdout" else None,
-        strict_duplicates=False,
-    )
+    holdout_split = split if spec.protocol == "holdout" else None
+    return SourceTable.from_spec(spec, frame, where, origin, split=holdout_split, strict_duplicates=False)
 
 
 def hub_splits(spec: DatasetSpec) -> dict[str, Any]:

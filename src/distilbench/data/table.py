@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from distilbench.data.spec import DatasetSpec
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,11 @@ class SourceTable:
     # data cannot, so conflicting copies are dropped and counted instead
     strict_duplicates: bool = True
     note: str | None = None
+
+    @classmethod
+    def from_spec(
+        cls, spec: DatasetSpec, frame: pd.DataFrame, where: list[str], origin: str, **extra: Any
+    ) -> SourceTable:
+        """A user-configured source: which columns hold what comes from the dataset's params."""
+        columns = (spec.text_columns, spec.label_columns, spec.label_delimiter, spec.group_column)
+        return cls(frame, where, origin, *columns, **extra)
