@@ -2,31 +2,36 @@
 
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect import flow, get_run_logger, task
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from distilbench.config import CrossvalConfig, load_config
 from distilbench.fold import FoldResult
 from distilbench.jobs import FoldJob
+from distilbench.mlflow_views import study_view_url
 from distilbench.models.zoo import check_zoo
 from distilbench.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.run_notes import fold_line
 from distilbench.runtime import set_threads
-from distilbench.study import Study, close_parents, plan_study, run_fold, write_results
+from distilbench.study import Study, close_parents, fail_study, plan_study, run_fold, write_results
 
 
 # The cache key is the job's content hash (data, fold, model, settings): a rerun after a crash, or after
 # an edit elsewhere in params.yaml, skips every fold that already finished with the same inputs.
 @task(
-    task_run_name="{job.dataset}-{job.model.name}-fold{job.fold}",
+    task_run_name="{job.dataset}-{job.model.name}-fold{job.number}",
     cache_key_fn=lambda _context, parameters: parameters["job"].cache_key,
     persist_result=True,
 )
 def fold_task(job: FoldJob, teacher_result: FoldResult | None = None) -> FoldResult:
     # teacher_result only orders the tasks: a distilled student waits for its fold teacher's logits
-    return run_fold(job)
+    result = run_fold(job)
+    get_run_logger().info(fold_line(job.label, result))
+    return result
 
 
-def task_runner(cfg: CrossvalConfig):
+def task_runner(cfg: CrossvalConfig) -> TaskRunner:
     if cfg.dask_address:
         from prefect_dask import DaskTaskRunner  # optional extra: pip install 'distilbench[dask]'
 
@@ -34,18 +39,13 @@ def task_runner(cfg: CrossvalConfig):
     return ThreadPoolTaskRunner(max_workers=cfg.max_workers)
 
 
-@flow(name="distilbench-folds", validate_parameters=False)
-def run_folds(study: Study) -> list[FoldResult]:
-    """Every fold task of the study, on the task runner that crossval.* configures."""
-    futures = {}
+def submit_folds(runner: TaskRunner, study: Study) -> list[PrefectFuture]:
+    """Every fold task of the study; a distilled student's task waits for its fold teacher's."""
+    futures: dict[str, PrefectFuture] = {}
     for job in study.jobs:
         teacher = futures[job.teacher.cache_key] if job.teacher else None
-        futures[job.cache_key] = fold_task.submit(job, teacher)
-    try:
-        return [future.result() for future in futures.values()]
-    except BaseException:
-        close_parents(study, [], teacher="", status="FAILED")
-        raise
+        futures[job.cache_key] = runner.submit(fold_task, {"job": job, "teacher_result": teacher})
+    return list(futures.values())
 
 
 @flow(name="distilbench-crossval")
@@ -56,8 +56,17 @@ def crossval(
     check_zoo(cfg.zoo)
     set_threads(cfg.crossval.max_workers)
     study = plan_study(cfg, Path(prepared), ProjectPaths.current())
-    # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
-    fold_results = run_folds.with_options(task_runner=task_runner(cfg.crossval))(study)
+    get_run_logger().info(
+        "%d fold tasks; MLflow study view: %s", len(study.jobs), study_view_url(study.experiment_id)
+    )
+    # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too;
+    # submitting through it from this flow lists every fold task on this flow run's page
+    with task_runner(cfg.crossval) as runner:
+        try:
+            fold_results = [future.result() for future in submit_folds(runner, study)]
+        except BaseException:
+            fail_study(study)
+            raise
     close_parents(study, fold_results, cfg.zoo.teacher)
     write_results(Path(results), cfg, study, fold_results)
     return fold_results

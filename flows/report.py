@@ -2,12 +2,19 @@
 
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from distilbench.paths import REPORTS_DIR, RESULTS_FILE
+from distilbench.paths import REPORTS_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.publish import publish_report
 from distilbench.report import write_report
 
 
 @flow(name="distilbench-report")
 def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
-    write_report(Path(results), Path(out))
+    written = write_report(Path(results), Path(out))
+    parents = publish_report(written, ProjectPaths.current().tracking_uri)
+    # shown on this run's page and on the dashboard's Artifacts page; the key keeps one history
+    create_markdown_artifact(written.markdown, key="distilbench-comparison", description="The study's report")
+    create_table_artifact(written.table, key="distilbench-table", description="Accuracy, time and size")
+    get_run_logger().info("report logged to MLflow parent run(s) %s", ", ".join(parents) or "none")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from distilbench import paths
 from distilbench.config import Config, load_config
-from distilbench.environment import configure_environment
+from distilbench.environment import configure_environment, prefect_server_home
 from distilbench.errors import USER_ERRORS
 
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
@@ -68,7 +68,15 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
 
 
 def announce(project: paths.ProjectPaths) -> None:
-    prefect = os.environ.get("PREFECT_API_URL", "a temporary Prefect server (start `make ui` to keep runs)")
+    prefect = os.environ.get("PREFECT_API_URL")
+    if prefect is None:
+        prefect = "a temporary Prefect server (start `make ui` to keep runs)"
+        other = prefect_server_home()
+        if other is not None:  # a server is up, but not this clone's (configure_environment checked)
+            prefect += (
+                f"; the server on {paths.PREFECT_SERVER} belongs to {other}: "
+                f"export PREFECT_API_URL={paths.PREFECT_SERVER} to report there instead"
+            )
     logging.getLogger("distilbench").info(
         "reporting to MLflow %s and Prefect %s", project.tracking_uri, prefect
     )

@@ -6,6 +6,7 @@ several of these variables are read at import time.
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.request
 from pathlib import Path
@@ -35,12 +36,19 @@ def uses_hub(cfg: Config | None) -> bool:
     return "hub" in sources
 
 
-def prefect_server_running(url: str = PREFECT_SERVER) -> bool:
+def prefect_server_home(url: str = PREFECT_SERVER) -> str | None:
+    """The PREFECT_HOME of the server answering at `url` (its settings say), or None if none answers."""
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=0.5) as response:
-            return response.status == 200
-    except OSError:
-        return False
+        with urllib.request.urlopen(f"{url}/admin/settings", timeout=1.0) as response:
+            return json.load(response).get("home")
+    except (OSError, ValueError):
+        return None
+
+
+def is_project_server(home: str | None, paths: ProjectPaths) -> bool:
+    """Only this clone's own server (`make ui`/`make serve` run it on this clone's .cache/prefect) is
+    adopted: a server another clone left on the same port would mix its dashboard with these runs."""
+    return home is not None and Path(home).resolve() == paths.prefect_home.resolve()
 
 
 def configure_environment(root: Path, cfg: Config | None = None) -> ProjectPaths:
@@ -51,7 +59,7 @@ def configure_environment(root: Path, cfg: Config | None = None) -> ProjectPaths
     defaults = {**QUIET_AND_OFFLINE, "PREFECT_HOME": str(paths.prefect_home)}
     if not uses_hub(cfg):
         defaults["HF_HUB_OFFLINE"] = "1"  # else a hub lookup retries for ~23 s before failing offline
-    if "PREFECT_API_URL" not in os.environ and prefect_server_running():
+    if "PREFECT_API_URL" not in os.environ and is_project_server(prefect_server_home(), paths):
         defaults["PREFECT_API_URL"] = PREFECT_SERVER  # `make ui` is up: show these runs in its dashboard
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

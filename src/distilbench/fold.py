@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,22 +16,28 @@ from sklearn.model_selection import train_test_split
 from transformers import AutoModelForSequenceClassification
 
 from distilbench.atomic import atomic_path
+from distilbench.clock import wall_clock_ms
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.evaluation import confusion, fold_metrics
 from distilbench.jobs import FoldJob
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, save_model
 from distilbench.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.training.distill import Distiller
-from distilbench.training.loop import EpochRecord, Features, FineTuner, encode, make_collator, subset
-
-logger = logging.getLogger(__name__)
+from distilbench.training.loop import (
+    EpochRecord,
+    Features,
+    FineTuner,
+    encode,
+    make_collator,
+    subset,
+)
 
 
 @dataclass(frozen=True)
 class FoldResult:
     dataset: str
     model: str
-    fold: int
+    fold: int  # 1-based, as every name and table shows it (FoldJob.number)
     task: str
     metrics: dict[str, float]  # accuracy, macro_f1 (+ micro_f1, hamming_loss for multilabel)
     train_seconds: float
@@ -45,6 +50,9 @@ class FoldResult:
     device: str
     autocast: str  # the autocast dtype, "None" for full fp32
     history: tuple[EpochRecord, ...] = ()
+    step_losses: tuple[tuple[int, float], ...] = ()  # (wall clock ms, training loss) per optimizer step
+    started_ms: int = 0  # wall-clock start and end, ms since the epoch: the MLflow run's real span
+    finished_ms: int = 0
     labels: tuple[str, ...] = ()  # class names, the confusion matrix's row and column order
     confusion: tuple[tuple[int, ...], ...] | None = None  # rows: true class, columns: predicted (multiclass)
     run_id: str | None = None  # the MLflow child run, once logged
@@ -56,7 +64,7 @@ class FoldResult:
     def as_record(self) -> dict:
         """What results/crossval.json keeps of a fold: the numbers, not the training curve."""
         record = asdict(self)
-        for bulky in ("history", "labels", "confusion"):
+        for bulky in ("history", "step_losses", "labels", "confusion"):
             record.pop(bulky)
         return {**record, "examples_per_second": self.examples_per_second}
 
@@ -111,6 +119,7 @@ def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: boo
 
 def compute_fold(job: FoldJob) -> FoldResult:
     """Fine-tune (or distil) on the fold's training part and score on the held-out fold."""
+    started_ms = wall_clock_ms()
     data = load_prepared(Path(job.dataset_dir))
     runtime = resolve_runtime(job.train.precision)
     multilabel = data.task == "multilabel"
@@ -130,17 +139,10 @@ def compute_fold(job: FoldJob) -> FoldResult:
         export_train_logits(job, trainer, features, train_rows)
     if job.export_model:
         trainer.model.save_pretrained(job.model_dir)
-    logger.info(
-        "%s: %s in %.1f s train + %.1f s eval",
-        job.label,
-        ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()),
-        fitted.seconds,
-        eval_seconds,
-    )
     return FoldResult(
         dataset=job.dataset,
         model=job.model.name,
-        fold=job.fold,
+        fold=job.number,
         task=data.task,
         metrics=metrics,
         train_seconds=fitted.seconds,
@@ -153,6 +155,9 @@ def compute_fold(job: FoldJob) -> FoldResult:
         device=str(runtime.device),
         autocast=str(runtime.autocast_dtype),
         history=tuple(fitted.history),
+        step_losses=tuple(fitted.step_losses),
+        started_ms=started_ms,
+        finished_ms=wall_clock_ms(),
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
     )

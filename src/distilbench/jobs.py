@@ -18,7 +18,9 @@ from distilbench.data.prepared import read_meta
 from distilbench.errors import ConfigError
 from distilbench.models.zoo import tokenizer_spec
 
-CACHE_VERSION = 2  # bump when a code change alters what a fold computes, to invalidate cached folds
+CACHE_VERSION = (
+    3  # bump when a code change alters what a fold computes or returns, to invalidate cached folds
+)
 
 
 def stable_hash(payload: object) -> str:
@@ -63,6 +65,24 @@ def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
 
 
 @dataclass(frozen=True)
+class ParentSpec:
+    """One MLflow parent run (dataset x model): created by its first logged fold, found again by `key`.
+
+    Created lazily so that its span in the MLflow UI is its own model's work, not the whole study's.
+    """
+
+    key: str  # parent_key(): a rerun with the same inputs reuses the run
+    dataset: str
+    model: str
+    experiment_id: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset} / {self.model}"
+
+
+@dataclass(frozen=True)
 class FoldJob:
     dataset: str
     dataset_dir: str
@@ -75,7 +95,7 @@ class FoldJob:
     seed: int
     cache_root: str
     tracking_uri: str
-    parent_run_id: str
+    parent: ParentSpec
     teacher: FoldJob | None = None  # the fine-tuned fold teacher this model distils from
     distill: DistillConfig | None = None
     export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
@@ -106,8 +126,13 @@ class FoldJob:
         return self.seed + self.fold  # each fold its own head initialisation and shuffling order
 
     @property
+    def number(self) -> int:
+        """The fold as users see it, 1-based, in every name, table and log line (`fold` indexes data)."""
+        return self.fold + 1
+
+    @property
     def label(self) -> str:
-        return f"{self.dataset} | {self.model.name} | fold {self.fold + 1}/{self.n_folds}"
+        return f"{self.dataset} | {self.model.name} | fold {self.number}/{self.n_folds}"
 
     @property
     def train_logits_path(self) -> Path:
@@ -140,7 +165,7 @@ def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
 def plan_jobs(
     cfg: Config,
     datasets: Iterable[PreparedRef],
-    parent_runs: Mapping[tuple[str, str], str],
+    parents: Mapping[tuple[str, str], ParentSpec],
     tracking_uri: str,
     cache_root: Path,
 ) -> tuple[FoldJob, ...]:
@@ -162,7 +187,7 @@ def plan_jobs(
                     seed=cfg.seed,
                     cache_root=str(cache_root),
                     tracking_uri=tracking_uri,
-                    parent_run_id=parent_runs[data.name, spec.name],
+                    parent=parents[data.name, spec.name],
                     teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,

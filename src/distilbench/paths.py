@@ -23,6 +23,7 @@ ARTIFACTS_DIR = "mlruns"
 CACHE_DIR = ".cache"  # fold results, teacher logits, extracted assets, Prefect's home
 
 PREFECT_SERVER = "http://127.0.0.1:4200/api"  # where `make ui` / `make serve` put the Prefect server
+MLFLOW_UI = "http://127.0.0.1:5000"  # where `make ui` puts the MLflow UI
 
 # the environment variables through which the paths in force reach every process (Dask workers too)
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from distilbench.figures import plot_tradeoff
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +134,7 @@ def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str, da
 
 def fold_table(folds: pd.DataFrame) -> pd.DataFrame:
     table = folds.pivot(index="model", columns="fold", values="accuracy")
-    table.columns = [f"fold {c + 1}" for c in table.columns]
+    table.columns = [f"fold {c}" for c in table.columns]  # fold numbers are 1-based already
     return table.map("{:.4f}".format)
 
 
@@ -163,46 +162,45 @@ def metrics_json(summary: pd.DataFrame) -> dict:
     return out
 
 
-def plot_tradeoff(summary: pd.DataFrame, path: Path) -> None:
-    """Accuracy against train+val time per fold, marker area ∝ model size: the trade-off at a glance."""
-    datasets = list(summary["dataset"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        rows = summary[summary["dataset"] == dataset]
-        ax.scatter(rows["seconds_per_fold"], rows["accuracy_mean"], s=20 + 4 * rows["model_mb"], alpha=0.6)
-        ax.errorbar(
-            rows["seconds_per_fold"],
-            rows["accuracy_mean"],
-            yerr=rows["accuracy_std"],
-            fmt="none",
-            ecolor="grey",
-        )
-        for _, r in rows.iterrows():
-            ax.annotate(
-                f"{r['model']}\n{r['model_mb']:.0f} MB",
-                (r["seconds_per_fold"], r["accuracy_mean"]),
-                textcoords="offset points",
-                xytext=(6, 6),
-                fontsize=8,
-            )
-        ax.set(title=dataset, xlabel="train + validation seconds per fold", ylabel="accuracy (mean ± std)")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+REPORT_FILES = ("comparison.md", "comparison.csv", "metrics.json", "tradeoff.png")
 
 
-def write_report(results_path: Path, out_dir: Path) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Report:
+    markdown: str
+    table: list[dict]  # the studies' table, one row per dataset x model, formatted as in the markdown
+    files: tuple[Path, ...]
+    teacher_runs: dict[str, str]  # dataset -> a fold run of its teacher (its parent holds the report)
+
+
+def write_report(results_path: Path, out_dir: Path) -> Report:
     results = json.loads(results_path.read_text())
     folds = fold_frame(results)
-    summary = summarize_models(folds, results["teacher"], [m["name"] for m in results["models"]])
+    teacher = results["teacher"]
+    summary = summarize_models(folds, teacher, [m["name"] for m in results["models"]])
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = markdown_report(summary, folds, results["teacher"], results.get("datasets", {}))
-    (out_dir / "comparison.md").write_text(report)
+    markdown = markdown_report(summary, folds, teacher, results.get("datasets", {}))
+    (out_dir / "comparison.md").write_text(markdown)
     summary.to_csv(out_dir / "comparison.csv", index=False)
     (out_dir / "metrics.json").write_text(json.dumps(metrics_json(summary), indent=2))
     plot_tradeoff(summary, out_dir / "tradeoff.png")
-    logger.info(
-        "wrote %s", ", ".join(str(out_dir / n) for n in ("comparison.md", "metrics.json", "tradeoff.png"))
-    )
-    return summary
+    files = tuple(out_dir / name for name in REPORT_FILES)
+    logger.info("wrote %s", ", ".join(map(str, files)))
+    return Report(markdown, study_table(summary, teacher), files, teacher_fold_runs(results))
+
+
+def study_table(summary: pd.DataFrame, teacher: str) -> list[dict]:
+    tables = [
+        table_for(rows, teacher).assign(Dataset=dataset)
+        for dataset, rows in summary.groupby("dataset", sort=False)
+    ]
+    table = pd.concat(tables, ignore_index=True)
+    return table[["Dataset", *table.columns[:-1]]].to_dict(orient="records")
+
+
+def teacher_fold_runs(results: dict) -> dict[str, str]:
+    return {
+        r["dataset"]: r["run_id"]
+        for r in results["folds"]
+        if r["model"] == results["teacher"] and r.get("run_id")
+    }

@@ -12,52 +12,57 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench import atomic
+from distilbench.clock import wall_clock_ms
 from distilbench.config import Config, ModelSpec
 from distilbench.fold import FoldResult, compute_fold
-from distilbench.jobs import FoldJob, PreparedRef, parent_key, plan_jobs, prepared_datasets, training_order
+from distilbench.jobs import (
+    FoldJob,
+    ParentSpec,
+    PreparedRef,
+    parent_key,
+    plan_jobs,
+    prepared_datasets,
+    training_order,
+)
 from distilbench.paths import ProjectPaths
 from distilbench.report import fold_frame, summarize_models
-from distilbench.tracking import close_parent_run, ensure_experiment, log_fold, open_parent_run
-
-
-@dataclass(frozen=True)
-class ParentRun:
-    dataset: str
-    model: str
-    run_id: str
+from distilbench.run_notes import parent_note
+from distilbench.tracking import (
+    close_parent_run,
+    ensure_experiment,
+    fail_open_parents,
+    find_parent_run,
+    log_child_comparison,
+    log_fold,
+)
 
 
 @dataclass(frozen=True)
 class Study:
     jobs: tuple[FoldJob, ...]  # teachers come before the students that distil from them
-    parents: tuple[ParentRun, ...]
+    parents: tuple[ParentSpec, ...]
     datasets: tuple[PreparedRef, ...]
     tracking_uri: str
+    experiment_id: str
 
 
 def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
-    """Open (or reopen, after a crash) one MLflow parent run per dataset x model, and plan every fold."""
+    """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
     experiment_id = ensure_experiment(paths.tracking_uri, cfg.experiment, paths.artifact_root)
     datasets = tuple(prepared_datasets(prepared_root))
-    parents = tuple(
-        ParentRun(
-            data.name,
-            spec.name,
-            open_parent_run(
-                paths.tracking_uri,
-                experiment_id,
-                parent_key(cfg, spec, data),
-                f"{data.name} / {spec.name}",
-                params=parent_params(cfg, spec, data),
-                tags={"dataset": data.name, "model": spec.name},
-            ),
+    parents = {
+        (data.name, spec.name): ParentSpec(
+            key=parent_key(cfg, spec, data),
+            dataset=data.name,
+            model=spec.name,
+            experiment_id=experiment_id,
+            params=tuple((k, str(v)) for k, v in parent_params(cfg, spec, data).items()),
         )
         for data in datasets
         for spec in training_order(cfg.zoo.models)
-    )
-    parent_ids = {(p.dataset, p.model): p.run_id for p in parents}
-    jobs = plan_jobs(cfg, datasets, parent_ids, paths.tracking_uri, paths.cache)
-    return Study(jobs, parents, datasets, paths.tracking_uri)
+    }
+    jobs = plan_jobs(cfg, datasets, parents, paths.tracking_uri, paths.cache)
+    return Study(jobs, tuple(parents.values()), datasets, paths.tracking_uri, experiment_id)
 
 
 def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
@@ -82,22 +87,87 @@ def run_fold(job: FoldJob) -> FoldResult:
     return dataclasses.replace(result, run_id=log_fold(job, result))
 
 
-def close_parents(study: Study, results: list[FoldResult], teacher: str, status: str = "FINISHED") -> None:
-    """Log each parent's summary over its folds (the report's numbers) and close it; FAILED on a failure."""
-    summary = parent_metrics(results, teacher, [p.model for p in study.parents]) if results else {}
+def fail_study(study: Study) -> None:
+    fail_open_parents(study.tracking_uri, study.parents)
+
+
+def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None:
+    """Each parent's summary over its folds (the report's numbers), description and fold table; and each
+    fold's savings against the same fold's teacher. The parent ends when its own last fold ended."""
+    models = list(dict.fromkeys(p.model for p in study.parents))
+    summary = parent_metrics(results, teacher, models)
+    for run_id, savings in fold_savings(results, teacher).items():
+        log_child_comparison(study.tracking_uri, run_id, savings, wall_clock_ms())
     for parent in study.parents:
-        metrics = summary.get((parent.dataset, parent.model), {})
-        close_parent_run(study.tracking_uri, parent.run_id, metrics, status)
+        dataset, model = parent.dataset, parent.model
+        run_id = find_parent_run(study.tracking_uri, parent)
+        own = [r for r in results if (r.dataset, r.model) == (dataset, model)]
+        if run_id is None or not own:
+            continue
+        stats = summary[dataset, model]
+        others = [m for m in models if m != model]
+        close_parent_run(
+            study.tracking_uri,
+            run_id,
+            {k: v for k, v in stats.items() if k not in NOT_METRICS},
+            note=parent_note(dataset, model, teacher, others, stats, summary.get((dataset, teacher), {})),
+            fold_table_csv=fold_table_csv(own),
+            end_ms=max(r.finished_ms for r in own) or None,
+        )
+
+
+# counts describe the run rather than measure it: they are params, not curves
+NOT_METRICS = ("folds", "parameters")
+# the report's column names -> the metric keys fold runs use, so parent and child share a column
+PARENT_METRIC_KEYS = {"seconds_per_fold": "train_eval_seconds", "seconds_total": "train_eval_seconds_total"}
 
 
 def parent_metrics(results: list[FoldResult], teacher: str, model_order: list[str]) -> dict:
-    """Mean ± std over folds and % saved vs the teacher, computed once, by the report's own aggregation."""
+    """Mean (under the fold runs' key) and `_std` over folds and % saved vs the teacher, computed once, by
+    the report's own aggregation."""
+    if not results:
+        return {}
     frame = summarize_models(fold_frame({"folds": [r.as_record() for r in results]}), teacher, model_order)
     numeric = frame.drop(columns=["dataset", "model", "task"]).select_dtypes("number")
+    numeric = numeric.drop(columns=[c for c in numeric.columns if c.startswith("teacher_")])
     return {
-        (row.dataset, row.model): {k: v for k, v in numeric.loc[i].items() if not math.isnan(v)}
+        (row.dataset, row.model): {_metric_key(k): v for k, v in numeric.loc[i].items() if not math.isnan(v)}
         for i, row in frame.iterrows()
     }
+
+
+def _metric_key(column: str) -> str:
+    return PARENT_METRIC_KEYS.get(column, column.removesuffix("_mean"))
+
+
+def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str, float]]:
+    """Per fold run: time and size saved, accuracy retained, against the teacher's run on the same fold."""
+    teachers = {(r.dataset, r.fold): r for r in results if r.model == teacher}
+    savings = {}
+    for r in results:
+        base = teachers.get((r.dataset, r.fold))
+        if base is None or r.run_id is None:
+            continue
+        seconds, base_seconds = r.train_seconds + r.eval_seconds, base.train_seconds + base.eval_seconds
+        ratios = {
+            "time_saved_pct": (seconds, base_seconds, True),
+            "size_saved_pct": (r.model_mb, base.model_mb, True),
+            "accuracy_retained_pct": (r.metrics["accuracy"], base.metrics["accuracy"], False),
+        }
+        # a teacher that scored 0 (a tiny test model) leaves its students' ratios undefined: not logged
+        savings[r.run_id] = {
+            key: 100 * (1 - value / of) if saved else 100 * value / of
+            for key, (value, of, saved) in ratios.items()
+            if of
+        }
+    return savings
+
+
+def fold_table_csv(results: list[FoldResult]) -> str:
+    """The per-fold table a parent run keeps as an artifact."""
+    frame = fold_frame({"folds": [r.as_record() for r in sorted(results, key=lambda r: r.fold)]})
+    columns = ["fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
+    return frame[columns].to_csv(index=False, float_format="%.4f")
 
 
 def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResult]) -> None:

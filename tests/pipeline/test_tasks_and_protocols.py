@@ -73,7 +73,7 @@ def test_holdout_protocol_evaluates_once_on_the_datasets_own_validation_split(ma
         models=[TEACHER],
     )
     results = project.run(with_report=True)
-    assert [(r.fold, r.eval_examples) for r in results] == [(0, len(rows) // 2)]
+    assert [(r.fold, r.eval_examples) for r in results] == [(1, len(rows) // 2)]
     assert "hold-out validation split" in (project.reports / "comparison.md").read_text()
 
 

@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from distilbench.clock import wall_clock_ms
 from distilbench.config import TrainConfig
 from distilbench.evaluation import headline_score
 from distilbench.runtime import Runtime
@@ -35,6 +36,7 @@ class EpochRecord:
     epoch: int  # 1-based
     train_loss: float
     inner_val_score: float | None  # accuracy (multiclass) or micro-F1 (multilabel) on the inner split
+    finished_ms: int = 0  # wall clock, ms since the epoch: when the epoch ended
 
 
 @dataclass
@@ -42,6 +44,8 @@ class FitResult:
     seconds: float
     best_epoch: int
     history: list[EpochRecord] = field(default_factory=list)
+    # (wall clock in ms, loss) after each optimizer step: a training curve even for a one-epoch fit
+    step_losses: list[tuple[int, float]] = field(default_factory=list)
 
 
 def encode(
@@ -125,9 +129,11 @@ class FineTuner:
         result, best_score, best_state = FitResult(0.0, epochs), -math.inf, None
         start = time.perf_counter()
         for epoch in range(1, epochs + 1):
-            loss = self._train_epoch(loader, steps_per_epoch, optimizer, scheduler, scaler, epoch, epochs)
+            losses = self._train_epoch(loader, steps_per_epoch, optimizer, scheduler, scaler, epoch, epochs)
+            result.step_losses.extend(losses)
+            loss = sum(v for _, v in losses) / max(len(losses), 1)
             score = self.score(inner_val) if inner_val else None
-            record = EpochRecord(epoch, loss, score)
+            record = EpochRecord(epoch, loss, score, wall_clock_ms())
             result.history.append(record)
             logger.info(
                 "%s epoch %d/%d: train loss %.4f, inner-val score %s",
@@ -166,9 +172,12 @@ class FineTuner:
         ]
         return torch.optim.AdamW(groups, lr=self.train.learning_rate)
 
-    def _train_epoch(self, loader, steps, optimizer, scheduler, scaler, epoch: int, epochs: int) -> float:
+    def _train_epoch(
+        self, loader, steps, optimizer, scheduler, scaler, epoch: int, epochs: int
+    ) -> list[tuple[int, float]]:
+        """One pass over the training data; returns each optimizer step's (wall clock ms, loss)."""
         self.model.train()
-        total, seen = 0.0, 0
+        losses: list[tuple[int, float]] = []
         bar = tqdm(
             total=steps,
             desc=f"{self.label} epoch {epoch}/{epochs}",
@@ -191,11 +200,11 @@ class FineTuner:
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
-            total, seen = total + loss.item(), seen + 1
+            losses.append((wall_clock_ms(), loss.item()))
             bar.update(1)
-            bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)  # else every step redraws
+            bar.set_postfix(loss=f"{losses[-1][1]:.4f}", refresh=False)  # else every step redraws
         bar.close()
-        return total / max(seen, 1)
+        return losses
 
     # -- inference ---------------------------------------------------------------------------------------
     @torch.no_grad()

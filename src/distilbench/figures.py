@@ -1,0 +1,59 @@
+"""The pictures: the study's accuracy/time/size trade-off and each fold's confusion matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+
+
+def confusion_matrix(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> Figure:
+    """Counts with class names on both axes: true classes down, predicted across."""
+    size = max(4.0, 0.6 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    ConfusionMatrixDisplay(pd.DataFrame(matrix).to_numpy(), display_labels=list(labels)).plot(
+        ax=ax, cmap="Blues", colorbar=False, xticks_rotation=45
+    )
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)  # pyplot keeps every figure alive until closed
+
+
+def plot_tradeoff(summary: pd.DataFrame, path: Path) -> None:
+    """Accuracy against train+val time per fold, marker area ∝ model size: the trade-off at a glance."""
+    datasets = list(summary["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = summary[summary["dataset"] == dataset]
+        ax.scatter(rows["seconds_per_fold"], rows["accuracy_mean"], s=20 + 4 * rows["model_mb"], alpha=0.6)
+        ax.errorbar(
+            rows["seconds_per_fold"],
+            rows["accuracy_mean"],
+            yerr=rows["accuracy_std"],
+            fmt="none",
+            ecolor="grey",
+        )
+        for _, r in rows.iterrows():
+            ax.annotate(
+                f"{r['model']}\n{r['model_mb']:.0f} MB",
+                (r["seconds_per_fold"], r["accuracy_mean"]),
+                textcoords="offset points",
+                xytext=(6, 6),
+                fontsize=8,
+            )
+        ax.set(title=dataset, xlabel="train + validation seconds per fold", ylabel="accuracy (mean ± std)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    close(fig)
