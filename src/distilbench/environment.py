@@ -7,6 +7,7 @@ several of these variables are read at import time.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
 from pathlib import Path
@@ -63,6 +64,9 @@ def configure_environment(root: Path, cfg: Config | None = None) -> ProjectPaths
         defaults["PREFECT_API_URL"] = PREFECT_SERVER  # `make ui` is up: show these runs in its dashboard
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # progress lines (epochs, folds) reach the terminal and, as an extra Prefect logger, the dashboard's
+    # run logs, whatever the entry point: CLI, test, or a deployment's worker
+    logging.getLogger("distilbench").setLevel(logging.INFO)
     # Prefect creates its home without parents and then fails to open its database in it
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     return paths
