@@ -40,9 +40,9 @@ ui: install  ## MLflow UI on 127.0.0.1:5000 and Prefect dashboard on 127.0.0.1:4
 	@trap 'kill 0' EXIT; $(MAKE) --no-print-directory ui-mlflow & $(MAKE) --no-print-directory ui-prefect
 
 # the paths in force come from distilbench.paths (`distilbench env`), never re-derived here
-ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000
+ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000 (opens on the study's runs table)
 	eval "$$($(PY) -m distilbench env)" && MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
-	  $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 --workers 1 \
+	  $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 --workers 1 --app-name distilbench \
 	  --backend-store-uri "$$MLFLOW_TRACKING_URI" --default-artifact-root "$$DISTILBENCH_ARTIFACTS"
 
 ui-prefect: install  ## Prefect server + dashboard only, on http://127.0.0.1:4200

@@ -86,6 +86,9 @@ def print_environment() -> None:
     configure_environment(Path.cwd())
     for key in (paths.TRACKING_URI_ENV, paths.ARTIFACTS_ENV, paths.CACHE_ENV, "PREFECT_HOME"):
         print(f"export {key}={shlex.quote(os.environ[key])}")
+    if Path(paths.PARAMS_FILE).is_file():  # the experiment the MLflow UI opens on (mlflow_app)
+        experiment = load_config(Path(paths.PARAMS_FILE)).experiment
+        print(f"export {paths.EXPERIMENT_ENV}={shlex.quote(experiment)}")
 
 
 def parser() -> argparse.ArgumentParser:

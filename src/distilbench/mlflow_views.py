@@ -46,8 +46,15 @@ def study_view_state() -> dict:
     }
 
 
+def study_view_route(experiment_id: str) -> str:
+    """The UI route of the study view; `workflowType` switches a GenAI-first browser to its runs."""
+    return (
+        f"#/experiments/{experiment_id}/runs?workflowType=machine_learning&viewStateShareKey={STUDY_VIEW_KEY}"
+    )
+
+
 def study_view_url(experiment_id: str, ui: str = MLFLOW_UI) -> str:
-    return f"{ui}/#/experiments/{experiment_id}/runs?viewStateShareKey={STUDY_VIEW_KEY}"
+    return f"{ui}/{study_view_route(experiment_id)}"
 
 
 def experiment_tags(name: str) -> dict[str, str]:
@@ -55,8 +62,8 @@ def experiment_tags(name: str) -> dict[str, str]:
         f"**{name}**: how much accuracy a distilled model gives up against its teacher, for how much "
         "less time and size. One parent run per dataset × model (mean and `_std` over folds), one "
         "child run per fold (`fold-1` …). The study's columns (accuracy, macro-F1, train+val seconds, "
-        "MB, % saved against the teacher) are in the shared view: open the link that `make ui` and "
-        "`distilbench crossval` print, ending in `?viewStateShareKey=" + STUDY_VIEW_KEY + "`. "
+        "MB, % saved against the teacher) are this experiment's shared view `" + STUDY_VIEW_KEY + "`: "
+        "`make ui` opens on it, and `distilbench crossval` prints its link. "
         "The teacher's parent run holds the report (comparison table, trade-off plot)."
     )
     return {

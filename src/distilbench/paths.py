@@ -29,6 +29,7 @@ MLFLOW_UI = "http://127.0.0.1:5000"  # where `make ui` puts the MLflow UI
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 ARTIFACTS_ENV = "DISTILBENCH_ARTIFACTS"
 CACHE_ENV = "DISTILBENCH_CACHE"
+EXPERIMENT_ENV = "DISTILBENCH_EXPERIMENT"  # for the MLflow UI's start page (mlflow_app)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,39 @@
+"""The MLflow UI's start page moves on to the study view; every other request is MLflow's own."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from distilbench.mlflow_app import LandOnStudy, create_app, landing_page
+from distilbench.mlflow_views import STUDY_VIEW_KEY
+
+
+def mlflow_stand_in() -> Starlette:
+    return Starlette(
+        routes=[Route("/{path:path}", lambda request: PlainTextResponse("mlflow"), methods=["GET", "POST"])]
+    )
+
+
+def test_the_start_page_redirects_a_bare_visit_to_the_study_view_and_passes_everything_else_on():
+    page = landing_page("<html><head><title>MLflow</title></head></html>", "my study")
+    client = TestClient(LandOnStudy(mlflow_stand_in(), page))
+
+    start = client.get("/")
+    assert start.status_code == 200 and start.headers["content-type"].startswith("text/html")
+    assert start.text.startswith("<html><head><script>")  # runs before MLflow's own scripts
+    assert '"my study"' in start.text and f"viewStateShareKey={STUDY_VIEW_KEY}" in start.text
+    assert "workflowType=machine_learning" in start.text
+    assert client.get("/ajax-api/2.0/mlflow/experiments/search").text == "mlflow"
+    assert client.post("/").text == "mlflow"
+
+
+def test_the_real_mlflow_app_is_wrapped_with_its_own_index_page():
+    client = TestClient(create_app())
+    start = client.get("/")
+    assert (
+        "<script>(function" in start.text and "static/js/main." in start.text
+    )  # MLflow's bundle still loads
+    assert client.get("/health").text == "OK"
