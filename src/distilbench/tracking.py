@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunStatus
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import (
     MLFLOW_DATASET_CONTEXT,
@@ -202,7 +203,10 @@ def log_confusion(client: MlflowClient, run_id: str, job: FoldJob, result: FoldR
 
 def log_child_comparison(tracking_uri: str, run_id: str, metrics: Mapping[str, float], at_ms: int) -> None:
     """A fold's savings against the same fold's teacher: known only once both have run."""
-    _log_metrics(MlflowClient(tracking_uri), run_id, _metrics(metrics, at_ms))
+    try:
+        _log_metrics(MlflowClient(tracking_uri), run_id, _metrics(metrics, at_ms))
+    except MlflowException as error:  # a cached fold whose run was deleted from the store since
+        logger.warning("fold run %s: savings not logged (%s)", run_id, error.message)
 
 
 def log_report_files(tracking_uri: str, run_id: str, files: Iterable[Path]) -> None:
