@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -37,3 +39,14 @@ def test_the_real_mlflow_app_is_wrapped_with_its_own_index_page():
         "<script>(function" in start.text and "static/js/main." in start.text
     )  # MLflow's bundle still loads
     assert client.get("/health").text == "OK"
+
+
+def test_the_first_visit_defaults_name_keys_the_installed_mlflow_bundle_reads():
+    """If MLflow renames its localStorage keys, the first-visit defaults silently stop working."""
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # MLflow refuses unknown hosts
+    page = client.get("/").text
+    bundle = re.search(r'src="([^"]*static/js/main\.[0-9a-f]+\.js)"', page).group(1)
+    code = client.get("/" + bundle.lstrip("./")).text
+    assert "`${e}_v${t}`" in code  # useLocalStorage's key scheme
+    for key in ("mlflow.workflowType", "mlflow.assistant.fab.autoOpenedOnFirstLoad"):
+        assert f'"{key}_v1"' in page and f'key:"{key}",version:1' in code

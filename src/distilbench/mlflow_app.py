@@ -18,8 +18,19 @@ from distilbench.paths import EXPERIMENT_ENV  # `make ui-mlflow` sets it from pa
 DEFAULT_EXPERIMENT = "distilbench"
 ID_PLACEHOLDER = "__EXPERIMENT_ID__"
 
-# Runs before MLflow's scripts: only a bare start page is redirected, once the experiment is found
+# Runs before MLflow's scripts on every page load (the UI routes by #hash, so every load is GET /).
+# First-visit defaults, unless the browser already has its own: training-runs mode rather than GenAI
+# (a deep link to a run otherwise opens as a GenAI "evaluation"), and the Assistant panel not opening
+# itself over the runs table (its button stays). Keys: MLflow's useLocalStorage, `${key}_v${version}`.
+# Then only a bare start page is redirected, once the experiment is found.
 LANDING_SCRIPT = """<script>(function () {
+  var firstVisit = {"mlflow.workflowType_v1": '"machine_learning"',
+                    "mlflow.assistant.fab.autoOpenedOnFirstLoad_v1": "true"};
+  try {
+    Object.keys(firstVisit).forEach(function (key) {
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, firstVisit[key]);
+    });
+  } catch (e) {}
   var bare = function () { return !location.hash || location.hash === "#" || location.hash === "#/"; };
   if (!bare()) return;
   fetch("ajax-api/2.0/mlflow/experiments/get-by-name?experiment_name=" + encodeURIComponent(%(name)s))

@@ -1,0 +1,143 @@
+"""Retake the README's UI screenshots (docs/img/) with headless Chromium after `make run`.
+
+Starts the MLflow UI (with the distilbench app) and the Prefect dashboard on spare ports over this
+clone's stores, shoots what a user opens, and stops them again:
+
+    .venv/bin/python docs/screenshots.py [--out docs/img]
+
+Needs `chromium` (Debian: apt-get install chromium). The Prefect pictures need the report flow to have
+run against this clone's Prefect home (`make run` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+WINDOW = "1500,950"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(url, timeout=5)
+            return
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def server(command: list[str], health: str, env: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(health)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def shoot(url: str, out: Path, height: int = 950) -> None:
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={WINDOW.split(',')[0]},{height}",
+            "--virtual-time-budget=25000",
+            f"--screenshot={out}",
+            url,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    print(f"{out}  <-  {url}")
+
+
+def project_environment() -> dict[str, str]:
+    """The stores in force, as `make ui` gets them: from `distilbench env`, never re-derived."""
+    exports = subprocess.run(
+        [sys.executable, "-m", "distilbench", "env"], check=True, capture_output=True, text=True
+    ).stdout
+    pairs = (shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in exports.splitlines())
+    return {**os.environ, **dict(pairs)}
+
+
+def mlflow_pictures(out: Path, env: dict[str, str]) -> None:
+    port = free_port()
+    ui = f"http://127.0.0.1:{port}"
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name(env["DISTILBENCH_EXPERIMENT"])
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
+    fold = next(r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id)
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "server",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--workers=1",
+        "--app-name=distilbench",
+        f"--backend-store-uri={env['MLFLOW_TRACKING_URI']}",
+        f"--default-artifact-root={env['DISTILBENCH_ARTIFACTS']}",
+    ]
+    env = {**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    run_page = f"{ui}/#/experiments/{experiment.experiment_id}/runs"
+    with server(command, f"{ui}/health", env):
+        shoot(ui + "/", out / "mlflow-runs.png")  # a bare start page: the plugin opens the study
+        shoot(f"{run_page}/{parent.info.run_id}", out / "mlflow-parent.png", height=1300)
+        shoot(
+            f"{run_page}/{fold.info.run_id}/artifactPath/confusion_matrix.png",
+            out / "mlflow-confusion.png",
+        )
+
+
+def prefect_pictures(out: Path, env: dict[str, str]) -> None:
+    port = free_port()
+    ui = f"http://127.0.0.1:{port}"
+    command = [
+        str(Path(sys.executable).with_name("prefect")),
+        "server",
+        "start",
+        "--host=127.0.0.1",
+        f"--port={port}",
+    ]
+    env = {**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_API_URL": f"{ui}/api"}
+    with server(command, f"{ui}/api/health", env):
+        shoot(f"{ui}/artifacts/key/distilbench-comparison", out / "prefect-artifact.png", height=1200)
+        shoot(f"{ui}/runs", out / "prefect-runs.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/img"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    env = project_environment()
+    mlflow_pictures(args.out, env)
+    prefect_pictures(args.out, env)
+
+
+if __name__ == "__main__":
+    main()
