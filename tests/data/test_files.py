@@ -100,7 +100,7 @@ def test_unknown_format(write, prepare) -> None:
 
 def test_missing_text_column_lists_the_columns(write, prepare) -> None:
     path = write("m.csv", csv_text(header="sentence,label"))
-    fails(prepare, path, r"m\.csv, column 'text': no such column; the columns are sentence, label")
+    fails(prepare, path, r"m\.csv, column 'text': no such column; the columns are 'sentence', 'label'")
 
 
 def test_misnamed_label_column(write, prepare) -> None:
@@ -166,7 +166,7 @@ def test_undecodable_in_declared_encoding_too(write, prepare) -> None:
 def test_ragged_csv_row_names_the_line(write, prepare) -> None:
     content = csv_text(ROWS[:3]) + '"extra field",ham,oops\n'
     fails(
-        prepare, write("r.csv", content), r"r\.csv, line 5: 3 fields where the header has 2 \(text, label\)"
+        prepare, write("r.csv", content), r"r\.csv, line 5: 3 fields where the header has 2 \('text', 'label'\)"
     )
 
 

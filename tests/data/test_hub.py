@@ -79,7 +79,7 @@ def test_holdout_eval_split_without_labels(glue_like: Path, tmp_path: Path) -> N
 
 def test_hub_missing_column_lists_columns(glue_like: Path, tmp_path: Path) -> None:
     with pytest.raises(
-        DataError, match=r"split 'train', column 'text': no such column; the columns are sentence, label"
+        DataError, match=r"split 'train', column 'text': no such column; the columns are 'sentence', 'label'"
     ):
         prepare_dataset(hub(glue_like, text_columns="text"), 2, 0, tmp_path / "out")
 

@@ -32,6 +32,7 @@ from distilbench.data.validate import (
     build_examples,
     check_classes,
     check_groups,
+    check_holdout_labels,
     class_counts,
     clean,
 )
@@ -96,7 +97,7 @@ def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> 
         check_classes(
             examples, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
         )
-    fold_ids = _holdout_folds(examples) if holdout else _kfold(examples, folds, seed, spec.name)
+    fold_ids = _holdout_folds(examples, spec) if holdout else _kfold(examples, folds, seed, spec.name)
     meta = _meta(spec, examples, counts, capped_from, folds, holdout, table.note)
     with atomic_directory(Path(out_dir)) as staging:
         written = _write(staging, examples, fold_ids, meta)
@@ -199,10 +200,11 @@ def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
     return assign_folds(targets, folds, seed, groups)
 
 
-def _holdout_folds(examples: Examples) -> np.ndarray:
+def _holdout_folds(examples: Examples, spec: DatasetSpec) -> np.ndarray:
     is_eval = examples.frame["split"].eq("eval").to_numpy()
     if not is_eval.any() or is_eval.all():
         raise DataError(f"{examples.origin}: the holdout needs rows in both the train and the eval split")
+    check_holdout_labels(examples, spec.train_split, spec.eval_split)
     return np.where(is_eval, HOLDOUT_EVAL, HOLDOUT_TRAIN).astype(np.int64)
 
 
