@@ -166,7 +166,9 @@ def test_undecodable_in_declared_encoding_too(write, prepare) -> None:
 def test_ragged_csv_row_names_the_line(write, prepare) -> None:
     content = csv_text(ROWS[:3]) + '"extra field",ham,oops\n'
     fails(
-        prepare, write("r.csv", content), r"r\.csv, line 5: 3 fields where the header has 2 \('text', 'label'\)"
+        prepare,
+        write("r.csv", content),
+        r"r\.csv, line 5: 3 fields where the header has 2 \('text', 'label'\)",
     )
 
 
