@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from distilbench.errors import STORAGE_ERRNOS, StorageError
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
@@ -22,11 +24,32 @@ def atomic_path(path: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
-        yield Path(tmp)
+        with refused_writes(path):
+            yield Path(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    """:func:`atomic_path` for several files that belong together (a report): all replaced, or none."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(Path(p))) for p in paths]
+
+
+@contextlib.contextmanager
+def refused_writes(where: Path) -> Iterator[None]:
+    """A full disk or a read-only place is the machine's state, not a bug: one StorageError line."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, StorageError) or error.errno not in STORAGE_ERRNOS:
+            raise
+        raise StorageError(
+            f"{where}: cannot be written ({error.strerror or error}); the previous version is kept"
+        ) from error
 
 
 def write_text(path: Path, text: str) -> None:
@@ -53,7 +76,8 @@ def atomic_directories(targets: Sequence[Path]) -> Iterator[list[Path]]:
     """
     stagings = [_staging(Path(target)) for target in targets]
     try:
-        yield stagings
+        with refused_writes(Path(targets[0]).parent if targets else Path.cwd()):
+            yield stagings
         _swap_all(list(zip(map(Path, targets), stagings, strict=True)))
     finally:
         for staging in stagings:

@@ -56,6 +56,8 @@ class PreparedRef:
 
 
 def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
+    if not prepared_root.is_dir():
+        raise ConfigError(f"{prepared_root}: no such folder; run the prepare stage first")
     # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
     folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
     refs = [PreparedRef.read(d) for d in folders if read_meta(d, missing_ok=True) is not None]

@@ -174,7 +174,10 @@ def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | N
     path = Path(dataset_dir) / META_FILE
     if missing_ok and not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # edited by hand, or cut short by a full disk outside prepare
+        raise DataError(f"{path}: not valid JSON ({error}); re-run prepare") from error
 
 
 def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:
