@@ -36,7 +36,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def atomic_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
     """:func:`atomic_path` for several files that belong together (a report): all replaced, or none."""
     with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(atomic_path(Path(p))) for p in paths]
+        temporaries = [stack.enter_context(atomic_path(Path(p))) for p in paths]
+        # innermost, so a failed write names the folder, not whichever file was opened last
+        with refused_writes(Path(paths[0]).parent):
+            yield temporaries
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config import Config, DistillConfig, ModelSpec, TrainConfig
-from distilbench.data.prepared import read_meta
+from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.errors import ConfigError
 from distilbench.models.zoo import tokenizer_spec
 
@@ -46,7 +46,7 @@ class PreparedRef:
         return cls(
             meta["name"],
             directory,
-            meta["data_hash"],
+            verified_hash(directory, meta),  # an edit since prepare fails here, before any training
             tuple(meta["eval_folds"]),
             meta["task"],
             meta["n_examples"],

@@ -13,7 +13,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 from distilbench.errors import StorageError
 from distilbench.paths import ProjectPaths
@@ -43,8 +42,11 @@ def check_store(paths: ProjectPaths) -> None:
 
 def sqlite_file(tracking_uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` tracking URI (None for a server or another database)."""
-    parsed = urlparse(tracking_uri)
-    return Path(parsed.path) if parsed.scheme == "sqlite" and parsed.path else None
+    # sqlite:///relative/path and sqlite:////absolute/path (urlparse would make both absolute)
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix) or len(tracking_uri) == len(prefix):
+        return None
+    return Path(tracking_uri[len(prefix) :].split("?", 1)[0])
 
 
 def writable_folder(folder: Path, what: str) -> None:

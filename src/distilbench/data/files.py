@@ -175,7 +175,7 @@ def _parse_error(exc: csv.Error, origin: str, start: int, end: int) -> str:
     if start < end or "expected after" in str(exc) or "end of data" in str(exc):
         return (
             f"{origin}, line {start}: a quote opened on this line is not closed where its field ends "
-            f"(the record runs on to line {end}: {exc}); check the quotes of that line"
+            f"({exc} on line {end}); check the quotes of that line"
         )
     return f"{origin}, line {start}: cannot parse ({exc})"
 

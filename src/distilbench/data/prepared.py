@@ -149,12 +149,7 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
             f"{dataset_dir}: not a prepared dataset (no {META_FILE} or {EXAMPLES_FILE}); run prepare"
         )
     meta = read_meta(dataset_dir)
-    data_hash = file_sha256(examples_path)
-    if data_hash != meta["data_hash"]:
-        raise DataError(
-            f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
-            "re-run prepare"
-        )
+    data_hash = verified_hash(dataset_dir, meta)
     table = pq.read_table(examples_path).to_pydict()
     labels = tuple(meta["labels"])
     return PreparedDataset(
@@ -167,6 +162,20 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
         eval_folds=tuple(meta["eval_folds"]),
         data_hash=data_hash,
     )
+
+
+def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
+    """The examples file's sha256, which must still be the one prepare recorded in meta.json."""
+    examples_path = Path(dataset_dir) / EXAMPLES_FILE
+    if not examples_path.is_file():
+        raise DataError(f"{dataset_dir}: not a prepared dataset (no {EXAMPLES_FILE}); run prepare")
+    data_hash = file_sha256(examples_path)
+    if data_hash != meta.get("data_hash"):
+        raise DataError(
+            f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
+            "re-run prepare"
+        )
+    return data_hash
 
 
 def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | None:

@@ -310,7 +310,8 @@ def check_classes(examples: Examples, folds: int | None, cap_note: str = "") -> 
             else f"remove or merge that {kind} (k-fold needs at least 2 examples of each)"
         )
         raise DataError(
-            f"{where}: {kind} {name!r} has {count} examples{cap_note}, fewer than the {folds} folds; {advice}"
+            f"{where}: {kind} {name!r} has {count} example{'s' if count != 1 else ''}{cap_note}, "
+            f"fewer than the {folds} folds; {advice}"
         )
 
 

@@ -40,7 +40,7 @@ def model_location(spec: ModelSpec) -> str:
     if spec.source == "local":
         if not (Path(spec.id) / "config.json").is_file():
             raise ConfigError(
-                f"models: {spec.name}.id: {spec.id!r} is not a model directory with a config.json"
+                f"model {spec.name!r}: {spec.id!r} is not a model directory (no config.json in it)"
             )
         return spec.id
     return spec.id  # hub id: downloaded (and cached) by transformers for users with internet
