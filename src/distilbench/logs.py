@@ -28,11 +28,16 @@ class UserErrorEcho(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if is_user_error(error):
-            self.messages.add(str(error))
+            self.messages.add(_unescaped(str(error)))
             return False
-        # "Finished in state Failed('...DataError: <message>')" has no exc_info, only the message
-        text = record.getMessage()
+        # "Finished in state Failed('...DataError: <message>')" has no exc_info, only the message, as
+        # the repr of a string (quotes escaped): compared without backslashes
+        text = _unescaped(record.getMessage())
         return not any(message in text for message in self.messages)
+
+
+def _unescaped(text: str) -> str:
+    return text.replace("\\", "")
 
 
 class ConsoleHandler(logging.StreamHandler):
