@@ -126,10 +126,10 @@ def store(tracking_uri: str, artifacts: str = "mlruns") -> None:
     check_store(ProjectPaths(tracking_uri, Path(artifacts), Path(".cache")))
 
 
-def store_says(text: str) -> None:
+def store_says(text: str, uri: str = "sqlite:///mlflow.db") -> None:
     from distilbench.storage import store_errors
 
-    with store_errors("sqlite:///mlflow.db"):
+    with store_errors(uri):
         raise RuntimeError(f"(sqlite3.OperationalError) {text}")
 
 
@@ -157,6 +157,13 @@ def full_disk(ctx: Context, module, name: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     ctx.monkeypatch.setattr(module, name, no_space)
+
+
+def prefect_server_down(ctx: Context) -> None:
+    from distilbench.environment import check_prefect_server
+
+    ctx.monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # port 9: nothing listens
+    check_prefect_server()
 
 
 def report_on_a_full_disk(ctx: Context) -> None:
@@ -334,6 +341,10 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     ),
     "MLflow store read-only": lambda ctx: store_says("attempt to write a readonly database"),
     "MLflow store locked": lambda ctx: store_says("database is locked"),
+    "MLflow server not answering": lambda ctx: store_says(
+        "Max retries exceeded with url: /api/2.0/mlflow", "http://127.0.0.1:5000"
+    ),
+    "Prefect server not answering": prefect_server_down,
     # report
     "no crossval results": lambda ctx: report(None),
     "results not JSON": lambda ctx: report("{"),

@@ -77,9 +77,10 @@ def atomic_directories(targets: Sequence[Path]) -> Iterator[list[Path]]:
     Staging folders are hidden and marked with "+" (which dataset and asset names cannot contain):
     the leftovers of a killed run are found by name and removed.
     """
-    stagings = [_staging(Path(target)) for target in targets]
+    stagings: list[Path] = []
     try:
         with refused_writes(Path(targets[0]).parent if targets else Path.cwd()):
+            stagings += [_staging(Path(target)) for target in targets]
             yield stagings
         _swap_all(list(zip(map(Path, targets), stagings, strict=True)))
     finally:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from distilbench import paths
 from distilbench.config import Config, load_config
-from distilbench.environment import configure_environment, prefect_server_home
+from distilbench.environment import check_prefect_server, configure_environment, prefect_server_home
 from distilbench.errors import is_user_error, user_message
 from distilbench.logs import configure_console
 
@@ -64,6 +64,7 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
     else:
         cfg = None
     announce(configure_environment(Path.cwd(), cfg))
+    check_prefect_server()
     flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
     flow(**arguments)
 

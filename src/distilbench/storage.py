@@ -24,6 +24,8 @@ STORE_PROBLEMS = {
     "unable to open database": "cannot be opened; check that its folder exists and is writable",
     "disk i/o error": "cannot be written (disk I/O error); check the disk",
     "database or disk is full": "cannot be written: the disk is full",
+    # an MLflow server as the store (MLFLOW_TRACKING_URI=http://...) that does not answer
+    "max retries exceeded": "does not answer; start it (make ui-mlflow) or unset MLFLOW_TRACKING_URI",
 }
 
 
