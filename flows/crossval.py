@@ -14,6 +14,7 @@ from distilbench.models.zoo import check_zoo
 from distilbench.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.run_notes import fold_line
 from distilbench.runtime import set_threads
+from distilbench.storage import check_store
 from distilbench.study import Study, close_parents, fail_study, plan_study, run_fold, write_results
 
 
@@ -53,9 +54,11 @@ def crossval(
     params: str = PARAMS_FILE, prepared: str = PREPARED_DIR, results: str = RESULTS_FILE
 ) -> list[FoldResult]:
     cfg = load_config(Path(params))
+    project = ProjectPaths.current()
+    check_store(project)  # before any training: a store that refuses the first fold would waste it
     check_zoo(cfg.zoo)
     set_threads(cfg.crossval.max_workers)
-    study = plan_study(cfg, Path(prepared), ProjectPaths.current())
+    study = plan_study(cfg, Path(prepared), project)
     get_run_logger().info(
         "%d fold tasks; MLflow study view: %s", len(study.jobs), study_view_url(study.experiment_id)
     )

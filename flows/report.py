@@ -8,12 +8,15 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from distilbench.paths import REPORTS_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.publish import publish_report
 from distilbench.report import write_report
+from distilbench.storage import check_store
 
 
 @flow(name="distilbench-report")
 def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
+    project = ProjectPaths.current()
+    check_store(project)
     written = write_report(Path(results), Path(out))
-    parents = publish_report(written, ProjectPaths.current().tracking_uri)
+    parents = publish_report(written, project.tracking_uri)
     # shown on this run's page and on the dashboard's Artifacts page; the key keeps one history
     create_markdown_artifact(written.markdown, key="distilbench-comparison", description="The study's report")
     create_table_artifact(written.table, key="distilbench-table", description="Accuracy, time and size")

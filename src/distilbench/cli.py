@@ -24,8 +24,9 @@ from pathlib import Path
 
 from distilbench import paths
 from distilbench.config import Config, load_config
-from distilbench.environment import configure_environment, prefect_server_home
-from distilbench.errors import USER_ERRORS
+from distilbench.environment import check_prefect_server, configure_environment, prefect_server_home
+from distilbench.errors import is_user_error, user_message
+from distilbench.logs import configure_console
 
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
     "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
@@ -63,6 +64,7 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
     else:
         cfg = None
     announce(configure_environment(Path.cwd(), cfg))
+    check_prefect_server()
     flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
     flow(**arguments)
 
@@ -108,9 +110,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = vars(parser().parse_args(argv))
     command = args.pop("command")
-    # the project's progress at INFO; libraries (httpx logs every request to Prefect) only when they warn
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("distilbench").setLevel(logging.INFO)
+    configure_console()
     try:
         if command == "env":
             print_environment()
@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args['params']}: valid")
         else:
             run_stage(command, args)
-    except USER_ERRORS as error:
-        # a mistake in params.yaml or the data: the message says where; a traceback would bury it
-        print(f"error: {error}", file=sys.stderr)
+    except Exception as error:
+        if not is_user_error(error):
+            raise  # a bug: its traceback is what a developer needs
+        # a mistake in params.yaml or the data, or a full disk: the message says where; a traceback
+        # would bury it
+        print(f"error: {user_message(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -215,6 +215,8 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: no such parameters file")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:  # e.g. no permission to read it
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)

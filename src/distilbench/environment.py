@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from distilbench.config import Config
+from distilbench.errors import ConfigError
 from distilbench.paths import PREFECT_SERVER, ProjectPaths
 
 QUIET_AND_OFFLINE = {
@@ -44,6 +45,22 @@ def prefect_server_home(url: str = PREFECT_SERVER) -> str | None:
             return json.load(response).get("home")
     except (OSError, ValueError):
         return None
+
+
+def check_prefect_server() -> None:
+    """An exported PREFECT_API_URL must answer: else Prefect fails the flow with a connection traceback
+    (a `make ui` since stopped, with its URL still exported, is the usual cause)."""
+    url = os.environ.get("PREFECT_API_URL")
+    if url is None:
+        return
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5.0):
+            return
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"PREFECT_API_URL={url}: no Prefect server answers there ({getattr(error, 'reason', error)}); "
+            "start it (make ui-prefect) or unset PREFECT_API_URL to use a temporary one"
+        ) from None
 
 
 def is_project_server(home: str | None, paths: ProjectPaths) -> bool:

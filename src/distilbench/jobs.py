@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config import Config, DistillConfig, ModelSpec, TrainConfig
-from distilbench.data.prepared import read_meta
+from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.errors import ConfigError
 from distilbench.models.zoo import tokenizer_spec
 
@@ -46,7 +46,7 @@ class PreparedRef:
         return cls(
             meta["name"],
             directory,
-            meta["data_hash"],
+            verified_hash(directory, meta),  # an edit since prepare fails here, before any training
             tuple(meta["eval_folds"]),
             meta["task"],
             meta["n_examples"],
@@ -56,6 +56,8 @@ class PreparedRef:
 
 
 def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
+    if not prepared_root.is_dir():
+        raise ConfigError(f"{prepared_root}: no such folder; run the prepare stage first")
     # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
     folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
     refs = [PreparedRef.read(d) for d in folders if read_meta(d, missing_ok=True) is not None]

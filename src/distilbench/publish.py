@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from distilbench.report import Report
+from distilbench.storage import store_errors
 from distilbench.tracking import log_report_files, parent_of
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def publish_report(report: Report, tracking_uri: str) -> list[str]:
                 "%s: the teacher's fold run %s has no parent run; report not logged", dataset, fold_run
             )
             continue
-        log_report_files(tracking_uri, parent, report.files)
+        with store_errors(tracking_uri):
+            log_report_files(tracking_uri, parent, report.files)
         parents.append(parent)
     return parents

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from distilbench.atomic import atomic_paths
+from distilbench.errors import DataError
 from distilbench.figures import plot_tradeoff
 
 logger = logging.getLogger(__name__)
@@ -163,6 +165,7 @@ def metrics_json(summary: pd.DataFrame) -> dict:
 
 
 REPORT_FILES = ("comparison.md", "comparison.csv", "metrics.json", "tradeoff.png")
+RESULT_KEYS = ("teacher", "models", "folds")
 
 
 @dataclass(frozen=True)
@@ -173,18 +176,33 @@ class Report:
     teacher_runs: dict[str, str]  # dataset -> a fold run of its teacher (its parent holds the report)
 
 
+def read_results(path: Path) -> dict:
+    """The crossval stage's output, or one DataError saying why it cannot be reported on."""
+    if not path.is_file():
+        raise DataError(f"{path}: no crossval results; run the crossval stage first")
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not readable as crossval results ({error}); rerun crossval") from error
+    missing = [key for key in RESULT_KEYS if not isinstance(results, dict) or key not in results]
+    if missing or not results["folds"]:
+        raise DataError(f"{path}: not crossval results (no {', '.join(missing) or 'folds'}); rerun crossval")
+    return results
+
+
 def write_report(results_path: Path, out_dir: Path) -> Report:
-    results = json.loads(results_path.read_text())
+    """The report files, written together: a failure (a full disk) leaves the previous report whole."""
+    results = read_results(results_path)
     folds = fold_frame(results)
     teacher = results["teacher"]
     summary = summarize_models(folds, teacher, [m["name"] for m in results["models"]])
-    out_dir.mkdir(parents=True, exist_ok=True)
     markdown = markdown_report(summary, folds, teacher, results.get("datasets", {}))
-    (out_dir / "comparison.md").write_text(markdown)
-    summary.to_csv(out_dir / "comparison.csv", index=False)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics_json(summary), indent=2))
-    plot_tradeoff(summary, out_dir / "tradeoff.png")
     files = tuple(out_dir / name for name in REPORT_FILES)
+    with atomic_paths(files) as (md, csv, metrics, png):
+        md.write_text(markdown, encoding="utf-8")
+        summary.to_csv(csv, index=False)
+        metrics.write_text(json.dumps(metrics_json(summary), indent=2), encoding="utf-8")
+        plot_tradeoff(summary, png)
     logger.info("wrote %s", ", ".join(map(str, files)))
     return Report(markdown, study_table(summary, teacher), files, teacher_fold_runs(results))
 

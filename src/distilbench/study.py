@@ -27,6 +27,7 @@ from distilbench.jobs import (
 from distilbench.paths import ProjectPaths
 from distilbench.report import fold_frame, summarize_models
 from distilbench.run_notes import parent_note
+from distilbench.storage import store_errors
 from distilbench.tracking import (
     close_parent_run,
     ensure_experiment,
@@ -48,7 +49,8 @@ class Study:
 
 def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
     """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
-    experiment_id = ensure_experiment(paths.tracking_uri, cfg.experiment, paths.artifact_root)
+    with store_errors(paths.tracking_uri):
+        experiment_id = ensure_experiment(paths.tracking_uri, cfg.experiment, paths.artifact_root)
     datasets = tuple(prepared_datasets(prepared_root))
     parents = {
         (data.name, spec.name): ParentSpec(
@@ -84,7 +86,8 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
 def run_fold(job: FoldJob) -> FoldResult:
     """Compute one fold, then log it as its parent's child run."""
     result = compute_fold(job)
-    return dataclasses.replace(result, run_id=log_fold(job, result))
+    with store_errors(job.tracking_uri):
+        return dataclasses.replace(result, run_id=log_fold(job, result))
 
 
 def fail_study(study: Study) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from distilbench.data.prepared import load_prepared
+from distilbench.data.validate import NULL_LABELS
 from distilbench.errors import DataError
 
 from .conftest import ROWS, csv_text
@@ -100,7 +101,7 @@ def test_unknown_format(write, prepare) -> None:
 
 def test_missing_text_column_lists_the_columns(write, prepare) -> None:
     path = write("m.csv", csv_text(header="sentence,label"))
-    fails(prepare, path, r"m\.csv, column 'text': no such column; the columns are sentence, label")
+    fails(prepare, path, r"m\.csv, column 'text': no such column; the columns are 'sentence', 'label'")
 
 
 def test_misnamed_label_column(write, prepare) -> None:
@@ -166,7 +167,9 @@ def test_undecodable_in_declared_encoding_too(write, prepare) -> None:
 def test_ragged_csv_row_names_the_line(write, prepare) -> None:
     content = csv_text(ROWS[:3]) + '"extra field",ham,oops\n'
     fails(
-        prepare, write("r.csv", content), r"r\.csv, line 5: 3 fields where the header has 2 \(text, label\)"
+        prepare,
+        write("r.csv", content),
+        r"r\.csv, line 5: 3 fields where the header has 2 \('text', 'label'\)",
     )
 
 
@@ -189,3 +192,40 @@ def test_bad_json_line(write, prepare) -> None:
         write("j.jsonl", '{"text": "a", "label": "x"}\n{"text": \n'),
         r"j\.jsonl, line 2: not valid JSON",
     )
+
+
+# --- awkward but valid: read as a user expects ----------------------------------------------------
+
+
+def test_a_field_longer_than_the_csv_modules_default_limit_is_read(write, prepare, tmp_path: Path) -> None:
+    chapter = "a long chapter " * 10_000  # 150,000 characters: over the csv module's 131,072 default
+    prepare(write("long.csv", csv_text([*ROWS, (chapter, "ham")])))
+    assert chapter.strip() in load_prepared(tmp_path / "prepared" / "long").texts
+
+
+def test_a_byte_order_mark_windows_line_ends_and_quoted_newlines_are_read(write, prepare, tmp_path) -> None:
+    content = "\ufeff" + csv_text([*ROWS, ("two\nlines", "ham")]).replace("\n", "\r\n")
+    meta = prepare(write("excel.csv", content.encode("utf-8")))
+    data = load_prepared(tmp_path / "prepared" / "excel")
+    assert meta["labels"] == ["eggs", "ham", "spam"] and meta["n_examples"] == len(ROWS) + 1
+    assert "two\r\nlines" in data.texts or "two\nlines" in data.texts
+
+
+@pytest.mark.parametrize("null", sorted(NULL_LABELS))
+def test_what_tools_write_for_no_value_is_a_missing_label(write, prepare, null: str) -> None:
+    fails(
+        prepare,
+        write("n.csv", csv_text([*ROWS, ("x", null)])),
+        r"n\.csv, line 14, column 'label': missing label$",
+    )
+
+
+def test_none_in_capitals_is_a_class(write, prepare) -> None:
+    rows = [(f"{label} stance {i}", label) for label in ("FAVOR", "AGAINST", "NONE") for i in range(2)]
+    assert prepare(write("stance.csv", csv_text(rows)))["labels"] == ["AGAINST", "FAVOR", "NONE"]
+
+
+def test_an_unclosed_quote_does_not_swallow_the_next_rows(write, prepare) -> None:
+    rows = [(f"review {i}", "ham" if i % 2 else "spam") for i in range(96)]
+    content = csv_text(rows).replace('"review 40",', '"review 40,', 1)  # its closing quote is missing
+    fails(prepare, write("q.csv", content), r"q\.csv, line 42: a quote opened on this line is not closed")

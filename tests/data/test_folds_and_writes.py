@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from distilbench import atomic
 from distilbench.data import prepared
 from distilbench.data.folds import assign_folds
 from distilbench.data.prepared import load_prepared
@@ -90,3 +91,66 @@ def test_edited_examples_file_is_detected(write, prepare, tmp_path: Path) -> Non
     pd.read_parquet(out / "examples.parquet").iloc[1:].to_parquet(out / "examples.parquet")
     with pytest.raises(DataError, match="changed since it was prepared"):
         load_prepared(out)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("broken", range(3))
+@pytest.mark.parametrize("failure", ["bad data", "disk full"])
+def test_prepare_all_is_all_or_nothing_across_datasets(write, tmp_path: Path, monkeypatch, broken, failure):
+    """A run that changes the fold count and fails on any one dataset leaves every dataset as it was."""
+    names = ["a", "b", "c"]
+    for name in names:
+        write(f"{name}.csv", csv_text())
+    out = tmp_path / "out"
+
+    def config(folds: int) -> DataConfig:
+        raw = {
+            "folds": folds,
+            "datasets": [{"source": "file", "path": str(tmp_path / f"{n}.csv")} for n in names],
+        }
+        return DataConfig.from_params(raw, "data")
+
+    prepared.prepare_all(config(2), 0, out)
+    before = _snapshot(out)
+    if failure == "bad data":
+        write(f"{names[broken]}.csv", csv_text([*ROWS, ("no label", "")]))
+        expected = DataError
+    else:  # the write of the broken-th dataset runs out of space after the earlier ones were written
+        real_write, calls = prepared._write, []
+
+        def write_until_full(staging, *args):
+            calls.append(staging)
+            if len(calls) == broken + 1:
+                raise OSError(28, "No space left on device")
+            return real_write(staging, *args)
+
+        monkeypatch.setattr(prepared, "_write", write_until_full)
+        expected = OSError
+    with pytest.raises(expected):
+        prepared.prepare_all(config(3), 0, out)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == names  # no staging folders left behind
+
+
+def test_a_failed_swap_puts_back_the_folders_already_swapped(tmp_path: Path, monkeypatch) -> None:
+    targets = [tmp_path / "old", tmp_path / "new"]
+    targets[0].mkdir()
+    (targets[0] / "f").write_text("before")
+    real_replace, moves = atomic.os.replace, []
+
+    def replace_failing_last(source, destination):
+        moves.append(destination)
+        if Path(destination) == targets[1]:
+            raise OSError(28, "No space left on device")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(atomic.os, "replace", replace_failing_last)
+    with pytest.raises(OSError), atomic.atomic_directories(targets) as stagings:
+        for staging in stagings:
+            (staging / "f").write_text("after")
+    assert (targets[0] / "f").read_text() == "before" and not targets[1].exists()
+    assert targets[0] in moves  # the first folder had been swapped in, and was swapped back
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]

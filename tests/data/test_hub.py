@@ -79,7 +79,7 @@ def test_holdout_eval_split_without_labels(glue_like: Path, tmp_path: Path) -> N
 
 def test_hub_missing_column_lists_columns(glue_like: Path, tmp_path: Path) -> None:
     with pytest.raises(
-        DataError, match=r"split 'train', column 'text': no such column; the columns are sentence, label"
+        DataError, match=r"split 'train', column 'text': no such column; the columns are 'sentence', 'label'"
     ):
         prepare_dataset(hub(glue_like, text_columns="text"), 2, 0, tmp_path / "out")
 
@@ -137,3 +137,16 @@ def test_toxic_style_class_label_columns_become_multilabel(tmp_path: Path) -> No
     spec = DatasetSpec.from_params({**raw, "label_columns": ["toxic", "insult"]}, "d")
     meta = prepare_dataset(spec, 2, 0, tmp_path / "out")
     assert meta["labels"] == ["insult", "toxic"] and meta["class_counts"] == {"insult": 4, "toxic": 4}
+
+
+def test_a_holdout_class_seen_only_in_training_is_kept_and_logged(tmp_path: Path, caplog) -> None:
+    folder = tmp_path / "saved"
+    datasets.DatasetDict(
+        {
+            "train": split([f"train text {i}" for i in range(6)], [0, 1, 0, 1, 0, 1]),
+            "validation": split(["dev text 0", "dev text 1"], [0, 0]),
+        }
+    ).save_to_disk(str(folder))
+    meta = prepare_dataset(hub(folder, protocol="holdout"), 5, 0, tmp_path / "out")
+    assert meta["labels"] == ["negative", "positive"]
+    assert "class 'positive' is never evaluated (not in split 'validation')" in caplog.text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from distilbench.data.spec import FORMATS, DatasetSpec
-from distilbench.data.table import SourceTable
+from distilbench.data.table import SourceTable, quoted
 from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _SUFFIX_FORMATS |= {".parquet": "parquet", ".pq": "parquet"}
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
+# what a header split by another delimiter suggests (semicolons: spreadsheets in locales with decimal commas)
+_LOOKS = {"\t": ("tab", "set `format: tsv`"), ",": ("comma", "set `format: csv`")}
+_LOOKS[";"] = ("semicolon", "re-save it with commas (csv) or tabs (tsv)")
+# the csv module refuses fields over 131,072 characters by default; a long document (a report, a book
+# chapter) is a valid text. 10 MB characters is ~40 MB of str at most per field: fits in memory
+MAX_FIELD_CHARS = 10_000_000
 
 
 def file_format(spec: DatasetSpec) -> str:
@@ -40,18 +46,35 @@ def file_format(spec: DatasetSpec) -> str:
 def load_file(spec: DatasetSpec) -> SourceTable:
     """A CSV, TSV, JSON Lines or Parquet file."""
     path = Path(spec.path)
+    if path.is_dir():
+        raise DataError(
+            f"{spec.path}: is a directory; give the path of a CSV, TSV, JSON Lines or Parquet file"
+        )
     if not path.is_file():
         raise DataError(f"{spec.path}: file not found (looked in {path.resolve().parent})")
     fmt = file_format(spec)
     if fmt == "parquet":
         frame, where = read_parquet(path)
     else:
-        text = decode(path.read_bytes(), spec.path, spec.encoding, _DELIMITERS.get(fmt))
+        text = decode(read_bytes(path, spec.path), spec.path, spec.encoding, _DELIMITERS.get(fmt))
         if fmt == "jsonl":
             frame, where = read_jsonl(text, spec.path)
         else:
             frame, where = read_delimited(text, spec.path, _DELIMITERS[fmt])
     return SourceTable.from_spec(spec, frame, where, spec.path)
+
+
+def read_bytes(path: Path, origin: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise unreadable(origin, exc) from exc
+
+
+def unreadable(origin: str, exc: OSError) -> DataError:
+    if isinstance(exc, PermissionError):
+        return DataError(f"{origin}: cannot be read (permission denied); check the file's permissions")
+    return DataError(f"{origin}: cannot be read ({exc.strerror or exc})")
 
 
 def decode(data: bytes, origin: str, encoding: str | None, delimiter: str | None = None) -> str:
@@ -97,11 +120,11 @@ def _column_at(data: bytes, offset: int, delimiter: str | None) -> str:
 def read_delimited(text: str, origin: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
     """CSV/TSV with the csv module rather than pandas: it tells the line where each record starts,
     so ragged rows and later problems can be named by line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
-        raise DataError(f"{origin}, line 1: no header row (the file is empty)")
-    _check_header(header, origin)
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    # strict: a closing quote must end its field, so an unclosed quote cannot silently swallow the rows
+    # after it into one text (it meets the next row's quote, or the end of the file, and fails)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header = _header(reader, origin, delimiter)
     rows, where = [], []
     previous_end = reader.line_num
     try:
@@ -112,13 +135,49 @@ def read_delimited(text: str, origin: str, delimiter: str) -> tuple[pd.DataFrame
             if len(fields) != len(header):
                 raise DataError(
                     f"{origin}, line {start}: {len(fields)} fields where the header has {len(header)} "
-                    f"({', '.join(header)}); check the delimiter and quoting of that line"
+                    f"({quoted(header)}); check the delimiter and quoting of that line"
                 )
             rows.append(fields)
             where.append(f"line {start}")
     except csv.Error as exc:
-        raise DataError(f"{origin}, line {reader.line_num}: cannot parse ({exc})") from exc
+        raise DataError(_parse_error(exc, origin, previous_end + 1, reader.line_num)) from exc
     return pd.DataFrame(rows, columns=header, dtype=object), where
+
+
+def _header(reader, origin: str, delimiter: str) -> list[str]:
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise DataError(_parse_error(exc, origin, 1, reader.line_num)) from exc
+    if not header:
+        raise DataError(f"{origin}, line 1: no header row (the file is empty)")
+    if len(header) == 1:  # no data file has a single column (texts need labels): a wrong delimiter
+        _suggest_delimiter(header[0], origin, delimiter)
+    _check_header(header, origin)
+    return header
+
+
+def _suggest_delimiter(line: str, origin: str, delimiter: str) -> None:
+    for other, (name, advice) in _LOOKS.items():
+        if other != delimiter and len(next(csv.reader([line], delimiter=other))) > 1:
+            raise DataError(
+                f"{origin}, line 1: the header {line!r} is one column; this looks {name}-separated: {advice}"
+            )
+
+
+def _parse_error(exc: csv.Error, origin: str, start: int, end: int) -> str:
+    """The line where the bad record starts: where a quote was opened and never properly closed."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"{origin}, line {start}: a field is longer than {MAX_FIELD_CHARS:,} characters "
+            "(or a quote opened there is never closed); check the quotes of that line"
+        )
+    if start < end or "expected after" in str(exc) or "end of data" in str(exc):
+        return (
+            f"{origin}, line {start}: a quote opened on this line is not closed where its field ends "
+            f"({exc} on line {end}); check the quotes of that line"
+        )
+    return f"{origin}, line {start}: cannot parse ({exc})"
 
 
 def _check_header(header: list[str], origin: str) -> None:
@@ -152,6 +211,8 @@ def read_jsonl(text: str, origin: str) -> tuple[pd.DataFrame, list[str]]:
 def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     try:
         frame = pd.read_parquet(path)
+    except PermissionError as exc:
+        raise unreadable(str(path), exc) from exc
     except Exception as exc:  # pyarrow raises several types for a corrupt or non-Parquet file
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
     return frame.reset_index(drop=True), [f"row {i + 1}" for i in range(len(frame))]

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from distilbench.data.spec import DatasetSpec
-from distilbench.data.table import SourceTable
+from distilbench.data.table import SourceTable, quoted
 from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _missing_columns(dataset: Any, spec: DatasetSpec, origin: str, split: str) -
         if column not in dataset.column_names:
             raise DataError(
                 f"{origin}, split {split!r}, column {column!r}: no such column; "
-                f"the columns are {', '.join(dataset.column_names)}"
+                f"the columns are {quoted(dataset.column_names)}"
             )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distilbench.atomic import atomic_directory
+from distilbench.atomic import atomic_directories
 from distilbench.data.folds import assign_folds, cap_indices, random_indices
 from distilbench.data.sources import load_table
 from distilbench.data.spec import DataConfig, DatasetSpec
@@ -32,6 +32,7 @@ from distilbench.data.validate import (
     build_examples,
     check_classes,
     check_groups,
+    check_holdout_labels,
     class_counts,
     clean,
 )
@@ -65,8 +66,13 @@ class PreparedDataset:
 
 def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
     """Prepare every dataset of ``cfg`` into ``out_root/<name>/``, then remove datasets no longer
-    configured (later stages read every folder there); returns their meta dicts."""
-    metas = [prepare_dataset(spec, cfg.folds, seed, Path(out_root) / spec.name) for spec in cfg.datasets]
+    configured (later stages read every folder there); returns their meta dicts.
+
+    All or nothing across the run: every dataset is loaded and checked before any is written, and the
+    folders are swapped in together, so a failure in any of them leaves every prepared folder as it was.
+    """
+    planned = [plan_dataset(spec, cfg.folds, seed) for spec in cfg.datasets]
+    metas = write_prepared(planned, Path(out_root))
     remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})
     return metas
 
@@ -82,11 +88,23 @@ def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
 
 
 def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> dict:
-    """Load, validate, clean, cap and split one dataset, then write it atomically to ``out_dir``.
+    """Prepare one dataset into ``out_dir`` (replaced only once complete); returns its meta dict."""
+    (meta,) = write_prepared([plan_dataset(spec, folds, seed, Path(out_dir).name)], Path(out_dir).parent)
+    return meta
 
-    Everything that can fail on bad data runs before anything is written, and the write replaces
-    ``out_dir`` only once complete, so a failure leaves the previous output untouched.
-    """
+
+@dataclass(frozen=True)
+class PlannedDataset:
+    """A dataset checked and split, not yet written: everything that bad data can fail on is done."""
+
+    folder: str
+    examples: Examples
+    fold_ids: np.ndarray
+    meta: dict[str, Any]
+
+
+def plan_dataset(spec: DatasetSpec, folds: int, seed: int, folder: str | None = None) -> PlannedDataset:
+    """Load, validate, clean, cap and split one dataset."""
     holdout = spec.protocol == "holdout"
     table = load_table(spec)
     examples, counts = clean(build_examples(table))
@@ -96,19 +114,30 @@ def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> 
         check_classes(
             examples, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
         )
-    fold_ids = _holdout_folds(examples) if holdout else _kfold(examples, folds, seed, spec.name)
+    fold_ids = _holdout_folds(examples, spec) if holdout else _kfold(examples, folds, seed, spec.name)
     meta = _meta(spec, examples, counts, capped_from, folds, holdout, table.note)
-    with atomic_directory(Path(out_dir)) as staging:
-        written = _write(staging, examples, fold_ids, meta)
-    logger.info(
-        "%s: %d examples, %d %s, %s",
-        spec.name,
-        written["n_examples"],
-        len(examples.labels),
-        "labels" if examples.task == MULTILABEL else "classes",
-        "holdout" if holdout else f"{folds} folds",
-    )
-    return written
+    return PlannedDataset(folder or spec.name, examples, fold_ids, meta)
+
+
+def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
+    """Write every planned dataset into ``out_root/<folder>/``, all of them or none."""
+    with atomic_directories([out_root / p.folder for p in planned]) as stagings:
+        metas = [
+            _write(staging, p.examples, p.fold_ids, p.meta)
+            for staging, p in zip(stagings, planned, strict=True)
+        ]
+    for p, meta in zip(planned, metas, strict=True):
+        kind = "labels" if p.examples.task == MULTILABEL else "classes"
+        split = "holdout" if meta["protocol"] == "holdout" else f"{meta['folds']} folds"
+        logger.info(
+            "%s: %d examples, %d %s, %s",
+            meta["name"],
+            meta["n_examples"],
+            len(p.examples.labels),
+            kind,
+            split,
+        )
+    return metas
 
 
 def load_prepared(dataset_dir: Path) -> PreparedDataset:
@@ -120,12 +149,7 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
             f"{dataset_dir}: not a prepared dataset (no {META_FILE} or {EXAMPLES_FILE}); run prepare"
         )
     meta = read_meta(dataset_dir)
-    data_hash = file_sha256(examples_path)
-    if data_hash != meta["data_hash"]:
-        raise DataError(
-            f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
-            "re-run prepare"
-        )
+    data_hash = verified_hash(dataset_dir, meta)
     table = pq.read_table(examples_path).to_pydict()
     labels = tuple(meta["labels"])
     return PreparedDataset(
@@ -140,12 +164,29 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
     )
 
 
+def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
+    """The examples file's sha256, which must still be the one prepare recorded in meta.json."""
+    examples_path = Path(dataset_dir) / EXAMPLES_FILE
+    if not examples_path.is_file():
+        raise DataError(f"{dataset_dir}: not a prepared dataset (no {EXAMPLES_FILE}); run prepare")
+    data_hash = file_sha256(examples_path)
+    if data_hash != meta.get("data_hash"):
+        raise DataError(
+            f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
+            "re-run prepare"
+        )
+    return data_hash
+
+
 def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | None:
     """A prepared dataset's meta file (None for a folder without one when ``missing_ok``)."""
     path = Path(dataset_dir) / META_FILE
     if missing_ok and not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # edited by hand, or cut short by a full disk outside prepare
+        raise DataError(f"{path}: not valid JSON ({error}); re-run prepare") from error
 
 
 def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:
@@ -199,10 +240,11 @@ def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
     return assign_folds(targets, folds, seed, groups)
 
 
-def _holdout_folds(examples: Examples) -> np.ndarray:
+def _holdout_folds(examples: Examples, spec: DatasetSpec) -> np.ndarray:
     is_eval = examples.frame["split"].eq("eval").to_numpy()
     if not is_eval.any() or is_eval.all():
         raise DataError(f"{examples.origin}: the holdout needs rows in both the train and the eval split")
+    check_holdout_labels(examples, spec.train_split, spec.eval_split)
     return np.where(is_eval, HOLDOUT_EVAL, HOLDOUT_TRAIN).astype(np.int64)
 
 

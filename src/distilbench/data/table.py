@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,3 +36,8 @@ class SourceTable:
         """A user-configured source: which columns hold what comes from the dataset's params."""
         columns = (spec.text_columns, spec.label_columns, spec.label_delimiter, spec.group_column)
         return cls(frame, where, origin, *columns, **extra)
+
+
+def quoted(names: Iterable[Any]) -> str:
+    """Column names as messages list them: quoted, so a stray space or tab in a header shows."""
+    return ", ".join(repr(str(n)) for n in names)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distilbench.data.table import SourceTable
+from distilbench.data.table import SourceTable, quoted
 from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 MULTICLASS, MULTILABEL = "multiclass", "multilabel"
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no"}
+# what pandas, spreadsheets and databases write for a missing value; a label cell holding one is missing,
+# not a class. Case matters: "NONE" (SemEval stance) and "none" (no emotion) are real classes
+NULL_LABELS = frozenset({"nan", "NaN", "None", "null", "NULL", "N/A", "n/a", "#N/A", "<NA>"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def is_missing_label(value: Any) -> bool:
+    """An empty cell, or one holding the text a tool writes for "no value" (see NULL_LABELS)."""
+    return is_missing(value) or (isinstance(value, str) and value.strip() in NULL_LABELS)
+
+
 def _check_columns(table: SourceTable) -> None:
     if table.frame.empty:
         raise DataError(f"{table.origin}: no data rows")
@@ -88,7 +96,7 @@ def _check_columns(table: SourceTable) -> None:
     for column in wanted:
         if column not in table.frame.columns:
             raise DataError(
-                f"{table.origin}, column {column!r}: no such column; the columns are {', '.join(existing)}"
+                f"{table.origin}, column {column!r}: no such column; the columns are {quoted(existing)}"
             )
 
 
@@ -119,13 +127,25 @@ def _parse_labels(table: SourceTable) -> tuple[str, list[Any], tuple[str, ...]]:
     column = table.label_columns[0]
     values = table.frame[column].tolist()
     for where, value in zip(table.where, values, strict=True):
-        if not _is_list(value) and is_missing(value):
-            raise DataError(f"{table.origin}, {where}, column {column!r}: missing label")
+        _check_label(value, f"{table.origin}, {where}, column {column!r}")
     if any(_is_list(v) for v in values) or table.label_delimiter is not None:
         labels = [_label_set(v, w, table) for v, w in zip(values, table.where, strict=True)]
         return MULTILABEL, labels, tuple(sort_labels({name for row in labels for name in row}))
     labels = [_label_str(v) for v in values]
     return MULTICLASS, labels, tuple(sort_labels(set(labels)))
+
+
+def _check_label(value: Any, place: str) -> None:
+    """A label is a string or a number (or, multilabel, a list of them): never empty, never a record."""
+    items = list(value) if _is_list(value) else [value]
+    record = next((v for v in items if isinstance(v, dict)), None)
+    if record is not None:  # a Parquet struct or a JSON object: str() of it would become a class name
+        raise DataError(
+            f"{place}: {record!r} is a record (struct), not a label; "
+            "give a column of strings or integers (e.g. one field of the record)"
+        )
+    if not _is_list(value) and is_missing_label(value):
+        raise DataError(f"{place}: missing label")
 
 
 def _is_list(value: Any) -> bool:
@@ -145,9 +165,10 @@ def _label_set(value: Any, where: str, table: SourceTable) -> tuple[str, ...]:
     """One row's labels for a list column or a delimited string column; an empty list means none apply."""
     column = table.label_columns[0]
     if _is_list(value):
-        names = [_label_str(v) for v in value if not is_missing(v)]
+        names = [_label_str(v) for v in value if not is_missing_label(v)]
     elif table.label_delimiter is not None and isinstance(value, str):
-        names = [n.strip() for n in value.split(table.label_delimiter) if n.strip()]
+        parts = (n.strip() for n in value.split(table.label_delimiter))
+        names = [n for n in parts if n and n not in NULL_LABELS]
     else:
         raise DataError(
             f"{table.origin}, {where}, column {column!r}: {value!r} is not a list of labels "
@@ -167,7 +188,7 @@ def _binary_columns(table: SourceTable) -> list[tuple[str, ...]]:
 
 
 def _binary(value: Any, where: str, column: str, origin: str) -> bool:
-    if is_missing(value):
+    if is_missing_label(value):
         raise DataError(f"{origin}, {where}, column {column!r}: missing label (expected 0 or 1)")
     text = _label_str(value).lower()
     if text in _TRUE:
@@ -289,7 +310,29 @@ def check_classes(examples: Examples, folds: int | None, cap_note: str = "") -> 
             else f"remove or merge that {kind} (k-fold needs at least 2 examples of each)"
         )
         raise DataError(
-            f"{where}: {kind} {name!r} has {count} examples{cap_note}, fewer than the {folds} folds; {advice}"
+            f"{where}: {kind} {name!r} has {count} example{'s' if count != 1 else ''}{cap_note}, "
+            f"fewer than the {folds} folds; {advice}"
+        )
+
+
+def check_holdout_labels(examples: Examples, train_split: str, eval_split: str) -> None:
+    """Every class evaluated must have been trained on; a class only in training is merely logged."""
+    frame = examples.frame
+    seen = {}
+    for role in ("train", "eval"):
+        counts = class_counts(replace(examples, frame=frame[frame["split"].eq(role)]))
+        seen[role] = {name for name, count in counts.items() if count}
+    unseen = sort_labels(seen["eval"] - seen["train"])
+    kind = "class" if examples.task == MULTICLASS else "label"
+    if unseen:
+        raise DataError(
+            f"{examples.origin}, column {examples.label_column!r}: {kind} {unseen[0]!r} is in the eval split "
+            f"{eval_split!r} but not in the train split {train_split!r}, so no model can learn it; "
+            "use splits with the same label set (or protocol: kfold)"
+        )
+    for name in sort_labels(seen["train"] - seen["eval"]):
+        logger.warning(
+            "%s: %s %r is never evaluated (not in split %r)", examples.origin, kind, name, eval_split
         )
 
 

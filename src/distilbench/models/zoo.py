@@ -21,6 +21,17 @@ from distilbench.models.student import build_student
 
 logger = logging.getLogger(__name__)
 
+# a model directory needs one of these: without them transformers 5 builds an empty tokenizer that maps
+# every word to [UNK], and the model would train on nothing but unknown tokens without a word
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+
 
 def model_location(spec: ModelSpec) -> str:
     """What `from_pretrained` is given: a packaged asset's directory, a local directory, or a hub id."""
@@ -29,7 +40,7 @@ def model_location(spec: ModelSpec) -> str:
     if spec.source == "local":
         if not (Path(spec.id) / "config.json").is_file():
             raise ConfigError(
-                f"models: {spec.name}.id: {spec.id!r} is not a model directory with a config.json"
+                f"model {spec.name!r}: {spec.id!r} is not a model directory (no config.json in it)"
             )
         return spec.id
     return spec.id  # hub id: downloaded (and cached) by transformers for users with internet
@@ -65,16 +76,27 @@ def check_zoo(zoo: ZooConfig) -> None:
         if spec.kind != "transformer":
             continue
         key = f"models.zoos.{zoo.name}.models[{i}]"
+        location = model_location(spec)
         try:
-            config = AutoConfig.from_pretrained(model_location(spec))
+            config = AutoConfig.from_pretrained(location)
         except OSError as error:  # a hub id offline or mistyped, or a broken local directory
             raise AssetError(
                 f"{key}: {spec.source} model {spec.id!r} could not be loaded ({error}); "
                 "hub models need internet once (then they are cached)"
             ) from error
+        if spec.source != "hub":
+            check_tokenizer(Path(location), f"{key}: {spec.source} model {spec.id!r}")
         depth = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
         if spec.layers and depth is not None:
             check_layers(list(spec.layers), f"{key}.layers", depth)
+
+
+def check_tokenizer(directory: Path, what: str) -> None:
+    if not any((directory / name).is_file() for name in TOKENIZER_FILES):
+        raise AssetError(
+            f"{what} has no tokenizer (none of {', '.join(TOKENIZER_FILES)} in {directory}); "
+            "save it beside the model with tokenizer.save_pretrained(<that directory>)"
+        )
 
 
 def count_parameters(model: torch.nn.Module) -> int:
