@@ -13,7 +13,7 @@ from distilbench.report import write_report
 @flow(name="distilbench-report")
 def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     written = write_report(Path(results), Path(out))
-    parents = publish_report(written, ProjectPaths.current().tracking_uri)
+    parents = publish_report(written, written.tracking_uri or ProjectPaths.current().tracking_uri)
     # shown on this run's page and on the dashboard's Artifacts page; the key keeps one history
     create_markdown_artifact(written.markdown, key="distilbench-comparison", description="The study's report")
     create_table_artifact(written.table, key="distilbench-table", description="Accuracy, time and size")
