@@ -91,7 +91,13 @@ def start_prefect_server(paths: ProjectPaths, url: str, timeout: float = 90.0) -
             "stop it, or serve on another port (distilbench serve --port N)"
         )
     address = urlparse(url)
-    env = {**os.environ, **QUIET_AND_OFFLINE, "PREFECT_HOME": str(paths.prefect_home)}
+    # the dashboard calls the API at PREFECT_UI_API_URL, which defaults to port 4200 whatever --port says
+    env = {
+        **os.environ,
+        **QUIET_AND_OFFLINE,
+        "PREFECT_HOME": str(paths.prefect_home),
+        "PREFECT_UI_API_URL": url,
+    }
     env.pop("PREFECT_API_URL", None)  # the server itself must not try to report to a server
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", address.hostname]
     server = subprocess.Popen([*command, "--port", str(address.port)], env=env)

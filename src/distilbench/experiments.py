@@ -104,7 +104,8 @@ def dvc_command(overrides: Mapping[str, Any], name: str | None = None) -> list[s
     if name:
         command += ["--name", name]
     for key, value in overrides.items():
-        command += ["-S", f"{key}={hydra_value(value)}"]
+        # ++: set the key whether or not params.yaml has it (a plain override of a missing key fails)
+        command += ["-S", f"++{key}={hydra_value(value)}"]
     return command
 
 

@@ -21,7 +21,8 @@ from flows.serve import deployments
 from tests.pipeline.conftest import Project
 
 REPO = Path(__file__).resolve().parents[2]
-CUSTOM = {"epochs": 1, "folds": 2, "max_length": 16}  # what the user types in the Custom run form
+# what the user types in the Custom run form: max_steps is not in params.yaml, the others replace its values
+CUSTOM = {"epochs": 1, "folds": 2, "max_length": 16, "max_steps": 3}
 
 
 def git(root: Path, *args: str) -> str:
@@ -83,12 +84,14 @@ def test_a_custom_run_of_the_study_deployment_is_a_dvc_experiment_with_its_repor
     assert experiment in shown.stdout  # listed by `dvc exp show`
     assert f"DVC experiment `{experiment}`" in artifacts["distilbench-study"].data
     ran_with = yaml.safe_load(git(root, "show", f"{ref}:params.yaml"))
-    assert (ran_with["train"]["epochs"], ran_with["data"]["folds"], ran_with["train"]["max_length"]) == (
+    train = ran_with["train"]
+    assert (train["epochs"], ran_with["data"]["folds"], train["max_length"], train["max_steps"]) == (
         1,
         2,
         16,
+        3,
     )
-    assert ran_with["train"]["batch_size"] == clone.raw["train"]["batch_size"]  # the rest as params.yaml says
+    assert train["batch_size"] == clone.raw["train"]["batch_size"]  # the rest as params.yaml says
     assert "| teacher (teacher)" in git(root, "show", f"{ref}:reports/comparison.md")
     assert "| teacher (teacher)" in artifacts["distilbench-study"].data  # on the run's page too
     assert git(root, "status", "--porcelain") == ""  # the workspace (params.yaml, no dvc.lock) untouched
