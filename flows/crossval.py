@@ -5,8 +5,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
 
 from distilbench.config import CrossvalConfig, load_config
+from distilbench.errors import is_transient
 from distilbench.fold import FoldResult
 from distilbench.jobs import FoldJob
 from distilbench.mlflow_views import study_view_url
@@ -16,6 +18,13 @@ from distilbench.run_notes import fold_line
 from distilbench.runtime import set_threads
 from distilbench.storage import check_store
 from distilbench.study import Study, close_parents, fail_study, plan_study, run_fold, write_results
+from flows.gpus import fold_device
+
+
+def retry_if_transient(_task, _task_run, state) -> bool:
+    """Retry a fold only for a transient failure (a server briefly away); a user's mistake or a bug
+    fails at once, since every attempt would fail the same way."""
+    return is_transient(state.result(raise_on_failure=False))
 
 
 # The cache key is the job's content hash (data, fold, model, settings): a rerun after a crash, or after
@@ -24,10 +33,16 @@ from distilbench.study import Study, close_parents, fail_study, plan_study, run_
     task_run_name="{job.dataset}-{job.model.name}-fold{job.number}",
     cache_key_fn=lambda _context, parameters: parameters["job"].cache_key,
     persist_result=True,
+    # a retry redoes the fold; log_fold first deletes the half-written run an interrupted attempt left
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),  # 10 s, 20 s, 40 s
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_if_transient,
 )
 def fold_task(job: FoldJob, teacher_result: FoldResult | None = None) -> FoldResult:
     # teacher_result only orders the tasks: a distilled student waits for its fold teacher's logits
-    result = run_fold(job)
+    with fold_device(Path(job.cache_root) / "locks") as device:
+        result = run_fold(job, device)
     get_run_logger().info(fold_line(job.label, result))
     return result
 

@@ -57,10 +57,13 @@ def tiny_rows(per_class: int = 16) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir() -> Path:
-    """A 2-layer, hidden-32 BERT with a WordPiece vocab written to tmp: never downloaded."""
+    return write_tiny_model(_SESSION_DIR / "tiny-bert")
+
+
+def write_tiny_model(directory: Path) -> Path:
+    """A 2-layer, hidden-32 BERT with a WordPiece vocab written to `directory`: never downloaded."""
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    directory = _SESSION_DIR / "tiny-bert"
     if (directory / "config.json").is_file():
         return directory
     directory.mkdir(parents=True)

@@ -9,6 +9,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
     distilbench report   [--results results/crossval.json] [--out reports]
     distilbench check    [--params params.yaml]
     distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
+    distilbench serve    [--port 4200]  # this clone's Prefect server (if not up) + its deployments
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from pathlib import Path
 
 from distilbench import paths
 from distilbench.config import Config, load_config
-from distilbench.environment import check_prefect_server, configure_environment, prefect_server_home
+from distilbench.environment import (
+    check_prefect_server,
+    configure_environment,
+    prefect_server_home,
+    start_prefect_server,
+)
 from distilbench.errors import is_user_error, user_message
 from distilbench.logs import configure_console
 
@@ -93,6 +99,25 @@ def print_environment() -> None:
         print(f"export {paths.EXPERIMENT_ENV}={shlex.quote(experiment)}")
 
 
+def serve(port: int) -> None:
+    """Serve the deployments (flows/serve.py) to this clone's Prefect server, started here if not up.
+
+    Ctrl-C stops serving first, then the server if this command started it (the order Prefect needs).
+    """
+    cfg = load_config(Path(paths.PARAMS_FILE))
+    project = configure_environment(Path.cwd(), cfg)
+    url = os.environ.get("PREFECT_API_URL") if port == paths.PREFECT_PORT else None
+    server = None if url else start_prefect_server(project, url := paths.prefect_api(port))
+    os.environ["PREFECT_API_URL"] = url
+    logging.getLogger("distilbench").info("dashboard: %s (Deployments page)", url.removesuffix("/api"))
+    try:
+        importlib.import_module("flows.serve").main()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="distilbench", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -104,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
         "--params", default=paths.PARAMS_FILE
     )
     commands.add_parser("env", help="print the paths in force as shell exports")
+    commands.add_parser("serve", help="serve the deployments to the Prefect dashboard").add_argument(
+        "--port", type=int, default=paths.PREFECT_PORT, help="of this clone's Prefect server on 127.0.0.1"
+    )
     return root
 
 
@@ -114,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "env":
             print_environment()
+        elif command == "serve":
+            serve(args["port"])
         elif command == "check":
             for line in check(load_config(Path(args["params"]))):
                 print(f"ok  {line}")

@@ -169,6 +169,17 @@ class CrossvalConfig(Section):
 
 
 @dataclass(frozen=True)
+class TrackingConfig(Section):
+    """Where MLflow runs go. Like `crossval`, not part of any cache key: it changes where, not what."""
+
+    # e.g. http://mlflow-host:5000 (a shared server); null: MLFLOW_TRACKING_URI, else this clone's mlflow.db
+    uri: str | None = setting(None, kind=str)
+    # where a new experiment keeps its artifacts; null: this clone's mlruns/ for a local store, and the
+    # server's own --artifacts-destination for an http(s) server (a local path means nothing to it)
+    artifact_location: str | None = setting(None, kind=str)
+
+
+@dataclass(frozen=True)
 class Config(Section):
     """The whole of params.yaml. `data` and `models` may be absent: only the stages reading them need them."""
 
@@ -179,6 +190,7 @@ class Config(Section):
     train: TrainConfig = section(TrainConfig)
     distill: DistillConfig = section(DistillConfig)
     crossval: CrossvalConfig = section(CrossvalConfig)
+    tracking: TrackingConfig = section(TrackingConfig)
 
     @classmethod
     def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:

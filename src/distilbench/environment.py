@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 from distilbench.config import Config
 from distilbench.errors import ConfigError
-from distilbench.paths import PREFECT_SERVER, ProjectPaths
+from distilbench.paths import PREFECT_SERVER, TRACKING_URI_ENV, ProjectPaths
 
 QUIET_AND_OFFLINE = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -73,6 +77,8 @@ def configure_environment(root: Path, cfg: Config | None = None) -> ProjectPaths
     """Set defaults only: anything the user exported wins. Returns the paths in force."""
     for key, value in ProjectPaths.under(root).as_environment().items():
         os.environ.setdefault(key, value)
+    if cfg is not None and cfg.tracking.uri:  # params.yaml names the MLflow store: it wins over the default
+        os.environ[TRACKING_URI_ENV] = cfg.tracking.uri
     paths = ProjectPaths.current()
     defaults = {**QUIET_AND_OFFLINE, "PREFECT_HOME": str(paths.prefect_home)}
     if not uses_hub(cfg):
@@ -87,3 +93,34 @@ def configure_environment(root: Path, cfg: Config | None = None) -> ProjectPaths
     # Prefect creates its home without parents and then fails to open its database in it
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     return paths
+
+
+def start_prefect_server(paths: ProjectPaths, url: str, timeout: float = 90.0) -> subprocess.Popen | None:
+    """This clone's Prefect server at `url`: None if it is already up, else a server started now (the
+    caller stops it). A server of another clone on that port is never adopted: that is an error."""
+    home = prefect_server_home(url)
+    if is_project_server(home, paths):
+        return None
+    if home is not None:
+        raise ConfigError(
+            f"{url}: a Prefect server of another clone ({home}) answers there; "
+            "stop it, or serve on another port (distilbench serve --port N)"
+        )
+    address = urlparse(url)
+    # the dashboard calls the API at PREFECT_UI_API_URL, which defaults to port 4200 whatever --port says
+    env = {
+        **os.environ,
+        **QUIET_AND_OFFLINE,
+        "PREFECT_HOME": str(paths.prefect_home),
+        "PREFECT_UI_API_URL": url,
+    }
+    env.pop("PREFECT_API_URL", None)  # the server itself must not try to report to a server
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", address.hostname]
+    server = subprocess.Popen([*command, "--port", str(address.port)], env=env)
+    deadline = time.monotonic() + timeout
+    while prefect_server_home(url) is None:  # answers once its API and database are up
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"the Prefect server did not start on {url} within {timeout:.0f} s")
+        time.sleep(0.5)
+    return server

@@ -1,8 +1,11 @@
-"""The failures a user can fix themselves; entry points print them in one line, without a traceback."""
+"""Failures a user can fix (printed in one line, without a traceback), and the transient ones."""
 
 from __future__ import annotations
 
 import errno
+
+import httpx
+import requests
 
 
 class ConfigError(ValueError):
@@ -45,3 +48,30 @@ def user_message(error: BaseException) -> str:
     else:
         text = str(error)
     return " ".join(text.split())
+
+
+# Failures a later attempt can get past: a tracking server or the Prefect API briefly unreachable or
+# slow, a connection to a Dask worker dropped. Fold tasks retry these (with backoff) and nothing else: a
+# user's mistake, a missing file or a bug fails the same way every time, so retrying only delays the
+# message. Library errors that wrap one of these (MLflow's REST client raises MlflowException "from" the
+# requests error) count too: see is_transient.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused or reset (the builtin; socket errors)
+    TimeoutError,
+    requests.ConnectionError,  # MLflow's REST client
+    requests.Timeout,
+    httpx.TransportError,  # the Prefect API client
+)
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """Is `error`, or an error it was raised from, one of TRANSIENT_ERRORS (and no user error)?"""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if is_user_error(error):
+            return False
+        if isinstance(error, TRANSIENT_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

@@ -117,11 +117,14 @@ def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: boo
     )
 
 
-def compute_fold(job: FoldJob) -> FoldResult:
-    """Fine-tune (or distil) on the fold's training part and score on the held-out fold."""
+def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
+    """Fine-tune (or distil) on the fold's training part and score on the held-out fold.
+
+    `device` is the one the caller claimed (e.g. "cuda:1"); None picks CUDA when there is one.
+    """
     started_ms = wall_clock_ms()
     data = load_prepared(Path(job.dataset_dir))
-    runtime = resolve_runtime(job.train.precision)
+    runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
     multilabel = data.task == "multilabel"
     train_rows, eval_rows = data.split(job.fold)
     fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)

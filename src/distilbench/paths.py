@@ -22,7 +22,14 @@ MLFLOW_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlruns"
 CACHE_DIR = ".cache"  # fold results, teacher logits, extracted assets, Prefect's home
 
-PREFECT_SERVER = "http://127.0.0.1:4200/api"  # where `make ui` / `make serve` put the Prefect server
+PREFECT_PORT = 4200  # where `make ui` / `make serve` put the Prefect server
+
+
+def prefect_api(port: int = PREFECT_PORT) -> str:
+    return f"http://127.0.0.1:{port}/api"
+
+
+PREFECT_SERVER = prefect_api()
 MLFLOW_UI = "http://127.0.0.1:5000"  # where `make ui` puts the MLflow UI
 
 # the environment variables through which the paths in force reach every process (Dask workers too)

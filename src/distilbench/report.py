@@ -174,6 +174,7 @@ class Report:
     table: list[dict]  # the studies' table, one row per dataset x model, formatted as in the markdown
     files: tuple[Path, ...]
     teacher_runs: dict[str, str]  # dataset -> a fold run of its teacher (its parent holds the report)
+    tracking_uri: str | None = None  # the MLflow store those runs are in (None: results from before it)
 
 
 def read_results(path: Path) -> dict:
@@ -204,7 +205,13 @@ def write_report(results_path: Path, out_dir: Path) -> Report:
         metrics.write_text(json.dumps(metrics_json(summary), indent=2), encoding="utf-8")
         plot_tradeoff(summary, png)
     logger.info("wrote %s", ", ".join(map(str, files)))
-    return Report(markdown, study_table(summary, teacher), files, teacher_fold_runs(results))
+    return Report(
+        markdown,
+        study_table(summary, teacher),
+        files,
+        teacher_fold_runs(results),
+        results.get("tracking_uri"),
+    )
 
 
 def study_table(summary: pd.DataFrame, teacher: str) -> list[dict]:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import socket
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,37 @@ def pick_device(prefer: str | None = None) -> torch.device:
     if prefer:
         return torch.device(prefer)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def visible_gpus() -> int:
+    """The CUDA devices this process may use (after CUDA_VISIBLE_DEVICES; one on a dask-cuda worker)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@contextlib.contextmanager
+def claim_gpu(lock_dir: Path, gpus: int, poll_seconds: float = 1.0) -> Iterator[int]:
+    """Hold the first of this host's `gpus` devices that no other fold task holds, and yield its index.
+
+    The Prefect concurrency limit caps how many fold tasks use GPUs at once; this says *which* one each
+    gets: a lock file per host and device, so threads, Dask worker processes and machines sharing the
+    cache directory never pick the same card.
+    """
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname()
+    while True:
+        for index in range(gpus):
+            lock = FileLock(lock_dir / f"gpu-{host}-{index}.lock")
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue
+            try:
+                yield index
+            finally:
+                lock.release()
+            return
+        # a cluster-wide limit larger than this host's GPUs: wait for one of them to free up
+        time.sleep(poll_seconds)
 
 
 def resolve_runtime(precision: str, device: torch.device | None = None) -> Runtime:

@@ -29,6 +29,7 @@ from distilbench.report import fold_frame, summarize_models
 from distilbench.run_notes import parent_note
 from distilbench.storage import store_errors
 from distilbench.tracking import (
+    artifact_location,
     close_parent_run,
     ensure_experiment,
     fail_open_parents,
@@ -49,8 +50,13 @@ class Study:
 
 def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
     """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
-    with store_errors(paths.tracking_uri):
-        experiment_id = ensure_experiment(paths.tracking_uri, cfg.experiment, paths.artifact_root)
+    tracking_uri = cfg.tracking.uri or paths.tracking_uri
+    with store_errors(tracking_uri):
+        experiment_id = ensure_experiment(
+            tracking_uri,
+            cfg.experiment,
+            artifact_location(tracking_uri, cfg.tracking.artifact_location, paths.artifact_root),
+        )
     datasets = tuple(prepared_datasets(prepared_root))
     parents = {
         (data.name, spec.name): ParentSpec(
@@ -63,8 +69,8 @@ def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
         for data in datasets
         for spec in training_order(cfg.zoo.models)
     }
-    jobs = plan_jobs(cfg, datasets, parents, paths.tracking_uri, paths.cache)
-    return Study(jobs, tuple(parents.values()), datasets, paths.tracking_uri, experiment_id)
+    jobs = plan_jobs(cfg, datasets, parents, tracking_uri, paths.cache)
+    return Study(jobs, tuple(parents.values()), datasets, tracking_uri, experiment_id)
 
 
 def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
@@ -83,9 +89,9 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
     }
 
 
-def run_fold(job: FoldJob) -> FoldResult:
-    """Compute one fold, then log it as its parent's child run."""
-    result = compute_fold(job)
+def run_fold(job: FoldJob, device: str | None = None) -> FoldResult:
+    """Compute one fold (on `device`, when the caller claimed one), then log it as its parent's child run."""
+    result = compute_fold(job, device)
     with store_errors(job.tracking_uri):
         return dataclasses.replace(result, run_id=log_fold(job, result))
 
@@ -178,6 +184,7 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
     payload = {
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
+        "tracking_uri": study.tracking_uri,  # the report is published to the store the folds went to
         "models": [asdict(m) for m in cfg.zoo.models],
         "datasets": {
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}

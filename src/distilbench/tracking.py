@@ -50,12 +50,25 @@ MAX_DIGEST = 36  # the dataset digest column's width in MLflow's SQL store
 SOURCE = {MLFLOW_SOURCE_NAME: "distilbench crossval", MLFLOW_SOURCE_TYPE: "LOCAL"}
 
 
-def ensure_experiment(tracking_uri: str, name: str, artifact_root: Path) -> str:
+def is_server(tracking_uri: str) -> bool:
+    return tracking_uri.startswith(("http://", "https://"))
+
+
+def artifact_location(tracking_uri: str, configured: str | None, local_root: Path) -> str | None:
+    """Where a new experiment keeps its artifacts: the configured place, else this clone's mlruns/ for a
+    local store; None for a server, which then uses its own --artifacts-destination (proxied to every
+    client): a path on this machine would be written by the server's host, or by no one."""
+    if configured:
+        return configured
+    return None if is_server(tracking_uri) else local_root.resolve().as_uri()
+
+
+def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | None) -> str:
     """The study's experiment, with the tags that make the MLflow UI open on its runs table."""
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
-        experiment_id = client.create_experiment(name, artifact_location=artifact_root.resolve().as_uri())
+        experiment_id = client.create_experiment(name, artifact_location=artifact_location)
     else:
         experiment_id = experiment.experiment_id
     for key, value in experiment_tags(name).items():

@@ -233,4 +233,4 @@ class FineTuner:
     def _synchronize(self) -> None:
         # CUDA runs asynchronously: without this, timings stop before the GPU has finished
         if self.runtime.device.type == "cuda":
-            torch.cuda.synchronize()
+            torch.cuda.synchronize(self.runtime.device)  # the fold's own card, not device 0
