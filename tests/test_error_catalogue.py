@@ -351,6 +351,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "results not from crossval": lambda ctx: report('{"folds": []}'),
     # any stage
     "disk full while prepare writes": prepare_on_a_full_disk,
+    "report folder is a file": lambda ctx: (Path("reports").write_text("notes"), report(results_json())),
     "disk full while report writes": report_on_a_full_disk,
 }
 
