@@ -203,6 +203,15 @@ def no_tokenizer(ctx: Context) -> None:
     zoo({"name": "t", "source": "local", "id": "models/bare"})
 
 
+def damaged_model(ctx: Context, name: str, damage: Callable[[bytes], bytes]) -> None:
+    import shutil
+
+    shutil.copytree(ctx.tiny_model, "models/damaged")
+    path = Path("models/damaged") / name
+    path.write_bytes(damage(path.read_bytes()))
+    zoo({"name": "t", "source": "local", "id": "models/damaged"})
+
+
 LONG = "x" * 10_000_001
 CSV = csv_text()
 TEACHER = {"name": "t", "source": "local"}
@@ -242,6 +251,8 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     # models
     "model folder without config.json": lambda ctx: zoo({**TEACHER, "id": "models/none"}),
     "model folder without tokenizer": no_tokenizer,
+    "tokenizer file damaged": lambda ctx: damaged_model(ctx, "tokenizer.json", lambda data: data[:10]),
+    "weights file cut short": lambda ctx: damaged_model(ctx, "model.safetensors", lambda d: d[: len(d) // 2]),
     "student asks for layers the teacher lacks": lambda ctx: zoo(
         {**TEACHER, "id": str(ctx.tiny_model)},
         {"name": "s", "source": "local", "id": str(ctx.tiny_model), "layers": [0, 5]},
@@ -351,6 +362,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "results not from crossval": lambda ctx: report('{"folds": []}'),
     # any stage
     "disk full while prepare writes": prepare_on_a_full_disk,
+    "report folder is a file": lambda ctx: (Path("reports").write_text("notes"), report(results_json())),
     "disk full while report writes": report_on_a_full_disk,
 }
 

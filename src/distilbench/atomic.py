@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -10,6 +11,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from distilbench.errors import STORAGE_ERRNOS, StorageError
+
+# besides a full or read-only disk: an output path that runs into a file, or names a folder
+REFUSED = STORAGE_ERRNOS | {errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
 
 @contextlib.contextmanager
@@ -19,14 +23,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     Readers (a student reading its teacher's logits, DVC, a user) see the old file or the new one, never
     a part; on an error (a full disk, a kill) the temporary file is removed and ``path`` is untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # same directory: a rename within one file system is atomic; keep the suffix for writers that need it
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    with refused_writes(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # same directory: a rename within one file system is atomic; keep the suffix for writers needing it
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
         with refused_writes(path):
             yield Path(tmp)
-        os.replace(tmp, path)
+            os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -48,11 +53,12 @@ def refused_writes(where: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        if isinstance(error, StorageError) or error.errno not in STORAGE_ERRNOS:
+        if isinstance(error, StorageError) or error.errno not in REFUSED:
             raise
-        raise StorageError(
-            f"{where}: cannot be written ({error.strerror or error}); the previous version is kept"
-        ) from error
+        detail = error.strerror or str(error)
+        if error.filename and str(error.filename) != str(where):  # e.g. the folder that is a file
+            detail += f": {error.filename}"
+        raise StorageError(f"{where}: cannot be written ({detail}); nothing was changed") from error
 
 
 def write_text(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from transformers import (
     AutoConfig,
     AutoModelForSequenceClassification,
@@ -85,18 +86,33 @@ def check_zoo(zoo: ZooConfig) -> None:
                 "hub models need internet once (then they are cached)"
             ) from error
         if spec.source != "hub":
-            check_tokenizer(Path(location), f"{key}: {spec.source} model {spec.id!r}")
+            check_files(Path(location), f"{key}: {spec.source} model {spec.id!r}")
         depth = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
         if spec.layers and depth is not None:
             check_layers(list(spec.layers), f"{key}.layers", depth)
 
 
-def check_tokenizer(directory: Path, what: str) -> None:
+def check_files(directory: Path, what: str) -> None:
+    """A model folder's tokenizer and weights load: a copy cut short or a hand-edited file is named now,
+    not by a library traceback in the first fold. Cheap: the tokenizer is small and of the weights only
+    the safetensors header is read."""
     if not any((directory / name).is_file() for name in TOKENIZER_FILES):
         raise AssetError(
             f"{what} has no tokenizer (none of {', '.join(TOKENIZER_FILES)} in {directory}); "
             "save it beside the model with tokenizer.save_pretrained(<that directory>)"
         )
+    try:
+        AutoTokenizer.from_pretrained(directory)
+    except Exception as error:  # tokenizers and transformers raise many types for a damaged file
+        raise AssetError(
+            f"{what}: its tokenizer cannot be loaded ({type(error).__name__}: {error})"
+        ) from error
+    for weights in sorted(directory.glob("*.safetensors")):
+        try:
+            with safe_open(weights, "pt"):
+                pass
+        except Exception as error:  # SafetensorError for a truncated or foreign file
+            raise AssetError(f"{what}: {weights.name} is damaged ({error}); copy it again") from error
 
 
 def count_parameters(model: torch.nn.Module) -> int:
