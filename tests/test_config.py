@@ -227,3 +227,11 @@ def test_a_model_trains_with_its_own_epochs_and_learning_rate(params):
     assert (effective.epochs, effective.learning_rate) == (cnn.epochs, cfg.train.cnn_learning_rate)
     teacher = cfg.zoo.model(cfg.zoo.teacher)
     assert cfg.train.for_model(teacher) == cfg.train
+
+
+def test_a_float_without_a_decimal_point_is_a_number(tmp_path):
+    """YAML 1.1 (PyYAML) reads 2e-5 as a string; users type it, and `dvc exp run -S` writes 2e-05."""
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  learning_rate: 2e-5\n  cnn_learning_rate: 1E-03\n")
+    train = load_config(path).train
+    assert (train.learning_rate, train.cnn_learning_rate) == (2e-5, 1e-3)

@@ -8,6 +8,7 @@ raw dict, and each error names the full key path and the bad value before any tr
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,13 +221,25 @@ def load_config(path: Path) -> Config:
     return Config.from_params(read_yaml(path), str(path))
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 floats: PyYAML follows YAML 1.1, where `2e-05` (no point) is a string, yet that is how
+    users type a learning rate and how `dvc exp run -S` writes one back into params.yaml."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def read_yaml(path: Path) -> Any:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a parameters file")
     if not path.is_file():
         raise ConfigError(f"{path}: no such parameters file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - a SafeLoader
     except OSError as error:  # e.g. no permission to read it
         raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
     except yaml.MarkedYAMLError as error:

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from distilbench.config import Config, read_yaml
 from distilbench.errors import ConfigError
+from distilbench.models.zoo import check_zoo
 from distilbench.paths import PARAMS_FILE, REPORTS_DIR, ProjectPaths
 
 logger = logging.getLogger(__name__)
@@ -80,7 +83,7 @@ def checked_config(repo: Path, overrides: Mapping[str, Any]) -> Config:
         section[leaf] = value
     cfg = Config.from_params(raw, f"{PARAMS_FILE} with this run's overrides")
     cfg.require("data")
-    cfg.require("models")
+    check_zoo(cfg.zoo)  # e.g. offline-base before `make assets-base`: an error now, not in crossval
     return cfg
 
 
@@ -94,8 +97,10 @@ def hydra_value(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):  # Hydra reads 2e-05 as a string: write every float with its point
+        return np.format_float_positional(value, trim="0")
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -149,9 +154,11 @@ def experiment_file(repo: Path, experiment: str, path: str) -> str:
         text=True,
         check=True,
     ).stdout.split()
-    ref = next(r for r in refs if r.rsplit("/", 1)[-1] == experiment)
+    matches = [r for r in refs if r.rsplit("/", 1)[-1] == experiment]
+    if not matches:
+        raise RuntimeError(f"DVC reported experiment {experiment}, but no git ref under refs/exps has it")
     return subprocess.run(
-        ["git", "show", f"{ref}:{path}"], cwd=repo, capture_output=True, text=True, check=True
+        ["git", "show", f"{matches[0]}:{path}"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout
 
 
