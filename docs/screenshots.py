@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shlex
 import socket
@@ -26,6 +27,8 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 
 WINDOW = "1500,950"
+REPORT_ARTIFACT = "distilbench-comparison"  # flows/report.py's markdown artifact
+CROSSVAL_FLOW = "distilbench-crossval"
 
 
 def free_port() -> int:
@@ -125,8 +128,26 @@ def prefect_pictures(out: Path, env: dict[str, str]) -> None:
     ]
     env = {**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_API_URL": f"{ui}/api"}
     with server(command, f"{ui}/api/health", env):
-        shoot(f"{ui}/artifacts/key/distilbench-comparison", out / "prefect-artifact.png", height=1200)
-        shoot(f"{ui}/runs", out / "prefect-runs.png")
+        artifact = newest(f"{ui}/api/artifacts/filter", {"artifacts": {"key": {"any_": [REPORT_ARTIFACT]}}})
+        shoot(f"{ui}/artifacts/artifact/{artifact['id']}", out / "prefect-artifact.png", height=1100)
+        crossval = newest(f"{ui}/api/flow_runs/filter", {"flows": {"name": {"any_": [CROSSVAL_FLOW]}}})
+        shoot(f"{ui}/runs/flow-run/{crossval['id']}", out / "prefect-crossval.png", height=1100)
+
+
+def newest(endpoint: str, body: dict) -> dict:
+    """The most recent object a Prefect API filter endpoint returns."""
+    request = urllib.request.Request(
+        endpoint,
+        data=json.dumps(
+            {**body, "sort": "CREATED_DESC" if "artifacts" in body else "START_TIME_DESC", "limit": 1}
+        ).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        found = json.load(answer)
+    if not found:
+        raise SystemExit(f"nothing at {endpoint} matches {body}: run `make run` first")
+    return found[0]
 
 
 def main() -> None:

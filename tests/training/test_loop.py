@@ -151,14 +151,15 @@ def test_distiller_changes_only_the_loss_and_reads_cached_teacher_logits(tiny_mo
         distill=distill,
     )
     assert Distiller.fit is FineTuner.fit  # one loop: the override is the loss, not the training
-    batch = make_collator(tokenizer)(features[:4])
+    # on the trainer's device (CUDA where there is one: the cached logits stay on the CPU)
+    batch = {k: v.to(student.runtime.device) for k, v in make_collator(tokenizer)(features[:4]).items()}
     student.model.train()
     logits = student.forward(batch)
     soft = student.compute_loss(batch, logits)
     # with alpha = 0 the loss is pure soft-target KL against exactly these rows of the cached logits
-    t = torch.as_tensor(teacher_logits[batch["index"].numpy()])
+    t = torch.as_tensor(teacher_logits[batch["index"].cpu().numpy()])
     expected = 4.0 * torch.nn.functional.kl_div(
-        torch.log_softmax(logits / 2, -1), torch.softmax(t / 2, -1), reduction="batchmean"
+        torch.log_softmax(logits.cpu() / 2, -1), torch.softmax(t / 2, -1), reduction="batchmean"
     )
     assert soft.item() == pytest.approx(expected.item(), rel=1e-4)
     student.fit(features)
