@@ -70,7 +70,8 @@ def crossval(
 ) -> list[FoldResult]:
     cfg = load_config(Path(params))
     project = ProjectPaths.current()
-    check_store(project)  # before any training: a store that refuses the first fold would waste it
+    # before any training: a store that refuses the first fold would waste it
+    check_store(project, cfg.tracking.uri)
     check_zoo(cfg.zoo)
     set_threads(cfg.crossval.max_workers)
     study = plan_study(cfg, Path(prepared), project)

@@ -14,9 +14,10 @@ from distilbench.storage import check_store
 @flow(name="distilbench-report")
 def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     project = ProjectPaths.current()
-    check_store(project)
     written = write_report(Path(results), Path(out))
-    parents = publish_report(written, written.tracking_uri or project.tracking_uri)
+    tracking_uri = written.tracking_uri or project.tracking_uri  # the store the folds were logged to
+    check_store(project, tracking_uri)
+    parents = publish_report(written, tracking_uri)
     # shown on this run's page and on the dashboard's Artifacts page; the key keeps one history
     create_markdown_artifact(written.markdown, key="distilbench-comparison", description="The study's report")
     create_table_artifact(written.table, key="distilbench-table", description="Accuracy, time and size")

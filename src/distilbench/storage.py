@@ -16,6 +16,7 @@ from pathlib import Path
 
 from distilbench.errors import StorageError
 from distilbench.paths import ProjectPaths
+from distilbench.tracking import is_server
 
 # what sqlite says (inside MLflow's and SQLAlchemy's wrappers) -> what the user can do about it
 STORE_PROBLEMS = {
@@ -29,16 +30,19 @@ STORE_PROBLEMS = {
 }
 
 
-def check_store(paths: ProjectPaths) -> None:
-    """The MLflow store, its artifact folder and the fold cache can all be written."""
-    database = sqlite_file(paths.tracking_uri)
+def check_store(paths: ProjectPaths, tracking_uri: str | None = None) -> None:
+    """The MLflow store (`tracking_uri`, default this clone's), its artifact folder and the fold cache
+    can all be written. A tracking server keeps the artifacts itself: no local artifact folder then."""
+    tracking_uri = tracking_uri or paths.tracking_uri
+    database = sqlite_file(tracking_uri)
     if database is not None:
         if database.is_dir():
             raise StorageError(f"MLflow store {database}: is a directory, not a sqlite file")
         writable_folder(database.parent, "MLflow store folder")
         if database.exists() and not os.access(database, os.W_OK):
             raise StorageError(f"MLflow store {database}: {STORE_PROBLEMS['readonly database']}")
-    writable_folder(paths.artifact_root, "MLflow artifact folder")
+    if not is_server(tracking_uri):
+        writable_folder(paths.artifact_root, "MLflow artifact folder")
     writable_folder(paths.cache, "cache folder")
 
 
