@@ -278,10 +278,14 @@ def curves(result: FoldResult) -> list[Metric]:
     return steps + epochs + scores
 
 
+# the report's precision: MLflow's runs table shows every digit it gets and cuts them off with "…"
+SUMMARY_DECIMALS = 4
+
+
 def _metrics(values: Mapping[str, float], at_ms: int | None) -> list[Metric]:
     """Metrics stamped with when they were measured (ms since the epoch): MLflow's time axis."""
     stamp = at_ms or wall_clock_ms()
-    return [Metric(k, float(v), stamp, 0) for k, v in values.items()]
+    return [Metric(k, round(float(v), SUMMARY_DECIMALS), stamp, 0) for k, v in values.items()]
 
 
 def _log_metrics(client: MlflowClient, run_id: str, metrics: list[Metric]) -> None:

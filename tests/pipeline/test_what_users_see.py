@@ -55,6 +55,9 @@ def test_mlflow_runs_carry_real_timestamps_effective_params_datasets_and_picture
         assert all(
             metric in r.data.metrics for r in parents + kids if metric != "accuracy_std" or r in parents
         )
+        # at the report's precision, so the table shows numbers rather than "0.90786191…"
+        shown = [r.data.metrics[metric] for r in parents + kids if metric in r.data.metrics]
+        assert all(round(value, 4) == value for value in shown)
 
     for run in kids + parents:
         for key in run.data.metrics:
