@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import socket
 import subprocess
 import sys
@@ -25,6 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
+
+from distilbench import paths
+from distilbench.config import load_config
+from distilbench.environment import configure_environment, start_prefect_server
+from distilbench.paths import ProjectPaths
 
 WINDOW = "1500,950"
 REPORT_ARTIFACT = "distilbench-comparison"  # flows/report.py's markdown artifact
@@ -78,20 +82,11 @@ def shoot(url: str, out: Path, height: int = 950) -> None:
     print(f"{out}  <-  {url}")
 
 
-def project_environment() -> dict[str, str]:
-    """The stores in force, as `make ui` gets them: from `distilbench env`, never re-derived."""
-    exports = subprocess.run(
-        [sys.executable, "-m", "distilbench", "env"], check=True, capture_output=True, text=True
-    ).stdout
-    pairs = (shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in exports.splitlines())
-    return {**os.environ, **dict(pairs)}
-
-
-def mlflow_pictures(out: Path, env: dict[str, str]) -> None:
+def mlflow_pictures(out: Path, project: ProjectPaths, experiment_name: str) -> None:
     port = free_port()
     ui = f"http://127.0.0.1:{port}"
-    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
-    experiment = client.get_experiment_by_name(env["DISTILBENCH_EXPERIMENT"])
+    client = MlflowClient(project.tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
     runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
     parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
     fold = next(r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id)
@@ -102,10 +97,10 @@ def mlflow_pictures(out: Path, env: dict[str, str]) -> None:
         f"--port={port}",
         "--workers=1",
         "--app-name=distilbench",
-        f"--backend-store-uri={env['MLFLOW_TRACKING_URI']}",
-        f"--default-artifact-root={env['DISTILBENCH_ARTIFACTS']}",
+        f"--backend-store-uri={project.tracking_uri}",
+        f"--default-artifact-root={project.artifact_root}",
     ]
-    env = {**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     run_page = f"{ui}/#/experiments/{experiment.experiment_id}/runs"
     with server(command, f"{ui}/health", env):
         shoot(ui + "/", out / "mlflow-runs.png")  # a bare start page: the plugin opens the study
@@ -116,37 +111,34 @@ def mlflow_pictures(out: Path, env: dict[str, str]) -> None:
         )
 
 
-def prefect_pictures(out: Path, env: dict[str, str]) -> None:
-    port = free_port()
-    ui = f"http://127.0.0.1:{port}"
-    command = [
-        str(Path(sys.executable).with_name("prefect")),
-        "server",
-        "start",
-        "--host=127.0.0.1",
-        f"--port={port}",
-    ]
-    env = {**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_API_URL": f"{ui}/api"}
-    with server(command, f"{ui}/api/health", env):
-        artifact = newest(f"{ui}/api/artifacts/filter", {"artifacts": {"key": {"any_": [REPORT_ARTIFACT]}}})
+def prefect_pictures(out: Path, project: ProjectPaths) -> None:
+    api = paths.prefect_api(free_port())  # a spare port: `make ui` may hold 4200
+    server = start_prefect_server(project, api)  # this clone's Prefect home, as `make ui-prefect` runs it
+    ui = api.removesuffix("/api")
+    try:
+        artifacts = {"artifacts": {"key": {"any_": [REPORT_ARTIFACT]}}, "sort": "CREATED_DESC"}
+        artifact = newest(f"{api}/artifacts/filter", artifacts)
         shoot(f"{ui}/artifacts/artifact/{artifact['id']}", out / "prefect-artifact.png", height=1100)
-        crossval = newest(f"{ui}/api/flow_runs/filter", {"flows": {"name": {"any_": [CROSSVAL_FLOW]}}})
+        flow_runs = {"flows": {"name": {"any_": [CROSSVAL_FLOW]}}, "sort": "START_TIME_DESC"}
+        crossval = newest(f"{api}/flow_runs/filter", flow_runs)
         shoot(f"{ui}/runs/flow-run/{crossval['id']}", out / "prefect-crossval.png", height=1100)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
-def newest(endpoint: str, body: dict) -> dict:
-    """The most recent object a Prefect API filter endpoint returns."""
+def newest(endpoint: str, query: dict) -> dict:
+    """The first object a Prefect API filter endpoint returns for `query` (which says the order)."""
     request = urllib.request.Request(
         endpoint,
-        data=json.dumps(
-            {**body, "sort": "CREATED_DESC" if "artifacts" in body else "START_TIME_DESC", "limit": 1}
-        ).encode(),
+        data=json.dumps({**query, "limit": 1}).encode(),
         headers={"content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         found = json.load(answer)
     if not found:
-        raise SystemExit(f"nothing at {endpoint} matches {body}: run `make run` first")
+        raise SystemExit(f"nothing at {endpoint} matches {query}: run `make run` first")
     return found[0]
 
 
@@ -155,9 +147,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    env = project_environment()
-    mlflow_pictures(args.out, env)
-    prefect_pictures(args.out, env)
+    # the stores in force, set as every entry point sets them (`make ui` gets them the same way)
+    cfg = load_config(Path(paths.PARAMS_FILE))
+    project = configure_environment(Path.cwd(), cfg)
+    mlflow_pictures(args.out, project, cfg.experiment)
+    prefect_pictures(args.out, project)
 
 
 if __name__ == "__main__":
