@@ -30,6 +30,10 @@ from distilbench.fields import (
 MODEL_SOURCES = ("packaged", "hub", "local")
 MODEL_KINDS = ("transformer", "cnn")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+POOLINGS = ("auto", "cls", "mean")
+HIDDEN_LOSSES = ("cosine", "mse")
+CNN_EMBEDDINGS = ("random", "pretrained")
+HIDDEN_LAYERS = ("last", "mapped")
 
 
 def check_layers(value: Any, path: str, depth: int | None = None) -> tuple[int, ...]:
@@ -64,7 +68,13 @@ class ModelSpec(Section):
     id: str | None = setting(None, kind=str)  # packaged asset name, hub id or local path; cnn: None
     # a student: copy these teacher layers (None = use the model as is)
     layers: tuple[int, ...] | None = setting(None, convert=check_layers)
+    # the head: auto = mean pooling for a sentence-transformers checkpoint that declares it, else the
+    # architecture's own (BERT: the pooler over [CLS]); a student copied from a checkpoint shares its head
+    pooling: str = setting("auto", choices=POOLINGS)
     distil_from: str | None = setting(None, kind=str)  # the zoo model whose fine-tuned fold logits teach it
+    # cnn: random, or pretrained = start from the vocabulary model's input word embeddings (Kim 2014's
+    # best CNNs started from pre-trained word2vec vectors and fine-tuned them)
+    embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
     epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
     learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's
 
@@ -129,10 +139,14 @@ class TrainConfig(Section):
     epochs: int = setting(1, minimum=1)
     # a floor on optimizer steps: a small dataset trains more epochs instead of stopping half-learnt
     min_steps: int | None = setting(None, kind=int, minimum=1)
+    # early stopping: end the fit after this many epochs without a better inner-val score (null: never)
+    patience: int | None = setting(None, kind=int, minimum=1)
     batch_size: int = setting(16, minimum=1)
     eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
     max_length: int = setting(64, minimum=8)
     learning_rate: float = setting(5e-5, minimum=0, exclusive=True)
+    # the new classification head's step (null: learning_rate): it starts from random weights
+    head_learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)
     # a CNN trained from scratch wants a much larger step than fine-tuning
     cnn_learning_rate: float = setting(1e-3, minimum=0, exclusive=True)
     weight_decay: float = setting(0.01, minimum=0)
@@ -146,9 +160,13 @@ class TrainConfig(Section):
 
     def for_model(self, spec: ModelSpec) -> TrainConfig:
         """The settings this model really trains with: its own epochs and learning rate win."""
-        default_lr = self.cnn_learning_rate if spec.kind == "cnn" else self.learning_rate
+        cnn = spec.kind == "cnn"
+        default_lr = self.cnn_learning_rate if cnn else self.learning_rate
         return dataclasses.replace(
-            self, epochs=spec.epochs or self.epochs, learning_rate=spec.learning_rate or default_lr
+            self,
+            epochs=spec.epochs or self.epochs,
+            learning_rate=spec.learning_rate or default_lr,
+            head_learning_rate=None if cnn else self.head_learning_rate,  # a CNN is all new weights
         )
 
 
@@ -158,7 +176,12 @@ class DistillConfig(Section):
 
     temperature: float = setting(2.0, minimum=0, exclusive=True)
     alpha: float = setting(0.5, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
-    cosine_weight: float = setting(0.0, minimum=0)  # DistilBERT's hidden-state cosine loss (equal widths)
+    # an intermediate-representation term on hidden states (equal widths): 0 = off
+    hidden_weight: float = setting(0.0, minimum=0)
+    hidden_loss: str = setting("cosine", choices=HIDDEN_LOSSES)  # DistilBERT's cosine, or TinyBERT's MSE
+    # last: the final layers (DistilBERT); mapped: every student layer against the teacher layer it was
+    # copied from (PKD's "skip" mapping; the last layers when the student copied no layers)
+    hidden_layers: str = setting("mapped", choices=HIDDEN_LAYERS)
 
 
 @dataclass(frozen=True)

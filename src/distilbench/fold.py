@@ -7,22 +7,24 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from transformers import AutoModelForSequenceClassification
 
 from distilbench.atomic import atomic_path
 from distilbench.clock import wall_clock_ms
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.evaluation import confusion, fold_metrics
 from distilbench.jobs import FoldJob
-from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, save_model
+from distilbench.models.pooling import load_classifier
+from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.training.distill import Distiller
+from distilbench.training.distill_loss import teacher_confidence
 from distilbench.training.loop import (
     EpochRecord,
     Features,
@@ -56,6 +58,13 @@ class FoldResult:
     labels: tuple[str, ...] = ()  # class names, the confusion matrix's row and column order
     confusion: tuple[tuple[int, ...], ...] | None = None  # rows: true class, columns: predicted (multiclass)
     run_id: str | None = None  # the MLflow child run, once logged
+    # a teacher's extra work for its students: logits on the training split and saving the fold model
+    export_seconds: float = 0.0
+    latency_p50_ms: float = float("nan")  # warm batch-1 latency (inference_speed)
+    latency_p95_ms: float = float("nan")
+    throughput_per_s: float = float("nan")  # warm batch-32 examples per second
+    # a distilled student: how much its teacher's soft targets say (distill_loss.teacher_confidence)
+    distill_stats: dict[str, float] = field(default_factory=dict)
 
     @property
     def examples_per_second(self) -> float:
@@ -96,15 +105,25 @@ def read_train_logits(job: FoldJob, rows: np.ndarray) -> np.ndarray:
 def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
     if not (teacher.model_dir / "config.json").is_file():
         raise FileNotFoundError(
-            f"{teacher.label}: the fine-tuned fold teacher {teacher.model_dir} is missing"
+            f"{teacher.label}: the fine-tuned fold teacher {teacher.model_dir} is missing; "
+            f"delete {Path(teacher.cache_root) / 'prefect'} to retrain the teacher"
         )
-    return AutoModelForSequenceClassification.from_pretrained(teacher.model_dir)
+    return load_classifier(teacher.model_dir)
+
+
+def initial_model(job: FoldJob, tokenizer, num_labels: int, multilabel: bool) -> torch.nn.Module:
+    """A fresh classifier from its checkpoint, or for a distilled student the fine-tuned fold teacher's
+    copied layers, pooling and classifier. Call under a seeded RNG: a new head's weights are random."""
+    if job.starts_from_fold_teacher:
+        return make_student(load_fold_teacher(job.teacher), job.model.layers)
+    return build_model(job.model, tokenizer, num_labels, multilabel, vocabulary_from=job.tokenizer_from)
 
 
 def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows) -> FineTuner:
     common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
     if job.teacher is None:
         return FineTuner(model, collate, runtime, job.train, **common)
+    hidden_term = job.distill.hidden_weight > 0
     return Distiller(
         model,
         collate,
@@ -112,7 +131,8 @@ def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: boo
         job.train,
         teacher_logits=read_train_logits(job, train_rows),
         distill=job.distill,
-        teacher=load_fold_teacher(job.teacher) if job.teacher.export_model else None,
+        teacher=load_fold_teacher(job.teacher) if hidden_term else None,
+        layer_map=job.model.layers if job.starts_from_fold_teacher else None,
         **common,
     )
 
@@ -132,16 +152,14 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     tokenizer = load_tokenizer(job.tokenizer_from)
     features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
     seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
-    model = build_model(job.model, tokenizer, len(data.labels), multilabel)
+    model = initial_model(job, tokenizer, len(data.labels), multilabel)
     trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows)
     fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
     logits, eval_seconds = trainer.timed_predict(subset(features, eval_rows))
     truth = data.targets[eval_rows]
     metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
-    if job.export_train_logits:
-        export_train_logits(job, trainer, features, train_rows)
-    if job.export_model:
-        trainer.model.save_pretrained(job.model_dir)
+    speed = trainer.measure_speed(subset(features, eval_rows))
+    export_seconds = export_for_students(job, trainer, features, train_rows)
     return FoldResult(
         dataset=job.dataset,
         model=job.model.name,
@@ -163,7 +181,28 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         finished_ms=wall_clock_ms(),
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+        export_seconds=export_seconds,
+        latency_p50_ms=speed.latency_p50_ms,
+        latency_p95_ms=speed.latency_p95_ms,
+        throughput_per_s=speed.throughput_per_s,
+        distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
     )
+
+
+def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:
+    """What a teacher does for its distilled students, timed: their cost includes it."""
+    start = time.perf_counter()
+    if job.export_train_logits:
+        export_train_logits(job, trainer, features, train_rows)
+    if job.export_model:
+        trainer.model.save_pretrained(job.model_dir)
+    return time.perf_counter() - start if job.export_train_logits or job.export_model else 0.0
+
+
+def distill_stats(job: FoldJob, trainer: FineTuner, targets: np.ndarray, multilabel: bool) -> dict:
+    if not isinstance(trainer, Distiller) or multilabel:
+        return {}
+    return teacher_confidence(trainer.teacher_logits, torch.as_tensor(targets), job.distill.temperature)
 
 
 def saved_size_mb(model: torch.nn.Module) -> float:

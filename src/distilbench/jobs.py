@@ -124,6 +124,13 @@ class FoldJob:
         )
 
     @property
+    def starts_from_fold_teacher(self) -> bool:
+        """A distilled student of layers copied from its teacher's own checkpoint starts from the
+        fine-tuned fold teacher (its layers, pooling and trained classifier), not the pre-trained one:
+        what it is distilled towards is then also where it starts."""
+        return self.teacher is not None and copies_layers_of(self.model, self.teacher.model)
+
+    @property
     def fold_seed(self) -> int:
         return self.seed + self.fold  # each fold its own head initialisation and shuffling order
 
@@ -143,6 +150,20 @@ class FoldJob:
     @property
     def model_dir(self) -> Path:
         return Path(self.cache_root) / "fold_teachers" / self.cache_key
+
+
+def copies_layers_of(student: ModelSpec, teacher: ModelSpec) -> bool:
+    same_checkpoint = (student.kind, student.source, student.id) == (teacher.kind, teacher.source, teacher.id)
+    return same_checkpoint and student.layers is not None and teacher.layers is None
+
+
+def needs_fold_model(teacher: ModelSpec, cfg: Config) -> bool:
+    """Whether a teacher's fine-tuned fold model is kept for its students: to start from it, or for the
+    hidden-state term, which runs the teacher at every step."""
+    students = [m for m in cfg.zoo.models if m.distil_from == teacher.name]
+    return bool(students) and (
+        cfg.distill.hidden_weight > 0 or any(copies_layers_of(m, teacher) for m in students)
+    )
 
 
 def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
@@ -193,6 +214,6 @@ def plan_jobs(
                     teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,
-                    export_model=spec.name in teachers and cfg.distill.cosine_weight > 0,
+                    export_model=needs_fold_model(spec, cfg),
                 )
     return tuple(jobs.values())

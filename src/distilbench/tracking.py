@@ -263,6 +263,11 @@ def fold_metrics(result: FoldResult) -> dict[str, float]:
         "eval_seconds": result.eval_seconds,
         "model_mb": result.model_mb,
         "examples_per_second": result.examples_per_second,
+        "export_seconds": result.export_seconds,
+        "latency_p50_ms": result.latency_p50_ms,
+        "latency_p95_ms": result.latency_p95_ms,
+        "throughput_per_s": result.throughput_per_s,
+        **result.distill_stats,
     }
 
 

@@ -99,15 +99,15 @@ def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_student
     assert len(cached) == 2
 
 
-def test_cosine_weight_trains_the_student_against_the_fine_tuned_fold_teachers_hidden_states(
+def test_hidden_weight_trains_the_student_against_the_fine_tuned_fold_teachers_mapped_layers(
     make_project, tiny_csv, monkeypatch
 ):
-    import distilbench.training.distill as distill_module
+    import distilbench.training.distill_loss as loss_module
 
     calls = []
-    real_cosine = distill_module.hidden_cosine_loss
-    monkeypatch.setattr(
-        distill_module, "hidden_cosine_loss", lambda *args: (calls.append(1), real_cosine(*args))[1]
+    real_cosine = loss_module.hidden_cosine_loss
+    monkeypatch.setitem(
+        loss_module.HIDDEN_LOSSES, "cosine", lambda *args: (calls.append(1), real_cosine(*args))[1]
     )
     project = make_project(
         datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
@@ -115,7 +115,7 @@ def test_cosine_weight_trains_the_student_against_the_fine_tuned_fold_teachers_h
         folds=2,
         epochs=1,
     )
-    project.raw["distill"]["cosine_weight"] = 0.5
+    project.raw["distill"]["hidden_weight"] = 0.5
     project.save()
     project.run()
     assert len(calls) > 0  # every training step of both folds
@@ -139,3 +139,36 @@ def test_two_offline_datasets_get_their_own_folds_and_rows_in_one_report(make_pr
         "## bbc (multiclass, 40 examples" in table and "## rotten_tomatoes (multiclass, 40 examples" in table
     )
     assert "SST-2 proxy" in table
+
+
+def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_project, tiny_csv, monkeypatch):
+    import torch
+
+    from distilbench.models.pooling import load_classifier
+
+    starts = {}
+    real_make_trainer = fold_module.make_trainer
+
+    def spy(job, model, *args):
+        if job.teacher is not None:  # the student's weights before its first step
+            starts[job.fold] = (job, {k: v.clone() for k, v in model.state_dict().items()})
+        return real_make_trainer(job, model, *args)
+
+    monkeypatch.setattr(fold_module, "make_trainer", spy)
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[TEACHER, distilled("student", [1])],
+        folds=2,
+    )
+    results = project.run()
+    assert sorted(starts) == [0, 1]
+    for job, student in starts.values():
+        teacher = load_classifier(job.teacher.model_dir).state_dict()  # the fine-tuned fold teacher
+        layer = "attention.self.query.weight"
+        assert torch.equal(student[f"bert.encoder.layer.0.{layer}"], teacher[f"bert.encoder.layer.1.{layer}"])
+        assert torch.equal(student["classifier.weight"], teacher["classifier.weight"])  # its trained head
+    student_folds = [r for r in results if r.model == "student"]
+    assert all(0 <= r.distill_stats["teacher_top_prob"] <= 1 for r in student_folds)
+    teacher_folds = [r for r in results if r.model == "teacher"]
+    assert all(r.export_seconds > 0 for r in teacher_folds)
+    assert all(r.latency_p50_ms <= r.latency_p95_ms and r.throughput_per_s > 0 for r in results)

@@ -129,3 +129,29 @@ def test_cosine_loss_sends_no_gradient_to_the_teacher() -> None:
 def test_cosine_loss_needs_matching_widths() -> None:
     with pytest.raises(ValueError, match="widths differ"):
         hidden_cosine_loss(torch.zeros(1, 3, 8), torch.zeros(1, 3, 16), torch.ones(1, 3))
+
+
+def test_hidden_mse_loss_averages_squared_errors_over_real_tokens_only():
+    from distilbench.training.distill_loss import hidden_mse_loss
+
+    student = torch.tensor([[[1.0, 1.0], [0.0, 0.0], [9.0, 9.0]]])
+    teacher = torch.tensor([[[0.0, 1.0], [0.0, 2.0], [0.0, 0.0]]])  # the padded third token differs most
+    # real tokens: squared errors (1, 0) and (0, 4) -> mean 5 / 4
+    assert hidden_mse_loss(student, teacher, torch.tensor([[1, 1, 0]])).item() == pytest.approx(1.25)
+
+
+def test_teacher_confidence_of_flat_and_of_confident_soft_targets():
+    import math
+
+    from distilbench.training.distill_loss import teacher_confidence
+
+    flat = teacher_confidence(torch.zeros(4, 5), torch.tensor([0, 1, 2, 3]), temperature=2.0)
+    assert flat["teacher_top_prob"] == pytest.approx(0.2)
+    assert flat["teacher_entropy"] == pytest.approx(math.log(5)) == pytest.approx(flat["teacher_max_entropy"])
+    logits = torch.tensor([[10.0, 0.0], [0.0, 10.0]])  # right on row 0, wrong on row 1 (label 0)
+    sharp = teacher_confidence(logits, torch.tensor([0, 0]), temperature=1.0)
+    top = 1 / (1 + math.exp(-10))
+    assert sharp["teacher_top_prob"] == pytest.approx(top)
+    entropy = -(top * math.log(top) + (1 - top) * math.log(1 - top))
+    assert sharp["teacher_entropy"] == pytest.approx(entropy, rel=1e-3)  # float32 softmax
+    assert sharp["teacher_train_error"] == pytest.approx(0.5)

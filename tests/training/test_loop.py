@@ -173,3 +173,50 @@ def test_fine_tuning_on_cuda_with_automatic_mixed_precision(tiny_model_dir, toke
     trainer = FineTuner(tiny_model(tiny_model_dir), make_collator(tokenizer), runtime, settings(epochs=1))
     result = trainer.fit(features)
     assert result.seconds > 0 and trainer.predict_logits(features).dtype == np.float32
+
+
+def test_patience_stops_the_fit_when_the_inner_score_stops_improving(tiny_model_dir, tokenizer, features):
+    scores = iter([0.5, 0.9, 0.4, 0.3, 0.95, 0.99])  # after epoch 2, two epochs without a better score
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir),
+        make_collator(tokenizer),
+        resolve_runtime("fp32"),
+        settings(epochs=6, patience=2, inner_val_fraction=0.2),
+    )
+    trainer.score = lambda data: next(scores)
+    result = trainer.fit(features, inner_val=features[:6])
+    assert len(result.history) == 4 and result.best_epoch == 2
+
+
+def test_the_new_head_gets_its_own_learning_rate(tiny_model_dir, tokenizer):
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir),
+        make_collator(tokenizer),
+        resolve_runtime("fp32"),
+        settings(learning_rate=1e-4, head_learning_rate=1e-2),
+    )
+    names = {id(p): n for n, p in trainer.model.named_parameters()}
+    for group in trainer._optimizer().param_groups:
+        heads = {names[id(p)].startswith("classifier.") for p in group["params"]}
+        assert heads == {group["lr"] == 1e-2}  # every group is all head (fast) or all body
+    assert sum(p.numel() for g in trainer._optimizer().param_groups for p in g["params"]) == sum(
+        p.numel() for p in trainer.model.parameters()
+    )
+
+
+def test_inference_speed_is_measured_warm_on_the_same_examples_for_every_model(
+    tiny_model_dir, tokenizer, features, monkeypatch
+):
+    import distilbench.inference_speed as speed
+
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings()
+    )
+    calls = []
+    real = trainer.predict_batch
+    trainer.predict_batch = lambda batch: (calls.append(len(batch)), real(batch))[1]
+    result = trainer.measure_speed(features)
+    n = len(features)  # 8 examples: every one is timed at batch 1, and all 8 as one batch
+    assert calls == [1] * speed.WARMUP_CALLS + [n] + [1] * n * speed.PASSES + [n] * speed.PASSES
+    assert 0 < result.latency_p50_ms <= result.latency_p95_ms
+    assert result.throughput_per_s > 0 and result.threads == torch.get_num_threads()

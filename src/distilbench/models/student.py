@@ -41,6 +41,8 @@ def build_student(
     teacher_depth = _depth(teacher.config)
     layers = list(check_layers(list(layers), "layers", depth=teacher_depth))
     student = type(teacher)(_student_config(teacher.config, len(layers)))
+    if getattr(teacher, "pooler", False) is None:
+        student.pooler = None  # a mean-pooling encoder has no [CLS] pooler: neither has its student
     state = _remap_state_dict(teacher.state_dict(), layers)
     _load_exactly(student, state)
     student.to(device=teacher.device, dtype=teacher.dtype)

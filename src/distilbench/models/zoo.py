@@ -7,17 +7,13 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from transformers import (
-    AutoConfig,
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    PreTrainedTokenizerBase,
-)
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from distilbench.config import ModelSpec, ZooConfig, check_layers
 from distilbench.errors import AssetError, ConfigError
 from distilbench.models.assets import packaged_model_dir
 from distilbench.models.cnn import TextCNN, TextCNNConfig
+from distilbench.models.pooling import MeanPoolingClassifier, pretrained_classifier, resolve_pooling
 from distilbench.models.student import build_student
 
 logger = logging.getLogger(__name__)
@@ -57,18 +53,47 @@ def load_tokenizer(spec: ModelSpec) -> PreTrainedTokenizerBase:
 
 
 def build_model(
-    spec: ModelSpec, tokenizer: PreTrainedTokenizerBase, num_labels: int, multilabel: bool
+    spec: ModelSpec,
+    tokenizer: PreTrainedTokenizerBase,
+    num_labels: int,
+    multilabel: bool,
+    vocabulary_from: ModelSpec | None = None,
 ) -> torch.nn.Module:
-    """A fresh classifier for one fold. Call under a seeded RNG: the new head's weights are random."""
+    """A fresh classifier for one fold. Call under a seeded RNG: the new head's weights are random.
+
+    A CNN uses `vocabulary_from`'s tokenizer, and with `embeddings: pretrained` its word embeddings."""
     if spec.kind == "cnn":
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        return build_cnn(spec, tokenizer, num_labels, vocabulary_from)
+    location = model_location(spec)
+    model = pretrained_classifier(location, resolve_pooling(spec.pooling, location), num_labels, multilabel)
+    return make_student(model, spec.layers) if spec.layers else model
+
+
+def build_cnn(
+    spec: ModelSpec, tokenizer: PreTrainedTokenizerBase, num_labels: int, vocabulary_from: ModelSpec | None
+) -> TextCNN:
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    if spec.embeddings == "random" or vocabulary_from is None:
         return TextCNN(TextCNNConfig(vocab_size=len(tokenizer), num_labels=num_labels, pad_token_id=pad_id))
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_location(spec),
-        num_labels=num_labels,
-        problem_type="multi_label_classification" if multilabel else "single_label_classification",
+    vectors = AutoModel.from_pretrained(model_location(vocabulary_from)).get_input_embeddings().weight
+    if vectors.shape[0] < len(tokenizer):
+        raise AssetError(
+            f"model {spec.name!r}: {vocabulary_from.name!r} has {vectors.shape[0]} word embeddings "
+            f"for a vocabulary of {len(tokenizer)}"
+        )
+    config = TextCNNConfig(
+        vocab_size=vectors.shape[0], num_labels=num_labels, embed_dim=vectors.shape[1], pad_token_id=pad_id
     )
-    return build_student(model, spec.layers) if spec.layers else model
+    cnn = TextCNN(config)
+    cnn.embedding.weight.data.copy_(vectors.detach())
+    return cnn
+
+
+def make_student(model: torch.nn.Module, layers: tuple[int, ...]) -> torch.nn.Module:
+    """A shallower copy of a classifier (pre-trained or fine-tuned): its layers, head and pooling."""
+    if isinstance(model, MeanPoolingClassifier):
+        return model.with_encoder(build_student(model.encoder, layers))
+    return build_student(model, layers)
 
 
 def check_zoo(zoo: ZooConfig) -> None:

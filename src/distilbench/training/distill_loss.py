@@ -53,6 +53,16 @@ def hidden_cosine_loss(
     Hidden states are ``[batch, tokens, width]``; the mask is ``[batch, tokens]`` (1 = real token).
     Padding positions carry arbitrary vectors, so they are left out rather than averaged in.
     """
+    _check_hidden(student_hidden, teacher_hidden, attention_mask)
+    keep = attention_mask.bool()
+    teacher_hidden = teacher_hidden.detach().to(student_hidden.dtype)
+    cosine = F.cosine_similarity(student_hidden[keep], teacher_hidden[keep], dim=-1)
+    return (1.0 - cosine).mean()
+
+
+def _check_hidden(
+    student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask: torch.Tensor
+) -> None:
     student_shape, teacher_shape = tuple(student_hidden.shape), tuple(teacher_hidden.shape)
     if student_shape[-1] != teacher_shape[-1]:
         raise ValueError(
@@ -66,12 +76,36 @@ def hidden_cosine_loss(
             f"attention_mask shape {tuple(attention_mask.shape)} "
             f"does not match hidden states {student_shape[:-1]}"
         )
+    if not attention_mask.bool().any():
+        raise ValueError("attention_mask has no real token: the hidden-state loss is undefined")
+
+
+def hidden_mse_loss(
+    student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """TinyBERT's hidden-state MSE over the non-padding tokens (same shape rules as the cosine loss)."""
+    _check_hidden(student_hidden, teacher_hidden, attention_mask)
     keep = attention_mask.bool()
-    if not keep.any():
-        raise ValueError("attention_mask has no real token: the cosine loss is undefined")
     teacher_hidden = teacher_hidden.detach().to(student_hidden.dtype)
-    cosine = F.cosine_similarity(student_hidden[keep], teacher_hidden[keep], dim=-1)
-    return (1.0 - cosine).mean()
+    return F.mse_loss(student_hidden[keep], teacher_hidden[keep])
+
+
+HIDDEN_LOSSES = {"cosine": hidden_cosine_loss, "mse": hidden_mse_loss}
+
+
+def teacher_confidence(teacher_logits: torch.Tensor, targets: torch.Tensor, temperature: float) -> dict:
+    """How much the soft targets say (multiclass): at T, the mean top probability and entropy (nats; flat
+    over C classes is ln C), and how often the teacher's argmax is wrong on its own training rows. Flat
+    targets make KD act as label smoothing; they were measured at T = 2 on an under-trained teacher."""
+    probabilities = F.softmax(teacher_logits.float() / temperature, dim=-1)
+    entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=-1)
+    wrong = (teacher_logits.argmax(dim=-1) != targets.long()).float()
+    return {
+        "teacher_top_prob": float(probabilities.max(dim=-1).values.mean()),
+        "teacher_entropy": float(entropy.mean()),
+        "teacher_max_entropy": float(torch.log(torch.tensor(float(teacher_logits.shape[-1])))),
+        "teacher_train_error": float(wrong.mean()),
+    }
 
 
 def _bernoulli_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmu
 from distilbench.clock import wall_clock_ms
 from distilbench.config import TrainConfig
 from distilbench.evaluation import headline_score
+from distilbench.inference_speed import SpeedResult, measure_speed
 from distilbench.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,12 @@ def subset(features: Features, rows: np.ndarray) -> Features:
 
 def model_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+
+def is_head_param(name: str) -> bool:
+    """The freshly drawn classification head (transformers and the mean-pooling head call it
+    `classifier`; DistilBERT adds `pre_classifier`), which may learn faster than the pre-trained body."""
+    return name.split(".")[0] in ("classifier", "pre_classifier")
 
 
 def progress_disabled() -> bool:
@@ -147,7 +154,14 @@ class FineTuner:
                 # keep the best epoch's weights: they, not the last epoch's, are evaluated and measured
                 best_score, result.best_epoch = score, epoch
                 best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        if best_state is not None and result.best_epoch != epochs:
+            if self.should_stop(epoch, result.best_epoch):
+                logger.info(
+                    "%s: no better inner-val score for %d epochs; stopping",
+                    self.label,
+                    epoch - result.best_epoch,
+                )
+                break
+        if best_state is not None and result.best_epoch != len(result.history):
             self.model.load_state_dict(best_state)
         self._synchronize()
         result.seconds = time.perf_counter() - start
@@ -163,12 +177,26 @@ class FineTuner:
             return self.train.epochs
         return max(self.train.epochs, math.ceil(self.train.min_steps / max(steps_per_epoch, 1)))
 
+    def should_stop(self, epoch: int, best_epoch: int) -> bool:
+        """Early stopping: `patience` epochs without a better inner-validation score end the fit."""
+        patience = self.train.patience
+        return patience is not None and self.train.inner_val_fraction > 0 and epoch - best_epoch >= patience
+
     def _optimizer(self) -> torch.optim.Optimizer:
         # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
-        params = [p for p in self.model.parameters() if p.requires_grad]
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        head_lr = self.train.head_learning_rate or self.train.learning_rate
         groups = [
-            {"params": [p for p in params if p.ndim >= 2], "weight_decay": self.train.weight_decay},
-            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+            {"params": params, "weight_decay": decay, "lr": lr}
+            for is_head, lr in ((False, self.train.learning_rate), (True, head_lr))
+            for decay, params in (
+                (
+                    self.train.weight_decay,
+                    [p for n, p in named if p.ndim >= 2 and is_head_param(n) == is_head],
+                ),
+                (0.0, [p for n, p in named if p.ndim < 2 and is_head_param(n) == is_head]),
+            )
+            if params
         ]
         return torch.optim.AdamW(groups, lr=self.train.learning_rate)
 
@@ -220,6 +248,17 @@ class FineTuner:
                 chunks.append(self.forward(batch).float().cpu())
         self._synchronize()
         return torch.cat(chunks).numpy()
+
+    @torch.no_grad()
+    def predict_batch(self, features: Features) -> torch.Tensor:
+        """Logits of one batch, collated as training collates it: the unit inference speed is timed on."""
+        self.model.eval()
+        batch = {k: v.to(self.runtime.device) for k, v in self.collate(features).items()}
+        with self.runtime.autocast():
+            return self.forward(batch)
+
+    def measure_speed(self, data: Features) -> SpeedResult:
+        return measure_speed(self.predict_batch, data, synchronize=self._synchronize)
 
     def timed_predict(self, data: Features) -> tuple[np.ndarray, float]:
         start = time.perf_counter()

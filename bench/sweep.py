@@ -1,0 +1,123 @@
+"""Sweep training settings on a few folds of a prepared dataset and print accuracy against seconds.
+
+How docs/tuning.md's tables were made. Each setting is a params.yaml key with comma-separated values;
+the sweep runs their cartesian product, each on the same folds, through the pipeline's own fold code
+(compute_fold: same models, loop, speed measurement), without MLflow. A distilled student's fold teacher
+is trained once per distinct teacher setting and reused from the cache across student settings.
+
+    python bench/sweep.py --model minilm-l6 --folds 1 2 \
+        --set train.batch_size=16,32 --set train.learning_rate=5e-5,1e-4
+    python bench/sweep.py --model minilm-l3-distilled --set distill.temperature=1,2,4
+    python bench/sweep.py --model minilm-l6 --set models.minilm-l6.pooling=cls,mean
+
+Needs `make run` (or the prepare stage) to have written data/prepared/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from distilbench.config import Config, read_yaml
+from distilbench.fold import compute_fold
+from distilbench.jobs import FoldJob, ParentSpec, plan_jobs, prepared_datasets
+
+
+def parse_value(text: str):
+    value = yaml.safe_load(text)
+    if isinstance(value, str):  # PyYAML reads 5e-5 (no point) as a string
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    return value
+
+
+def apply(raw: dict, key: str, value) -> dict:
+    """`train.batch_size` sets a section key; `models.<name>.<field>` a field of the active zoo's model."""
+    raw = copy.deepcopy(raw)
+    parts = key.split(".")
+    if parts[0] == "models" and len(parts) == 3:
+        zoo = raw["models"]["zoos"][raw["models"]["zoo"]]
+        next(m for m in zoo["models"] if m["name"] == parts[1])[parts[2]] = value
+        return raw
+    target = raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+    return raw
+
+
+def settings_grid(pairs: list[str]) -> list[dict]:
+    keys = [p.split("=", 1)[0] for p in pairs]
+    values = [[parse_value(v) for v in p.split("=", 1)[1].split(",")] for p in pairs]
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def jobs_for(cfg: Config, prepared: Path, cache: Path) -> dict[tuple[str, int], FoldJob]:
+    datasets = prepared_datasets(prepared)[:1]
+    parents = {
+        (d.name, m.name): ParentSpec(key="", dataset=d.name, model=m.name, experiment_id="", params=())
+        for d in datasets
+        for m in cfg.zoo.models
+    }
+    jobs = plan_jobs(cfg, datasets, parents, tracking_uri="", cache_root=cache)
+    return {(j.model.name, j.number): j for j in jobs}
+
+
+def teacher_ready(job: FoldJob) -> bool:
+    return job.train_logits_path.is_file() and (not job.export_model or job.model_dir.is_dir())
+
+
+def run_setting(cfg: Config, model: str, folds: list[int], prepared: Path, cache: Path) -> list:
+    jobs = jobs_for(cfg, prepared, cache)
+    results = []
+    for fold in folds:
+        job = jobs[model, fold]
+        if job.teacher is not None and not teacher_ready(job.teacher):
+            compute_fold(job.teacher)  # writes the logits (and model) its student needs
+        results.append(compute_fold(job))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--prepared", type=Path, default=Path("data/prepared"))
+    parser.add_argument("--cache", type=Path, default=Path("build/sweep-cache"))
+    parser.add_argument("--model", required=True, help="the zoo model to train")
+    parser.add_argument("--folds", type=int, nargs="+", default=[1], help="1-based folds")
+    parser.add_argument("--set", dest="settings", action="append", default=[], help="key=v1,v2,...")
+    args = parser.parse_args(argv)
+    base = read_yaml(args.params)
+    print("| setting | " + " | ".join(f"fold {f}" for f in args.folds) + " | mean acc | train s/fold |")
+    print("|---|" + "---|" * (len(args.folds) + 2))
+    for setting in settings_grid(args.settings) or [{}]:
+        raw = base
+        for key, value in setting.items():
+            raw = apply(raw, key, value)
+        cfg = Config.from_params(raw, "sweep")
+        start = time.perf_counter()
+        results = run_setting(cfg, args.model, args.folds, args.prepared, args.cache)
+        accuracies = [r.metrics["accuracy"] for r in results]
+        seconds = sum(r.train_seconds for r in results) / len(results)
+        label = ", ".join(f"{k}={v}" for k, v in setting.items()) or "params.yaml"
+        cells = " | ".join(f"{a:.4f}" for a in accuracies)
+        print(f"| {label} | {cells} | {sum(accuracies) / len(accuracies):.4f} | {seconds:.1f} |", flush=True)
+        print(
+            f"  ({time.perf_counter() - start:.0f} s wall, best epochs {[r.best_epoch for r in results]}, "
+            f"{results[0].distill_stats or ''})",
+            file=sys.stderr,
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
