@@ -32,7 +32,7 @@ MODEL_KINDS = ("transformer", "cnn")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("auto", "cls", "mean")
 HIDDEN_LOSSES = ("cosine", "mse")
-CNN_EMBEDDINGS = ("random", "pretrained")
+CNN_EMBEDDINGS = ("random", "static", "non-static")
 HIDDEN_LAYERS = ("last", "mapped")
 
 
@@ -72,8 +72,8 @@ class ModelSpec(Section):
     # architecture's own (BERT: the pooler over [CLS]); a student copied from a checkpoint shares its head
     pooling: str = setting("auto", choices=POOLINGS)
     distil_from: str | None = setting(None, kind=str)  # the zoo model whose fine-tuned fold logits teach it
-    # cnn: random, or pretrained = start from the vocabulary model's input word embeddings (Kim 2014's
-    # best CNNs started from pre-trained word2vec vectors and fine-tuned them)
+    # cnn, Kim (2014)'s variants: random (CNN-rand), or the vocabulary model's input word embeddings,
+    # kept fixed (static) or fine-tuned (non-static, Kim's best)
     embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
     epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
     learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's

@@ -42,15 +42,19 @@ def test_the_cnn_uses_the_tokenizers_vocabulary_and_saves_as_safetensors(tiny_mo
     assert save_model(cnn, tmp_path / "cnn") == pytest.approx(count_parameters(cnn) * 4 / 1e6, rel=0.01)
 
 
-def test_a_cnn_with_pretrained_embeddings_starts_from_the_vocabulary_models_word_vectors(tiny_model_dir):
+@pytest.mark.parametrize("embeddings", ["static", "non-static"])
+def test_a_cnn_with_pretrained_embeddings_starts_from_the_vocabulary_models_word_vectors(
+    tiny_model_dir, embeddings
+):
     import torch
     from transformers import AutoModel
 
     vocabulary = ModelSpec(name="t", source="local", id=str(tiny_model_dir))
-    spec = ModelSpec(name="cnn", kind="cnn", embeddings="pretrained")
+    spec = ModelSpec(name="cnn", kind="cnn", embeddings=embeddings)
     cnn = build_model(spec, load_tokenizer(vocabulary), 3, False, vocabulary_from=vocabulary)
     vectors = AutoModel.from_pretrained(tiny_model_dir).get_input_embeddings().weight
     assert cnn.config.embed_dim == vectors.shape[1] == 32
     assert torch.equal(cnn.embedding.weight, vectors)
+    assert cnn.embedding.weight.requires_grad == (embeddings == "non-static")  # static: kept fixed
     random = build_model(ModelSpec(name="cnn", kind="cnn"), load_tokenizer(vocabulary), 3, False, vocabulary)
     assert random.config.embed_dim == 128

@@ -61,7 +61,7 @@ def build_model(
 ) -> torch.nn.Module:
     """A fresh classifier for one fold. Call under a seeded RNG: the new head's weights are random.
 
-    A CNN uses `vocabulary_from`'s tokenizer, and with `embeddings: pretrained` its word embeddings."""
+    A CNN uses `vocabulary_from`'s tokenizer, and unless `embeddings: random` its word embeddings."""
     if spec.kind == "cnn":
         return build_cnn(spec, tokenizer, num_labels, vocabulary_from)
     location = model_location(spec)
@@ -86,6 +86,8 @@ def build_cnn(
     )
     cnn = TextCNN(config)
     cnn.embedding.weight.data.copy_(vectors.detach())
+    # static: no gradient and no optimizer state for 30k x hidden vectors, the bulk of the CNN's step
+    cnn.embedding.weight.requires_grad_(spec.embeddings == "non-static")
     return cnn
 
 
