@@ -79,6 +79,7 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
         "model": spec.name,
         "task": data.task,
         "folds": len(data.eval_folds),
+        "repeats": data.repeats,
         "data_hash": data.data_hash,
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
@@ -151,10 +152,10 @@ def _metric_key(column: str) -> str:
 
 def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str, float]]:
     """Per fold run: time and size saved, accuracy retained, against the teacher's run on the same fold."""
-    teachers = {(r.dataset, r.fold): r for r in results if r.model == teacher}
+    teachers = {(r.dataset, r.repeat, r.fold): r for r in results if r.model == teacher}
     savings = {}
     for r in results:
-        base = teachers.get((r.dataset, r.fold))
+        base = teachers.get((r.dataset, r.repeat, r.fold))
         if base is None or r.run_id is None:
             continue
         seconds, base_seconds = r.train_seconds + r.eval_seconds, base.train_seconds + base.eval_seconds
@@ -174,8 +175,10 @@ def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str,
 
 def fold_table_csv(results: list[FoldResult]) -> str:
     """The per-fold table a parent run keeps as an artifact."""
-    frame = fold_frame({"folds": [r.as_record() for r in sorted(results, key=lambda r: r.fold)]})
-    columns = ["fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
+    ordered = sorted(results, key=lambda r: (r.repeat, r.fold))
+    frame = fold_frame({"folds": [r.as_record() for r in ordered]})
+    repeat = ["repeat"] if any(r.repeat > 1 for r in results) else []
+    columns = [*repeat, "fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
     return frame[columns].to_csv(index=False, float_format="%.4f")
 
 
@@ -190,6 +193,8 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
             for d in study.datasets
         },
-        "folds": [r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.fold))],
+        "folds": [
+            r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+        ],
     }
     atomic.write_text(path, json.dumps(payload, indent=2))

@@ -226,7 +226,10 @@ def test_each_repeat_keeps_groups_in_one_fold(write, prepare, tmp_path: Path) ->
 def test_holdout_datasets_refuse_repeats() -> None:
     raw = {
         "repeats": 2,
-        "datasets": [{"source": "packaged", "id": "bbc"}, {"source": "hub", "id": "x", "protocol": "holdout"}],
+        "datasets": [
+            {"source": "packaged", "id": "bbc"},
+            {"source": "hub", "id": "x", "protocol": "holdout"},
+        ],
     }
     with pytest.raises(ConfigError, match=r"^data\.repeats: 2 needs k-fold datasets; data\.datasets\[1\]"):
         DataConfig.from_params(raw, "data")
