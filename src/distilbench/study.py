@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench import atomic
+from distilbench.baseline import majority_baselines
 from distilbench.clock import wall_clock_ms
 from distilbench.config import Config, ModelSpec
 from distilbench.fold import FoldResult, compute_fold
@@ -183,7 +184,8 @@ def fold_table_csv(results: list[FoldResult]) -> str:
 
 
 def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResult]) -> None:
-    """The crossval stage's output: every fold's numbers, plus what the report needs to lay them out."""
+    """The crossval stage's output: every fold's numbers, the majority-class baseline of every fold (no
+    training: computed here, each time), plus what the report needs to lay them out."""
     payload = {
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
@@ -196,5 +198,6 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
         "folds": [
             r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
         ],
+        "baselines": majority_baselines(d.directory for d in study.datasets),
     }
     atomic.write_text(path, json.dumps(payload, indent=2))
