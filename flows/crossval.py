@@ -30,7 +30,7 @@ def retry_if_transient(_task, _task_run, state) -> bool:
 # The cache key is the job's content hash (data, fold, model, settings): a rerun after a crash, or after
 # an edit elsewhere in params.yaml, skips every fold that already finished with the same inputs.
 @task(
-    task_run_name="{job.dataset}-{job.model.name}-fold{job.number}",
+    task_run_name="{job.task_name}",  # <dataset>-<model>-fold3, or ...-repeat2-fold3
     cache_key_fn=lambda _context, parameters: parameters["job"].cache_key,
     persist_result=True,
     # a retry redoes the fold; log_fold first deletes the half-written run an interrupted attempt left

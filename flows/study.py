@@ -17,6 +17,7 @@ def study(
     zoo: str | None = None,
     datasets: list[dict] | None = None,
     folds: int | None = None,
+    repeats: int | None = None,
     epochs: int | None = None,
     max_length: int | None = None,
     batch_size: int | None = None,
@@ -28,8 +29,8 @@ def study(
 
     zoo: models.zoo (quickstart, offline-base, paper). datasets: data.datasets entries, e.g.
     [{"name": "rt", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 2000}].
-    folds: data.folds. The rest are train.* settings. experiment_name: the DVC experiment's name
-    (default: DVC picks one). Returns the experiment's name.
+    folds: data.folds. repeats: data.repeats (repeated k-fold). The rest are train.* settings.
+    experiment_name: the DVC experiment's name (default: DVC picks one). Returns the experiment's name.
     """
     # a served run is its own process: the same environment as any entry point (and INFO progress lines,
     # DVC's output included, in this run's logs)
@@ -40,6 +41,7 @@ def study(
         zoo=zoo,
         datasets=tuple(datasets) if datasets is not None else None,
         folds=folds,
+        repeats=repeats,
         train={k: v for k, v in train.items() if v is not None},
     )
     outcome = run_study(Path.cwd(), request, experiment_name)

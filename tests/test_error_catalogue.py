@@ -229,6 +229,9 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "not an integer": lambda ctx: params("train: {epochs: two}\n"),
     "a value not among the choices": lambda ctx: params("train: {precision: fp8}\n"),
     "too few folds": lambda ctx: params("data: {folds: 1, datasets: [{source: packaged, id: bbc}]}\n"),
+    "repeated folds with a holdout dataset": lambda ctx: params(
+        "data: {repeats: 3, datasets: [{source: hub, id: glue, config: sst2, protocol: holdout}]}\n"
+    ),
     "no datasets": lambda ctx: params("data: {datasets: []}\n"),
     "unknown source": lambda ctx: dataset(source="ftp"),
     "unknown dataset key": lambda ctx: dataset(textcolumns="body"),

@@ -23,7 +23,7 @@ def set_params(command: list[str]) -> list[str]:
 
 def test_dvc_applies_the_overrides_as_given_including_keys_params_yaml_lacks(tmp_path):
     request = StudyRequest(
-        zoo="offline-base", datasets=(RT,), folds=3, train={"max_steps": 3, "learning_rate": 2e-5}
+        zoo="offline-base", datasets=(RT,), folds=3, repeats=2, train={"max_steps": 3, "learning_rate": 2e-5}
     )
     params = tmp_path / "params.yaml"
     shutil.copy(REPO / "params.yaml", params)
@@ -31,7 +31,7 @@ def test_dvc_applies_the_overrides_as_given_including_keys_params_yaml_lacks(tmp
     ran_with = read_yaml(params)  # as every stage reads it
     assert ran_with["models"]["zoo"] == "offline-base"
     assert ran_with["data"]["datasets"] == [RT]  # a list of mappings, a quote inside a string
-    assert ran_with["data"]["folds"] == 3
+    assert (ran_with["data"]["folds"], ran_with["data"]["repeats"]) == (3, 2)
     assert (ran_with["train"]["max_steps"], ran_with["train"]["learning_rate"]) == (3, 2e-5)
     assert (
         ran_with["train"]["batch_size"]

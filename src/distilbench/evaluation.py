@@ -18,7 +18,11 @@ def fold_metrics(logits: np.ndarray, targets: np.ndarray, multilabel: bool, thre
 
     Multilabel `accuracy` is subset accuracy (every label of an example right), the strictest reading.
     """
-    predicted = predict(logits, multilabel, threshold)
+    return prediction_metrics(predict(logits, multilabel, threshold), targets, multilabel)
+
+
+def prediction_metrics(predicted: np.ndarray, targets: np.ndarray, multilabel: bool) -> dict:
+    """:func:`fold_metrics` of predictions already made (class ids, or a 0/1 matrix for multilabel)."""
     if multilabel:
         truth = targets.astype(np.int64)
         return {

@@ -48,6 +48,7 @@ class StudyRequest:
     zoo: str | None = None  # models.zoo: quickstart, offline-base, paper, or one the user added
     datasets: tuple[Mapping[str, Any], ...] | None = None  # data.datasets entries, as in params.yaml
     folds: int | None = None  # data.folds
+    repeats: int | None = None  # data.repeats
     train: Mapping[str, Any] | None = None  # a few train.* keys (TRAIN_OVERRIDES)
 
     def overrides(self) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class StudyRequest:
             "models.zoo": self.zoo,
             "data.datasets": [dict(d) for d in self.datasets] if self.datasets is not None else None,
             "data.folds": self.folds,
+            "data.repeats": self.repeats,
             **{f"train.{k}": v for k, v in train.items()},
         }
         return {k: v for k, v in keys.items() if v is not None}

@@ -51,6 +51,8 @@ class FoldResult:
     best_epoch: int
     device: str
     autocast: str  # the autocast dtype, "None" for full fp32
+    repeat: int = 1  # repeated k-fold: the partition this fold belongs to (1-based)
+    threads: int | None = None  # torch.get_num_threads() while the fold ran
     history: tuple[EpochRecord, ...] = ()
     step_losses: tuple[tuple[int, float], ...] = ()  # (wall clock ms, training loss) per optimizer step
     started_ms: int = 0  # wall-clock start and end, ms since the epoch: the MLflow run's real span
@@ -146,7 +148,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     data = load_prepared(Path(job.dataset_dir))
     runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
     multilabel = data.task == "multilabel"
-    train_rows, eval_rows = data.split(job.fold)
+    train_rows, eval_rows = data.split(job.fold, job.repeat)
     fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
 
     tokenizer = load_tokenizer(job.tokenizer_from)
@@ -175,6 +177,8 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         best_epoch=fitted.best_epoch,
         device=str(runtime.device),
         autocast=str(runtime.autocast_dtype),
+        repeat=job.repeat,
+        threads=torch.get_num_threads(),
         history=tuple(fitted.history),
         step_losses=tuple(fitted.step_losses),
         started_ms=started_ms,

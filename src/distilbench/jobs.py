@@ -1,13 +1,15 @@
 """Fold jobs: everything that decides one fold's result, and the plan of all of them.
 
-A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, fold, model spec, the
-model's effective training and distillation settings, seed), so an interrupted run redoes only the
+A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, repeat and fold, model
+spec, the model's effective training and distillation settings, seed, and the :class:`Fingerprint`:
+library versions, device type, precision, packaged weights' version), so an interrupted run redoes only the
 folds that did not finish, and an edited training parameter redoes all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -16,6 +18,7 @@ from pathlib import Path
 from distilbench.config import Config, DistillConfig, ModelSpec, TrainConfig
 from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.errors import ConfigError
+from distilbench.fingerprint import Fingerprint, fingerprint
 from distilbench.models.zoo import tokenizer_spec
 
 CACHE_VERSION = (
@@ -39,6 +42,11 @@ class PreparedRef:
     n_examples: int
     protocol: str
     note: str | None  # e.g. rotten_tomatoes: "SST-2 proxy: ..."
+    repeats: int = 1  # repeated k-fold: each fold is evaluated once per repeat
+
+    @property
+    def repeat_numbers(self) -> range:
+        return range(1, self.repeats + 1)
 
     @classmethod
     def read(cls, directory: Path) -> PreparedRef:
@@ -52,6 +60,7 @@ class PreparedRef:
             meta["n_examples"],
             meta["protocol"],
             meta.get("note"),
+            meta.get("repeats", 1),  # prepared before repeated k-fold existed: one repeat
         )
 
 
@@ -98,10 +107,13 @@ class FoldJob:
     cache_root: str
     tracking_uri: str
     parent: ParentSpec
+    fingerprint: Fingerprint  # resolved when planned: torch/transformers versions, device type, precision
     teacher: FoldJob | None = None  # the fine-tuned fold teacher this model distils from
     distill: DistillConfig | None = None
     export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
     export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
+    repeat: int = 1  # repeated k-fold: which partition `fold` belongs to (1-based)
+    n_repeats: int = 1
 
     @property
     def cache_key(self) -> str:
@@ -111,10 +123,13 @@ class FoldJob:
                 "version": CACHE_VERSION,
                 "data": self.data_hash,
                 "fold": self.fold,
+                # only when repeated, so the folds of a study without repeats keep their cached results
+                **({"repeat": self.repeat} if self.repeat > 1 else {}),
                 "model": asdict(self.model),
                 "tokenizer": asdict(self.tokenizer_from),
                 "train": asdict(self.train),
                 "seed": self.seed,
+                "fingerprint": asdict(self.fingerprint),
                 "export_logits": self.export_train_logits,
                 "teacher": self.teacher.cache_key if self.teacher else None,
                 "distill": asdict(self.distill) if self.distill else None,
@@ -132,7 +147,8 @@ class FoldJob:
 
     @property
     def fold_seed(self) -> int:
-        return self.seed + self.fold  # each fold its own head initialisation and shuffling order
+        """Each fold of each repeat its own head initialisation and shuffle order (repeat 1: seed + fold)."""
+        return self.seed + (self.repeat - 1) * self.n_folds + self.fold
 
     @property
     def number(self) -> int:
@@ -140,8 +156,27 @@ class FoldJob:
         return self.fold + 1
 
     @property
+    def repeated(self) -> bool:
+        """Names say the repeat only when there is more than one, so single k-fold names stay as they were."""
+        return self.n_repeats > 1
+
+    @property
     def label(self) -> str:
-        return f"{self.dataset} | {self.model.name} | fold {self.number}/{self.n_folds}"
+        where = f"fold {self.number}/{self.n_folds}"
+        if self.repeated:
+            where = f"repeat {self.repeat}/{self.n_repeats} {where}"
+        return f"{self.dataset} | {self.model.name} | {where}"
+
+    @property
+    def run_name(self) -> str:
+        """The MLflow child run's name: `fold-3`, or `repeat-2-fold-3`."""
+        return f"repeat-{self.repeat}-fold-{self.number}" if self.repeated else f"fold-{self.number}"
+
+    @property
+    def task_name(self) -> str:
+        """The Prefect task run's name: `<dataset>-<model>-fold3`, or `...-repeat2-fold3`."""
+        fold = f"repeat{self.repeat}-fold{self.number}" if self.repeated else f"fold{self.number}"
+        return f"{self.dataset}-{self.model.name}-{fold}"
 
     @property
     def train_logits_path(self) -> Path:
@@ -171,6 +206,10 @@ def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
     return sorted(models, key=lambda m: m.distil_from is not None)
 
 
+def job_fingerprint(cfg: Config, spec: ModelSpec) -> Fingerprint:
+    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), cfg.train.for_model(spec).precision)
+
+
 def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
     """What one parent run (dataset x model) summarises: a rerun with the same key reuses it."""
     return stable_hash(
@@ -178,9 +217,11 @@ def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
             "data": data.data_hash,
             "model": asdict(spec),
             "train": asdict(cfg.train.for_model(spec)),
+            "fingerprint": asdict(job_fingerprint(cfg, spec)),
             "distill": asdict(cfg.distill) if spec.distil_from else None,
             "seed": cfg.seed,
             "folds": data.eval_folds,
+            **({"repeats": data.repeats} if data.repeats > 1 else {}),
         }
     )
 
@@ -192,13 +233,15 @@ def plan_jobs(
     tracking_uri: str,
     cache_root: Path,
 ) -> tuple[FoldJob, ...]:
-    """Every fold of every dataset x model; teachers come before the students that distil from them."""
+    """Every fold of every repeat of every dataset x model; teachers come before the students that distil
+    from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold."""
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
-    jobs: dict[tuple[str, str, int], FoldJob] = {}
+    jobs: dict[tuple[str, str, int, int], FoldJob] = {}
+    fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     for data in datasets:
         for spec in training_order(cfg.zoo.models):
-            for fold in data.eval_folds:
-                jobs[data.name, spec.name, fold] = FoldJob(
+            for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
+                jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
                     dataset_dir=str(data.directory),
                     data_hash=data.data_hash,
@@ -211,9 +254,12 @@ def plan_jobs(
                     cache_root=str(cache_root),
                     tracking_uri=tracking_uri,
                     parent=parents[data.name, spec.name],
-                    teacher=jobs[data.name, spec.distil_from, fold] if spec.distil_from else None,
+                    fingerprint=fingerprints[spec.name],
+                    teacher=jobs[data.name, spec.distil_from, repeat, fold] if spec.distil_from else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,
                     export_model=needs_fold_model(spec, cfg),
+                    repeat=repeat,
+                    n_repeats=data.repeats,
                 )
     return tuple(jobs.values())

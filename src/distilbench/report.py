@@ -135,6 +135,10 @@ def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str, da
 
 
 def fold_table(folds: pd.DataFrame) -> pd.DataFrame:
+    if "repeat" in folds.columns and folds["repeat"].nunique() > 1:  # repeated k-fold: a column per both
+        table = folds.pivot(index="model", columns=["repeat", "fold"], values="accuracy")
+        table.columns = [f"repeat {r} fold {f}" for r, f in table.columns]
+        return table.map("{:.4f}".format)
     table = folds.pivot(index="model", columns="fold", values="accuracy")
     table.columns = [f"fold {c}" for c in table.columns]  # fold numbers are 1-based already
     return table.map("{:.4f}".format)

@@ -22,8 +22,11 @@ def fold_line(label: str, result: FoldResult) -> str:
 def fold_note(job: FoldJob, result: FoldResult) -> str:
     scores = ", ".join(f"{k.replace('_', '-')} {v:.4f}" for k, v in result.metrics.items())
     how = f"distilled from the fold's fine-tuned {job.teacher.model.name}" if job.teacher else "fine-tuned"
+    which = f"Fold {job.number} of {job.n_folds}"
+    if job.repeated:
+        which = f"Repeat {job.repeat} of {job.n_repeats}, fold {job.number} of {job.n_folds}"
     return (
-        f"**Fold {job.number} of {job.n_folds}** of `{job.dataset}` for `{job.model.name}` ({how}). "
+        f"**{which}** of `{job.dataset}` for `{job.model.name}` ({how}). "
         f"Trained on {result.train_examples} examples, scored on {result.eval_examples} held-out ones: "
         f"{scores}. {result.train_seconds:.1f} s training + {result.eval_seconds:.1f} s evaluation on "
         f"{result.device} (autocast {result.autocast}); {result.model_mb:.1f} MB saved."

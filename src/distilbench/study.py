@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench import atomic
+from distilbench.baseline import majority_baselines
 from distilbench.clock import wall_clock_ms
 from distilbench.config import Config, ModelSpec
 from distilbench.fold import FoldResult, compute_fold
@@ -79,6 +80,7 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
         "model": spec.name,
         "task": data.task,
         "folds": len(data.eval_folds),
+        "repeats": data.repeats,
         "data_hash": data.data_hash,
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
@@ -151,10 +153,10 @@ def _metric_key(column: str) -> str:
 
 def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str, float]]:
     """Per fold run: time and size saved, accuracy retained, against the teacher's run on the same fold."""
-    teachers = {(r.dataset, r.fold): r for r in results if r.model == teacher}
+    teachers = {(r.dataset, r.repeat, r.fold): r for r in results if r.model == teacher}
     savings = {}
     for r in results:
-        base = teachers.get((r.dataset, r.fold))
+        base = teachers.get((r.dataset, r.repeat, r.fold))
         if base is None or r.run_id is None:
             continue
         seconds, base_seconds = r.train_seconds + r.eval_seconds, base.train_seconds + base.eval_seconds
@@ -174,13 +176,16 @@ def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str,
 
 def fold_table_csv(results: list[FoldResult]) -> str:
     """The per-fold table a parent run keeps as an artifact."""
-    frame = fold_frame({"folds": [r.as_record() for r in sorted(results, key=lambda r: r.fold)]})
-    columns = ["fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
+    ordered = sorted(results, key=lambda r: (r.repeat, r.fold))
+    frame = fold_frame({"folds": [r.as_record() for r in ordered]})
+    repeat = ["repeat"] if any(r.repeat > 1 for r in results) else []
+    columns = [*repeat, "fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
     return frame[columns].to_csv(index=False, float_format="%.4f")
 
 
 def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResult]) -> None:
-    """The crossval stage's output: every fold's numbers, plus what the report needs to lay them out."""
+    """The crossval stage's output: every fold's numbers, the majority-class baseline of every fold (no
+    training: computed here, each time), plus what the report needs to lay them out."""
     payload = {
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
@@ -190,6 +195,9 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
             for d in study.datasets
         },
-        "folds": [r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.fold))],
+        "folds": [
+            r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+        ],
+        "baselines": majority_baselines(d.directory for d in study.datasets),
     }
     atomic.write_text(path, json.dumps(payload, indent=2))

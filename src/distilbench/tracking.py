@@ -167,13 +167,14 @@ def log_fold(job: FoldJob, result: FoldResult) -> str:
         start_time=result.started_ms,
         tags={
             MLFLOW_PARENT_RUN_ID: parent_id,
-            MLFLOW_RUN_NAME: f"fold-{job.number}",
+            MLFLOW_RUN_NAME: job.run_name,
             MLFLOW_RUN_NOTE: fold_note(job, result),
             FOLD_KEY: job.cache_key,
             **SOURCE,
             "dataset": job.dataset,
             "model": job.model.name,
             "fold": str(job.number),
+            **({"repeat": str(job.repeat)} if job.repeated else {}),
         },
     )
     run_id = run.info.run_id
@@ -238,6 +239,7 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
         "dataset": job.dataset,
         "model": job.model.name,
         "fold": job.number,
+        **({"repeat": job.repeat} if job.repeated else {}),
         "data_hash": job.data_hash,
         "task": result.task,
         **{f"model.{k}": v for k, v in asdict(job.model).items() if k != "name"},
@@ -245,11 +247,13 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
         "seed": job.fold_seed,
         "device": result.device,
         "autocast": result.autocast,
+        "threads": result.threads,
         "parameters": result.parameters,
         "best_epoch": result.best_epoch,
         "train_examples": result.train_examples,
         "eval_examples": result.eval_examples,
         "distill": json.dumps(asdict(job.distill)) if job.distill else None,
+        **{f"fingerprint.{k}": v for k, v in asdict(job.fingerprint).items()},
         "cache_key": job.cache_key,
     }
 

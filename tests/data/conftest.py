@@ -38,8 +38,8 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
 def prepare(tmp_path: Path) -> Callable[..., dict]:
     """prepare_dataset for a file spec built from keyword params, into tmp_path/prepared/<name>."""
 
-    def _prepare(path: Path, folds: int = 2, seed: int = 0, **params: Any) -> dict:
+    def _prepare(path: Path, folds: int = 2, seed: int = 0, repeats: int = 1, **params: Any) -> dict:
         spec = DatasetSpec.from_params({"source": "file", "path": str(path), **params}, "data.datasets[0]")
-        return prepare_dataset(spec, folds, seed, tmp_path / "prepared" / spec.name)
+        return prepare_dataset(spec, folds, seed, tmp_path / "prepared" / spec.name, repeats)
 
     return _prepare

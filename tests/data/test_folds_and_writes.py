@@ -13,7 +13,7 @@ from distilbench.data import prepared
 from distilbench.data.folds import assign_folds
 from distilbench.data.prepared import load_prepared
 from distilbench.data.spec import DataConfig
-from distilbench.errors import DataError
+from distilbench.errors import ConfigError, DataError
 
 from .conftest import ROWS, csv_text
 
@@ -154,3 +154,83 @@ def test_a_failed_swap_puts_back_the_folders_already_swapped(tmp_path: Path, mon
     assert (targets[0] / "f").read_text() == "before" and not targets[1].exists()
     assert targets[0] in moves  # the first folder had been swapped in, and was swapped back
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def _rows(n_per_class: int = 16) -> list[tuple[str, str]]:
+    return [(f"{label} text {i}", label) for label in ("ham", "eggs", "spam") for i in range(n_per_class)]
+
+
+def test_repeated_kfold_stores_a_stratified_partition_per_repeat_each_different(
+    write, prepare, tmp_path: Path
+) -> None:
+    path = write("rep.csv", csv_text(_rows()))
+    meta = prepare(path, folds=4, seed=7, repeats=3)
+    data = load_prepared(tmp_path / "prepared" / "rep")
+    assert (meta["repeats"], meta["fold_seeds"], data.repeats) == (3, [7, 8, 9], 3)
+    assert sorted(meta["repeat_fold_sizes"]) == ["1", "2", "3"]
+    columns = pd.read_parquet(tmp_path / "prepared" / "rep" / "examples.parquet").columns.tolist()
+    assert columns == ["text", "label", "fold", "fold_r2", "fold_r3"]
+    partitions = [data.repeat_folds(r) for r in (1, 2, 3)]
+    for repeat, folds in enumerate(partitions, start=1):
+        assert sorted(set(folds.tolist())) == [0, 1, 2, 3]
+        per_fold = np.stack([np.bincount(data.targets[data.split(f, repeat)[1]]) for f in data.eval_folds])
+        assert (per_fold == 4).all()  # 16 of each class over 4 folds: stratified exactly
+        for fold in data.eval_folds:
+            train, held_out = data.split(fold, repeat)
+            assert len(train) + len(held_out) == 48 and not set(train) & set(held_out)
+    assert not np.array_equal(partitions[0], partitions[1])
+    assert not np.array_equal(partitions[1], partitions[2])
+    np.testing.assert_array_equal(partitions[1], assign_folds(data.targets, 4, 8))
+    with pytest.raises(ValueError, match="repeat 4 is not one of 1..3"):
+        data.split(0, 4)
+
+
+def test_repeat_one_is_exactly_the_plain_kfold_of_before(write, prepare, tmp_path: Path) -> None:
+    path = write("rep.csv", csv_text(_rows()))
+    single = prepare(path, folds=4, seed=7)
+    single_bytes = (tmp_path / "prepared" / "rep" / "examples.parquet").read_bytes()
+    data = load_prepared(tmp_path / "prepared" / "rep")
+    # the fold assignment of before repeats existed: assign_folds with the study's seed
+    np.testing.assert_array_equal(data.folds, assign_folds(data.targets, 4, 7))
+    assert (single["repeats"], data.repeats, data.later_repeats) == (1, 1, ())
+    assert "repeat_fold_sizes" not in single
+
+    repeated = prepare(path, folds=4, seed=7, repeats=2)
+    np.testing.assert_array_equal(load_prepared(tmp_path / "prepared" / "rep").folds, data.folds)
+    assert repeated["fold_sizes"] == single["fold_sizes"]
+
+    prepare(path, folds=4, seed=7)  # the same bytes, hence the same data_hash and fold cache keys
+    assert (tmp_path / "prepared" / "rep" / "examples.parquet").read_bytes() == single_bytes
+
+
+def test_data_prepared_before_repeats_existed_reads_as_one_repeat(write, prepare, tmp_path: Path) -> None:
+    import json
+
+    prepare(write("old.csv", csv_text()))
+    meta_path = tmp_path / "prepared" / "old" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["repeats"], meta["fold_seeds"]
+    meta_path.write_text(json.dumps(meta))
+    assert load_prepared(meta_path.parent).repeats == 1
+
+
+def test_each_repeat_keeps_groups_in_one_fold(write, prepare, tmp_path: Path) -> None:
+    rows = [(f"review {i}", ["fresh", "rotten"][i % 3 == 0], f"movie {i % 12}") for i in range(72)]
+    write("g.csv", "text,label,movie\n" + "".join(f"{t},{y},{m}\n" for t, y, m in rows))
+    prepare(tmp_path / "g.csv", folds=3, group_column="movie", repeats=2)
+    frame = pd.read_parquet(tmp_path / "prepared" / "g" / "examples.parquet")
+    for column in ("fold", "fold_r2"):
+        assert (frame.groupby("group")[column].nunique() == 1).all()
+
+
+def test_holdout_datasets_refuse_repeats() -> None:
+    raw = {
+        "repeats": 2,
+        "datasets": [
+            {"source": "packaged", "id": "bbc"},
+            {"source": "hub", "id": "x", "protocol": "holdout"},
+        ],
+    }
+    with pytest.raises(ConfigError, match=r"^data\.repeats: 2 needs k-fold datasets; data\.datasets\[1\]"):
+        DataConfig.from_params(raw, "data")
+    assert DataConfig.from_params({**raw, "repeats": 1}, "data").repeats == 1

@@ -43,7 +43,7 @@ def test_parses_each_source_with_defaults() -> None:
         ({"folds": 1}, "data.folds: 1 must be >= 2"),
         ({"folds": True}, "data.folds: True is not an integer"),
         ({"datasets": []}, "data.datasets: [] must be a non-empty list of datasets"),
-        ({"dataset": []}, "data: unknown key(s) ['dataset']; allowed: ['datasets', 'folds']"),
+        ({"dataset": []}, "data: unknown key(s) ['dataset']; allowed: ['datasets', 'folds', 'repeats']"),
         (
             {"datasets": [{"source": "ftp"}]},
             "data.datasets[0].source: 'ftp' is not one of packaged, hub, file",

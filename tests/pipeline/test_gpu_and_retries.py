@@ -36,6 +36,7 @@ def fake_job(tmp_path: Path) -> SimpleNamespace:
         cache_key=uuid.uuid4().hex,  # never a cache hit from another test
         cache_root=str(tmp_path),
         label="tiny | teacher | fold 1/1",
+        task_name="tiny-teacher-fold1",
     )
 
 

@@ -172,3 +172,34 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
     teacher_folds = [r for r in results if r.model == "teacher"]
     assert all(r.export_seconds > 0 for r in teacher_folds)
     assert all(r.latency_p50_ms <= r.latency_p95_ms and r.throughput_per_s > 0 for r in results)
+
+
+def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make_project, tiny_csv):
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[TEACHER, distilled("student", [1])],
+        folds=2,
+        epochs=1,
+    )
+    project.raw["data"]["repeats"] = 2
+    project.save()
+    results = project.run(with_report=True)
+    assert sorted((r.model, r.repeat, r.fold) for r in results) == [
+        (m, r, f) for m in ("student", "teacher") for r in (1, 2) for f in (1, 2)
+    ]
+    assert all(r.threads >= 1 for r in results)
+    names = sorted(
+        k.data.tags[MLFLOW_RUN_NAME] for k in project.children() if k.data.tags["model"] == "teacher"
+    )
+    assert names == ["repeat-1-fold-1", "repeat-1-fold-2", "repeat-2-fold-1", "repeat-2-fold-2"]
+    saved = json.loads(Path(project.results).read_text())
+    assert sorted((f["repeat"], f["fold"]) for f in saved["folds"] if f["model"] == "student") == [
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (2, 2),
+    ]
+    assert [(b["repeat"], b["fold"]) for b in saved["baselines"]] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert all(b["strategy"] == "most_frequent" for b in saved["baselines"])

@@ -2,7 +2,8 @@
 
 On disk each dataset is ``examples.parquet`` (text, label, fold) and ``meta.json``. Folds are stored,
 not recomputed, so every later stage and every re-run evaluates exactly the same rows; ``data_hash``
-(sha256 of examples.parquet) keys the fold cache of later stages.
+(sha256 of examples.parquet) keys the fold cache of later stages. Repeated k-fold adds one column per
+further repeat (``fold_r2``, ``fold_r3``, ...), so a single repeat writes the very file it always did.
 """
 
 from __future__ import annotations
@@ -53,15 +54,37 @@ class PreparedDataset:
     labels: tuple[str, ...]  # class names, sorted; index = class id
     texts: list[str]
     targets: np.ndarray  # multiclass: int64 [n]; multilabel: float32 multi-hot [n, n_labels]
-    folds: np.ndarray  # int64 [n]; k-fold: 0..k-1; holdout: eval rows 0, train rows -1
+    folds: np.ndarray  # int64 [n], repeat 1; k-fold: 0..k-1; holdout: eval rows 0, train rows -1
     eval_folds: tuple[int, ...]  # k-fold: (0..k-1); holdout: (0,)
     data_hash: str  # sha256 hex of examples.parquet
+    later_repeats: tuple[np.ndarray, ...] = ()  # the folds of repeats 2, 3, ... (repeated k-fold)
 
-    def split(self, fold: int) -> tuple[np.ndarray, np.ndarray]:
-        """(train_idx, eval_idx) for one evaluated fold: train on every row not in it."""
+    @property
+    def repeats(self) -> int:
+        return 1 + len(self.later_repeats)
+
+    def repeat_folds(self, repeat: int = 1) -> np.ndarray:
+        """Each row's fold in one repeat (1-based)."""
+        if not 1 <= repeat <= self.repeats:
+            raise ValueError(f"{self.name}: repeat {repeat} is not one of 1..{self.repeats}")
+        return self.folds if repeat == 1 else self.later_repeats[repeat - 2]
+
+    def split(self, fold: int, repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(train_idx, eval_idx) for one evaluated fold of one repeat: train on every row not in it."""
         if fold not in self.eval_folds:
             raise ValueError(f"{self.name}: fold {fold} is not one of the evaluated folds {self.eval_folds}")
-        return np.flatnonzero(self.folds != fold), np.flatnonzero(self.folds == fold)
+        folds = self.repeat_folds(repeat)
+        return np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+
+
+def fold_column(repeat: int) -> str:
+    """The examples.parquet column holding a repeat's folds: repeat 1 keeps the plain `fold`."""
+    return "fold" if repeat == 1 else f"fold_r{repeat}"
+
+
+def fold_seed(seed: int, repeat: int) -> int:
+    """The seed repeat r (1-based) assigns its folds with; repeat 1 uses the study's seed itself."""
+    return seed + repeat - 1
 
 
 def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
@@ -71,7 +94,7 @@ def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
     All or nothing across the run: every dataset is loaded and checked before any is written, and the
     folders are swapped in together, so a failure in any of them leaves every prepared folder as it was.
     """
-    planned = [plan_dataset(spec, cfg.folds, seed) for spec in cfg.datasets]
+    planned = [plan_dataset(spec, cfg.folds, seed, repeats=cfg.repeats) for spec in cfg.datasets]
     metas = write_prepared(planned, Path(out_root))
     remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})
     return metas
@@ -87,9 +110,10 @@ def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
     return [d.name for d in stale]
 
 
-def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path) -> dict:
+def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path, repeats: int = 1) -> dict:
     """Prepare one dataset into ``out_dir`` (replaced only once complete); returns its meta dict."""
-    (meta,) = write_prepared([plan_dataset(spec, folds, seed, Path(out_dir).name)], Path(out_dir).parent)
+    planned = plan_dataset(spec, folds, seed, Path(out_dir).name, repeats)
+    (meta,) = write_prepared([planned], Path(out_dir).parent)
     return meta
 
 
@@ -99,13 +123,17 @@ class PlannedDataset:
 
     folder: str
     examples: Examples
-    fold_ids: np.ndarray
+    fold_ids: tuple[np.ndarray, ...]  # one per repeat
     meta: dict[str, Any]
 
 
-def plan_dataset(spec: DatasetSpec, folds: int, seed: int, folder: str | None = None) -> PlannedDataset:
-    """Load, validate, clean, cap and split one dataset."""
+def plan_dataset(
+    spec: DatasetSpec, folds: int, seed: int, folder: str | None = None, repeats: int = 1
+) -> PlannedDataset:
+    """Load, validate, clean, cap and split one dataset (``repeats`` times for repeated k-fold)."""
     holdout = spec.protocol == "holdout"
+    if holdout and repeats > 1:  # DataConfig refuses this combination; a direct caller gets the same answer
+        raise ConfigError(f"data.repeats: {repeats} needs k-fold; {spec.name!r} uses protocol 'holdout'")
     table = load_table(spec)
     examples, counts = clean(build_examples(table))
     check_classes(examples, None if holdout else folds)
@@ -114,8 +142,12 @@ def plan_dataset(spec: DatasetSpec, folds: int, seed: int, folder: str | None = 
         check_classes(
             examples, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
         )
-    fold_ids = _holdout_folds(examples, spec) if holdout else _kfold(examples, folds, seed, spec.name)
-    meta = _meta(spec, examples, counts, capped_from, folds, holdout, table.note)
+    seeds = [fold_seed(seed, r) for r in range(1, repeats + 1)]
+    if holdout:
+        fold_ids = (_holdout_folds(examples, spec),)
+    else:
+        fold_ids = tuple(_kfold(examples, folds, each, spec.name) for each in seeds)
+    meta = _meta(spec, examples, counts, capped_from, folds, seeds, holdout, table.note)
     return PlannedDataset(folder or spec.name, examples, fold_ids, meta)
 
 
@@ -152,6 +184,7 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
     data_hash = verified_hash(dataset_dir, meta)
     table = pq.read_table(examples_path).to_pydict()
     labels = tuple(meta["labels"])
+    repeats = meta.get("repeats", 1)  # prepared before repeated k-fold existed: one repeat
     return PreparedDataset(
         name=meta["name"],
         task=meta["task"],
@@ -161,6 +194,7 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
         folds=np.asarray(table["fold"], dtype=np.int64),
         eval_folds=tuple(meta["eval_folds"]),
         data_hash=data_hash,
+        later_repeats=tuple(np.asarray(table[fold_column(r)], dtype=np.int64) for r in range(2, repeats + 1)),
     )
 
 
@@ -254,6 +288,7 @@ def _meta(
     counts: CleaningCounts,
     capped_from: int | None,
     folds: int,
+    fold_seeds: list[int],
     holdout: bool,
     note: str | None,
 ) -> dict[str, Any]:
@@ -264,6 +299,9 @@ def _meta(
         "protocol": spec.protocol,
         "folds": 1 if holdout else folds,
         "eval_folds": [HOLDOUT_EVAL] if holdout else list(range(folds)),
+        # repeat r's folds: column `fold` (r = 1) or `fold_r<r>`, assigned with fold_seeds[r - 1]
+        "repeats": len(fold_seeds),
+        "fold_seeds": [] if holdout else fold_seeds,
         "n_examples": len(examples.frame),
         "data_hash": None,  # filled in once examples.parquet is written
         "source": dataclasses.asdict(spec),
@@ -276,7 +314,9 @@ def _meta(
     return meta
 
 
-def _write(tmp: Path, examples: Examples, fold_ids: np.ndarray, meta: dict[str, Any]) -> dict[str, Any]:
+def _write(
+    tmp: Path, examples: Examples, fold_ids: tuple[np.ndarray, ...], meta: dict[str, Any]
+) -> dict[str, Any]:
     """examples.parquet with a fixed schema (an all-empty label list still gets list<string>), then meta."""
     frame = examples.frame
     multilabel = examples.task == MULTILABEL
@@ -286,14 +326,18 @@ def _write(tmp: Path, examples: Examples, fold_ids: np.ndarray, meta: dict[str, 
             [list(v) for v in frame["label"]] if multilabel else frame["label"].tolist(),
             pa.list_(pa.string()) if multilabel else pa.string(),
         ),
-        "fold": pa.array(fold_ids, pa.int64()),
+        **{fold_column(r): pa.array(ids, pa.int64()) for r, ids in enumerate(fold_ids, start=1)},
     }
     if "group" in frame.columns:
         columns["group"] = pa.array(frame["group"].tolist(), pa.string())
     pq.write_table(pa.table(columns), tmp / EXAMPLES_FILE)
     meta = {**meta, "data_hash": file_sha256(tmp / EXAMPLES_FILE)}
-    meta["fold_sizes"] = {
-        str(f): int(n) for f, n in zip(*np.unique(fold_ids, return_counts=True), strict=True)
-    }
+    meta["fold_sizes"] = _fold_sizes(fold_ids[0])
+    if len(fold_ids) > 1:
+        meta["repeat_fold_sizes"] = {str(r): _fold_sizes(ids) for r, ids in enumerate(fold_ids, start=1)}
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta
+
+
+def _fold_sizes(fold_ids: np.ndarray) -> dict[str, int]:
+    return {str(f): int(n) for f, n in zip(*np.unique(fold_ids, return_counts=True), strict=True)}

