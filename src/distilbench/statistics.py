@@ -30,7 +30,7 @@ class PairedTest:
     significant_at_5pct: bool
 
 
-def corrected_resampled_ttest(differences: Sequence[float], n_train: int, n_test: int) -> PairedTest:
+def corrected_resampled_ttest(differences: Sequence[float], n_train: float, n_test: float) -> PairedTest:
     """Paired per-fold differences (one per repeat × fold) of models scored on the same folds.
 
     n_train and n_test are the sizes of one fold's training and held-out parts.
