@@ -63,19 +63,16 @@ def fold_frame(results: dict) -> pd.DataFrame:
 def with_end_to_end(folds: pd.DataFrame, distil_from: Mapping[str, str]) -> pd.DataFrame:
     """`end_to_end_seconds`: a distilled fold's own train+eval plus what its fold teacher spent to make it
     possible (training and exporting logits and model) on the same repeat and fold; own time otherwise."""
-    key = ["dataset", "repeat", "fold"]
-    teacher_cost = (
-        folds[[*key, "model"]]
-        .assign(teacher_cost=folds["train_seconds"] + folds["export_seconds"])
-        .rename(columns={"model": "distil_from"})
+    key = [folds[k] for k in ("dataset", "repeat", "fold")]
+    cost = pd.Series(
+        (folds["train_seconds"] + folds["export_seconds"]).to_numpy(),
+        index=pd.MultiIndex.from_arrays([*key, folds["model"]]),
     )
-    merged = folds.assign(distil_from=folds["model"].map(distil_from)).merge(
-        teacher_cost, on=[*key, "distil_from"], how="left"
-    )
-    own = merged["distil_from"].isna()
+    teacher = folds["model"].map(distil_from)
+    teacher_cost = cost.reindex(pd.MultiIndex.from_arrays([*key, teacher])).to_numpy()
     # a distilled fold without its teacher fold has no end-to-end time (NaN), rather than a flattering one
-    merged["end_to_end_seconds"] = merged["train_eval_seconds"] + merged["teacher_cost"].where(~own, 0.0)
-    return merged.drop(columns=["distil_from", "teacher_cost"])
+    extra = pd.Series(teacher_cost, index=folds.index).where(teacher.notna(), 0.0)
+    return folds.assign(end_to_end_seconds=folds["train_eval_seconds"] + extra)
 
 
 def summarize_models(
@@ -189,7 +186,10 @@ def markdown_report(study: ReportInputs) -> str:
         own_folds = study.folds[study.folds["dataset"] == dataset]
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
-            table_for(rows, study.teacher, study.distilled, baseline).to_markdown(index=False),
+            # the cells' own precision: tabulate would print 29.0 as 29
+            table_for(rows, study.teacher, study.distilled, baseline).to_markdown(
+                index=False, floatfmt=".1f"
+            ),
             "",
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *threads_line(own_folds),
@@ -197,7 +197,7 @@ def markdown_report(study: ReportInputs) -> str:
             *comparison_section(study.comparisons(dataset)),
             "Per-fold accuracy:",
             "",
-            fold_table(own_folds, _of(study.baselines, dataset)).to_markdown(),
+            fold_table(own_folds, _of(study.baselines, dataset)).to_markdown(floatfmt=".4f"),
             "",
         ]
     return "\n".join(parts + across_datasets(study.summary, study.teacher))

@@ -162,7 +162,7 @@ def across_datasets(summary: pd.DataFrame, teacher: str) -> list[str]:
             table.loc[_label(row["model"], teacher), row["dataset"]] = cell(row)
         if title.startswith("Accuracy"):
             table = pd.concat([table, published_rows(datasets)])
-        lines += [f"{title}:", "", table.rename_axis("Model").to_markdown(), ""]
+        lines += [f"{title}:", "", table.rename_axis("Model").to_markdown(floatfmt=".1f"), ""]
     if any(d in PUBLISHED for d in datasets):
         lines += [f"*† Published accuracy: {CAVEAT}; see the line under each dataset's table.*", ""]
     return lines
