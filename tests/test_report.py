@@ -184,6 +184,7 @@ def test_the_majority_class_baseline_has_its_own_row_and_a_teacher_below_it_is_f
     flags = [line for line in markdown.splitlines() if "⚠" in line]
     # the teacher and both transformer students fall short; the CNN is not a transformer
     assert len(flags) == 3 and flags[0].startswith("**⚠ The teacher bert (accuracy 0.9040)")
+    assert flags[1].startswith("**⚠ bert-l2 (accuracy 0.8860)")
     assert "is not better than always predicting the majority class (accuracy 0.9060)" in flags[0]
     assert metrics["news"]["bert"]["beats_majority_class"] == 0.0
     assert metrics["news"]["majority_class"]["accuracy_mean"] == pytest.approx(mean)

@@ -44,13 +44,12 @@ def flag_lines(rows: pd.DataFrame, baseline: pd.Series | None, teacher: str, che
     """One bold warning per model that learnt nothing a majority vote does not already know."""
     if baseline is None or "accuracy_mean" not in baseline:
         return []
-    floor = f"always predicting {baseline.get('majority') or 'the majority class'}"
     lines = []
     for model in models_not_above(rows, baseline, checked | {teacher}):
         accuracy = rows.loc[rows["model"] == model, "accuracy_mean"].iloc[0]
-        who = f"the teacher {model}" if model == teacher else model
+        who = f"The teacher {model}" if model == teacher else model  # a model's name keeps its case
         lines.append(
-            f"**⚠ {who[0].upper()}{who[1:]} (accuracy {accuracy:.4f}) is not better than {floor} "
+            f"**⚠ {who} (accuracy {accuracy:.4f}) is not better than always predicting the majority class "
             f"(accuracy {baseline['accuracy_mean']:.4f}).**"
         )
     return lines
