@@ -34,6 +34,7 @@ from distilbench.report_tables import (
     fold_table,
     table_for,
     threads_line,
+    to_markdown,
 )
 
 logger = logging.getLogger(__name__)
@@ -184,12 +185,11 @@ def markdown_report(study: ReportInputs) -> str:
     for dataset, rows in study.summary.groupby("dataset", sort=False):
         baseline = baseline_of(study.baseline_summary, dataset)
         own_folds = study.folds[study.folds["dataset"] == dataset]
+        table = table_for(rows, study.teacher, study.distilled, baseline)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
             # the cells' own precision: tabulate would print 29.0 as 29
-            table_for(rows, study.teacher, study.distilled, baseline).to_markdown(
-                index=False, floatfmt=".1f"
-            ),
+            to_markdown(table, index=False, floatfmt=".1f"),
             "",
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *threads_line(own_folds),
@@ -197,7 +197,7 @@ def markdown_report(study: ReportInputs) -> str:
             *comparison_section(study.comparisons(dataset)),
             "Per-fold accuracy:",
             "",
-            fold_table(own_folds, _of(study.baselines, dataset)).to_markdown(floatfmt=".4f"),
+            to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
             "",
         ]
     return "\n".join(parts + across_datasets(study.summary, study.teacher))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from tabulate import tabulate
 
 from distilbench.references import CAVEAT, PUBLISHED, figures
 from distilbench.report_baseline import BASELINE_NAME
@@ -17,7 +18,16 @@ METRIC_TITLES = {
     "micro_f1": "Micro-F1",
     "hamming_loss": "Hamming loss",
 }
-NONE = "—"
+NONE = "—"  # how a cell without a value reads
+
+
+def to_markdown(table: pd.DataFrame, index: bool = True, **kwargs) -> str:
+    """Missing cells read as NONE and leave their column numeric, so it stays right-aligned. Through
+    tabulate itself: pandas' to_markdown hands it missing cells as nan, which it prints as "nan"."""
+    cells = table.astype(object).where(table.notna(), None)
+    rows = [[*([name] if index else []), *row] for name, *row in cells.itertuples()]
+    headers = [*([table.index.name or ""] if index else []), *table.columns]
+    return tabulate(rows, headers=headers, tablefmt="pipe", missingval=NONE, **kwargs)
 
 
 def _pm(mean: float, std: float) -> str:
@@ -28,8 +38,8 @@ def _pct(value: float) -> str:
     return NONE if value is None or math.isnan(value) else f"{value:.1f}%"
 
 
-def _number(value: float, spec: str = "{:.1f}") -> str:
-    return NONE if value is None or math.isnan(value) else spec.format(value)
+def _number(value: float, spec: str = "{:.1f}") -> str | None:
+    return None if value is None or math.isnan(value) else spec.format(value)
 
 
 def _has(rows: pd.DataFrame, column: str) -> bool:
@@ -90,7 +100,7 @@ def add_inference_columns(table: pd.DataFrame, rows: pd.DataFrame) -> None:
 
 
 def baseline_row(baseline: pd.Series, columns: pd.Index, metrics: tuple[str, ...]) -> pd.DataFrame:
-    row = dict.fromkeys(columns, NONE) | {"Model": BASELINE_NAME}
+    row = dict.fromkeys(columns) | {"Model": BASELINE_NAME}
     for m in metrics:
         if f"{m}_mean" in baseline and not pd.isna(baseline[f"{m}_mean"]):
             row[METRIC_TITLES[m]] = _pm(baseline[f"{m}_mean"], baseline[f"{m}_std"])
@@ -157,12 +167,12 @@ def across_datasets(summary: pd.DataFrame, teacher: str) -> list[str]:
     models = list(dict.fromkeys(summary["model"]))
     lines = ["## Across datasets", ""]
     for title, cell in ACROSS:
-        table = pd.DataFrame(NONE, index=[_label(m, teacher) for m in models], columns=datasets)
+        table = pd.DataFrame(None, index=[_label(m, teacher) for m in models], columns=datasets, dtype=object)
         for _, row in summary.iterrows():
             table.loc[_label(row["model"], teacher), row["dataset"]] = cell(row)
         if title.startswith("Accuracy"):
             table = pd.concat([table, published_rows(datasets)])
-        lines += [f"{title}:", "", table.rename_axis("Model").to_markdown(floatfmt=".1f"), ""]
+        lines += [f"{title}:", "", to_markdown(table.rename_axis("Model"), floatfmt=".1f"), ""]
     if any(d in PUBLISHED for d in datasets):
         lines += [f"*† Published accuracy: {CAVEAT}; see the line under each dataset's table.*", ""]
     return lines
@@ -175,7 +185,7 @@ def _label(model: str, teacher: str) -> str:
 def published_rows(datasets: list[str]) -> pd.DataFrame:
     """One row per published model, marked †, with its figures where that dataset has any."""
     models = list(dict.fromkeys(m for d in datasets if d in PUBLISHED for m in PUBLISHED[d].accuracy))
-    rows = pd.DataFrame(NONE, index=[f"published {m} †" for m in models], columns=datasets)
+    rows = pd.DataFrame(None, index=[f"published {m} †" for m in models], columns=datasets, dtype=object)
     for dataset in datasets:
         for model, variants in PUBLISHED[dataset].accuracy.items() if dataset in PUBLISHED else ():
             rows.loc[f"published {model} †", dataset] = figures(variants)
