@@ -1,6 +1,8 @@
 """The `report` stage: the studies' side-by-side table, metrics for `dvc metrics`, and plots.
 
-Everything is computed from the crossval stage's fold records (results/crossval.json).
+Everything is computed from the crossval stage's fold records (results/crossval.json): per dataset the
+models' table with the majority-class baseline (report_tables, report_baseline), paired significance
+tests (report_pairs), per-fold accuracy, and with several datasets the cross-dataset tables.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def summarize_models(
     agg = agg.merge(_teacher_baseline(agg, teacher), on="dataset", how="left")
     agg["time_saved_pct"] = 100 * (1 - agg["seconds_per_fold"] / agg["teacher_seconds"])
     if distil_from is not None:
-        # against the teacher's own time: the teacher would be trained anyway in a study, not for a student
+        # what it took to get this model (its teacher included) against what the teacher alone took
         agg["end_to_end_time_saved_pct"] = 100 * (
             1 - agg["end_to_end_seconds_per_fold"] / agg["teacher_seconds"]
         )
