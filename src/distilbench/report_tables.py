@@ -123,7 +123,8 @@ def fold_table(folds: pd.DataFrame, baselines: pd.DataFrame | None = None) -> pd
     """Accuracy per model and fold: columns "fold N" for one run of the folds, "rR fN" for repeats."""
     frame = folds[["model", "repeat", "fold", "accuracy"]]
     if baselines is not None and not baselines.empty:
-        extra = baselines.assign(model=BASELINE_NAME, repeat=baselines.get("repeat", 1))
+        repeat = baselines["repeat"].fillna(1).astype(int) if "repeat" in baselines else 1  # absent: one run
+        extra = baselines.assign(model=BASELINE_NAME, repeat=repeat)
         frame = pd.concat([frame, extra[["model", "repeat", "fold", "accuracy"]]], ignore_index=True)
     table = frame.pivot(index="model", columns=["repeat", "fold"], values="accuracy").sort_index(axis=1)
     repeats = frame["repeat"].nunique()
