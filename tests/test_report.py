@@ -292,3 +292,12 @@ def test_results_from_before_the_new_fields_still_render(tmp_path):
     metrics = json.loads((tmp_path / "reports" / "metrics.json").read_text())
     assert "vs_teacher_p_value" in metrics["tiny"]["student"] and "majority_class" not in metrics["tiny"]
     assert all(isinstance(cell, str) for row in written.table for cell in row.values())
+
+
+def test_a_hold_out_split_has_one_fold_and_no_test():
+    res = results(accuracy={"bert": [0.9], "cnn": [0.8]}, specs=[TEACHER, CNN])
+    res["datasets"]["news"]["protocol"] = "holdout"
+    markdown, metrics = report(res)
+    assert cells_by_model(markdown, "95% CI (pts)")["cnn"]["At 5%"] == "no test (one fold)"
+    assert "vs_teacher_p_value" not in metrics["news"]["cnn"]
+    assert "hold-out validation split" in markdown
