@@ -1,6 +1,8 @@
 """The `report` stage: the studies' side-by-side table, metrics for `dvc metrics`, and plots.
 
-Everything is computed from the crossval stage's fold records (results/crossval.json).
+Everything is computed from the crossval stage's fold records (results/crossval.json): per dataset the
+models' table with the majority-class baseline (report_tables, report_baseline), paired significance
+tests (report_pairs), per-fold accuracy, and with several datasets the cross-dataset tables.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,40 +19,94 @@ import pandas as pd
 from distilbench.atomic import atomic_paths
 from distilbench.errors import DataError
 from distilbench.figures import plot_tradeoff
+from distilbench.references import reference_line
+from distilbench.report_baseline import (
+    BASELINE_KEY,
+    baseline_of,
+    baseline_summary,
+    flag_lines,
+    models_not_above,
+)
+from distilbench.report_pairs import Comparison, comparison_metrics, comparison_section, dataset_comparisons
+from distilbench.report_tables import (
+    MULTILABEL_METRICS,
+    NONE,
+    across_datasets,
+    dataset_heading,
+    fold_table,
+    table_for,
+    threads_line,
+    to_markdown,
+)
 
 logger = logging.getLogger(__name__)
 
-MULTICLASS_METRICS = ("accuracy", "macro_f1")
-MULTILABEL_METRICS = ("accuracy", "micro_f1", "macro_f1", "hamming_loss")
-METRIC_TITLES = {
-    "accuracy": "Accuracy",
-    "macro_f1": "Macro-F1",
-    "micro_f1": "Micro-F1",
-    "hamming_loss": "Hamming loss",
+# fields later crossval runs record; older results lack them, and the report reads those as shown here
+OPTIONAL_FOLD_FIELDS = {
+    "repeat": 1,  # one run of k folds
+    "export_seconds": 0.0,  # only a teacher fold exports (logits and model for its students)
+    "latency_p50_ms": math.nan,
+    "latency_p95_ms": math.nan,
+    "throughput_per_s": math.nan,
+    "threads": math.nan,
 }
 
 
 def fold_frame(results: dict) -> pd.DataFrame:
-    """One row per dataset × model × fold, with metrics flattened into columns."""
+    """One row per dataset × model × repeat × fold, with metrics flattened into columns."""
     rows = [{**{k: v for k, v in r.items() if k != "metrics"}, **r["metrics"]} for r in results["folds"]]
     frame = pd.DataFrame(rows)
+    for field, default in OPTIONAL_FOLD_FIELDS.items():
+        frame[field] = frame[field].fillna(default) if field in frame else default
+    frame["repeat"] = frame["repeat"].astype(int)
     frame["train_eval_seconds"] = frame["train_seconds"] + frame["eval_seconds"]
     return frame
 
 
-def summarize_models(folds: pd.DataFrame, teacher: str, model_order: list[str]) -> pd.DataFrame:
-    """Per dataset × model: mean ± std over folds, and what each model saves against the teacher."""
+def with_end_to_end(folds: pd.DataFrame, distil_from: Mapping[str, str]) -> pd.DataFrame:
+    """`end_to_end_seconds`: a distilled fold's own train+eval plus what its fold teacher spent to make it
+    possible (training and exporting logits and model) on the same repeat and fold; own time otherwise."""
+    key = [folds[k] for k in ("dataset", "repeat", "fold")]
+    cost = pd.Series(
+        (folds["train_seconds"] + folds["export_seconds"]).to_numpy(),
+        index=pd.MultiIndex.from_arrays([*key, folds["model"]]),
+    )
+    teacher = folds["model"].map(distil_from)
+    teacher_cost = cost.reindex(pd.MultiIndex.from_arrays([*key, teacher])).to_numpy()
+    # a distilled fold without its teacher fold has no end-to-end time (NaN), rather than a flattering one
+    extra = pd.Series(teacher_cost, index=folds.index).where(teacher.notna(), 0.0)
+    return folds.assign(end_to_end_seconds=folds["train_eval_seconds"] + extra)
+
+
+def summarize_models(
+    folds: pd.DataFrame,
+    teacher: str,
+    model_order: list[str],
+    distil_from: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Per dataset × model: mean ± std over all repeats × folds, and what each model saves against the
+    teacher. With `distil_from` (model -> its teacher) also the end-to-end cost of distillation."""
     metrics = [m for m in MULTILABEL_METRICS if m in folds.columns]
+    if distil_from is not None:
+        folds = with_end_to_end(folds, distil_from)
+    end_to_end = (
+        {"end_to_end_seconds_per_fold": ("end_to_end_seconds", "mean")} if distil_from is not None else {}
+    )
     agg = (
         folds.groupby(["dataset", "model"])
         .agg(
             task=("task", "first"),
             folds=("fold", "count"),
+            repeats=("repeat", "nunique"),
             parameters=("parameters", "first"),
             model_mb=("model_mb", "mean"),
             seconds_per_fold=("train_eval_seconds", "mean"),
             seconds_total=("train_eval_seconds", "sum"),
+            **end_to_end,
             examples_per_second=("examples_per_second", "mean"),
+            latency_p50_ms=("latency_p50_ms", "mean"),
+            latency_p95_ms=("latency_p95_ms", "mean"),
+            throughput_per_s=("throughput_per_s", "mean"),
             **{f"{m}_mean": (m, "mean") for m in metrics},
             **{f"{m}_std": (m, lambda s: s.std(ddof=1) if len(s) > 1 else 0.0) for m in metrics},
         )
@@ -57,113 +114,143 @@ def summarize_models(folds: pd.DataFrame, teacher: str, model_order: list[str]) 
     )
     agg = agg.merge(_teacher_baseline(agg, teacher), on="dataset", how="left")
     agg["time_saved_pct"] = 100 * (1 - agg["seconds_per_fold"] / agg["teacher_seconds"])
+    if distil_from is not None:
+        # what it took to get this model (its teacher included) against what the teacher alone took
+        agg["end_to_end_time_saved_pct"] = 100 * (
+            1 - agg["end_to_end_seconds_per_fold"] / agg["teacher_seconds"]
+        )
     agg["size_saved_pct"] = 100 * (1 - agg["model_mb"] / agg["teacher_mb"])
     agg["accuracy_retained_pct"] = 100 * agg["accuracy_mean"] / agg["teacher_accuracy"]
     agg["speedup_vs_teacher"] = agg["examples_per_second"] / agg["teacher_examples_per_second"]
+    agg["throughput_speedup_vs_teacher"] = agg["throughput_per_s"] / agg["teacher_throughput_per_s"]
     agg["order"] = agg["model"].map({m: i for i, m in enumerate(model_order)})
     return agg.sort_values(["dataset", "order"]).drop(columns="order").reset_index(drop=True)
 
 
 def _teacher_baseline(agg: pd.DataFrame, teacher: str) -> pd.DataFrame:
-    base = agg[agg["model"] == teacher][
-        ["dataset", "seconds_per_fold", "model_mb", "accuracy_mean", "examples_per_second"]
-    ]
+    columns = ["seconds_per_fold", "model_mb", "accuracy_mean", "examples_per_second", "throughput_per_s"]
+    base = agg[agg["model"] == teacher][["dataset", *columns]]
     return base.rename(
         columns={
             "seconds_per_fold": "teacher_seconds",
             "model_mb": "teacher_mb",
             "accuracy_mean": "teacher_accuracy",
             "examples_per_second": "teacher_examples_per_second",
+            "throughput_per_s": "teacher_throughput_per_s",
         }
     )
 
 
-def _pm(mean: float, std: float) -> str:
-    return f"{mean:.4f} ± {std:.4f}"
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report lays out, computed once from the results."""
+
+    folds: pd.DataFrame  # one row per dataset x model x repeat x fold
+    summary: pd.DataFrame  # one row per dataset x model (summarize_models)
+    baselines: pd.DataFrame  # the majority-class folds, as recorded (maybe empty)
+    baseline_summary: pd.DataFrame  # their mean ± std per dataset
+    specs: list[dict]  # the zoo's model specs
+    teacher: str
+    datasets: dict  # dataset -> task, examples, protocol, note
+
+    @property
+    def distilled(self) -> frozenset[str]:
+        return frozenset(s["name"] for s in self.specs if s.get("distil_from"))
+
+    @property
+    def transformers(self) -> set[str]:
+        return {s["name"] for s in self.specs if s.get("kind") == "transformer"}
+
+    def comparisons(self, dataset: str) -> list[Comparison]:
+        own = self.folds[self.folds["dataset"] == dataset]
+        return dataset_comparisons(own, self.specs, self.teacher, self.datasets.get(dataset, {}))
 
 
-def _pct(value: float) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.1f}%"
-
-
-def table_for(dataset_rows: pd.DataFrame, teacher: str) -> pd.DataFrame:
-    """The published studies' layout: one row per model."""
-    multilabel = (dataset_rows["task"] == "multilabel").any()
-    metrics = MULTILABEL_METRICS if multilabel else MULTICLASS_METRICS
-    table = pd.DataFrame(
-        {
-            "Model": dataset_rows["model"]
-            + (dataset_rows["model"] == teacher).map({True: " (teacher)", False: ""})
-        }
+def inputs_of(results: dict) -> ReportInputs:
+    folds = fold_frame(results)
+    specs = results["models"]
+    distil_from = {s["name"]: s["distil_from"] for s in specs if s.get("distil_from")}
+    summary = summarize_models(folds, results["teacher"], [s["name"] for s in specs], distil_from)
+    return ReportInputs(
+        folds,
+        summary,
+        pd.DataFrame(results.get("baselines") or []),
+        baseline_summary(results),
+        specs,
+        results["teacher"],
+        results.get("datasets", {}),
     )
-    table["Params (M)"] = (dataset_rows["parameters"] / 1e6).map("{:.1f}".format)
-    table["Size (MB)"] = dataset_rows["model_mb"].map("{:.1f}".format)
-    for m in metrics:
-        table[METRIC_TITLES[m]] = [
-            _pm(a, b) for a, b in zip(dataset_rows[f"{m}_mean"], dataset_rows[f"{m}_std"], strict=True)
-        ]
-    table["Train+val s / fold"] = dataset_rows["seconds_per_fold"].map("{:.1f}".format)
-    table["Train+val s total"] = dataset_rows["seconds_total"].map("{:.1f}".format)
-    table["Time saved"] = dataset_rows["time_saved_pct"].map(_pct)
-    table["Size saved"] = dataset_rows["size_saved_pct"].map(_pct)
-    table["Accuracy retained"] = dataset_rows["accuracy_retained_pct"].map(_pct)
-    table["Inference speed vs teacher"] = dataset_rows["speedup_vs_teacher"].map("{:.2f}×".format)
-    return table
 
 
-def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
-    n_folds = int(rows["folds"].max())
-    protocol = "hold-out validation split" if info.get("protocol") == "holdout" else f"{n_folds}-fold CV"
-    size = f"{info['examples']} examples, " if "examples" in info else ""
-    lines = [f"## {name} ({rows['task'].iloc[0]}, {size}{protocol}, mean ± std over folds)", ""]
-    return lines + ([f"*{info['note']}*", ""] if info.get("note") else [])
-
-
-def markdown_report(summary: pd.DataFrame, folds: pd.DataFrame, teacher: str, datasets: dict) -> str:
+def markdown_report(study: ReportInputs) -> str:
     parts = ["# distilbench comparison", ""]
-    for dataset, rows in summary.groupby("dataset", sort=False):
+    for dataset, rows in study.summary.groupby("dataset", sort=False):
+        baseline = baseline_of(study.baseline_summary, dataset)
+        own_folds = study.folds[study.folds["dataset"] == dataset]
+        table = table_for(rows, study.teacher, study.distilled, baseline)
         parts += [
-            *dataset_heading(dataset, rows, datasets.get(dataset, {})),
-            table_for(rows, teacher).to_markdown(index=False),
+            *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
+            # the cells' own precision: tabulate would print 29.0 as 29
+            to_markdown(table, index=False, floatfmt=".1f"),
             "",
+            *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *threads_line(own_folds),
+            *_paragraph([line] if (line := reference_line(dataset)) else []),
+            *comparison_section(study.comparisons(dataset)),
             "Per-fold accuracy:",
             "",
-            fold_table(folds[folds["dataset"] == dataset]).to_markdown(),
+            to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
             "",
         ]
-    return "\n".join(parts)
+    return "\n".join(parts + across_datasets(study.summary, study.teacher))
 
 
-def fold_table(folds: pd.DataFrame) -> pd.DataFrame:
-    if "repeat" in folds.columns and folds["repeat"].nunique() > 1:  # repeated k-fold: a column per both
-        table = folds.pivot(index="model", columns=["repeat", "fold"], values="accuracy")
-        table.columns = [f"repeat {r} fold {f}" for r, f in table.columns]
-        return table.map("{:.4f}".format)
-    table = folds.pivot(index="model", columns="fold", values="accuracy")
-    table.columns = [f"fold {c}" for c in table.columns]  # fold numbers are 1-based already
-    return table.map("{:.4f}".format)
+def _paragraph(lines: list[str]) -> list[str]:
+    return [*lines, ""] if lines else []
 
 
-def metrics_json(summary: pd.DataFrame) -> dict:
-    """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads."""
-    keep = [
-        c
-        for c in summary.columns
-        if c.endswith(("_mean", "_std", "_pct"))
-        or c
-        in (
-            "parameters",
-            "model_mb",
-            "seconds_per_fold",
-            "seconds_total",
-            "examples_per_second",
-            "speedup_vs_teacher",
-        )
-    ]
+def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
+
+
+# summary columns metrics.json keeps besides the _mean, _std and _pct ones
+METRIC_COLUMNS = (
+    "parameters",
+    "model_mb",
+    "seconds_per_fold",
+    "seconds_total",
+    "end_to_end_seconds_per_fold",
+    "examples_per_second",
+    "speedup_vs_teacher",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "throughput_per_s",
+    "throughput_speedup_vs_teacher",
+)
+
+
+def metrics_json(study: ReportInputs) -> dict:
+    """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads; the majority-class
+    baseline is one more entry beside the models."""
+    summary = study.summary
+    keep = [c for c in summary.columns if c.endswith(("_mean", "_std", "_pct")) or c in METRIC_COLUMNS]
     out: dict = {}
     for _, row in summary.iterrows():
         out.setdefault(row["dataset"], {})[row["model"]] = {
             k: round(float(row[k]), 6) for k in keep if not pd.isna(row[k])
+        }
+    for dataset, models in out.items():
+        for model, numbers in comparison_metrics(study.comparisons(dataset)).items():
+            models[model].update({k: round(v, 6) for k, v in numbers.items()})
+        baseline = baseline_of(study.baseline_summary, dataset)
+        if baseline is None:
+            continue
+        rows = summary[summary["dataset"] == dataset]
+        below = set(models_not_above(rows, baseline, set(models)))
+        for model, numbers in models.items():
+            numbers["beats_majority_class"] = float(model not in below)
+        models[BASELINE_KEY] = {
+            k: round(float(v), 6) for k, v in baseline.items() if k.endswith(("_mean", "_std"))
         }
     return out
 
@@ -198,33 +285,35 @@ def read_results(path: Path) -> dict:
 def write_report(results_path: Path, out_dir: Path) -> Report:
     """The report files, written together: a failure (a full disk) leaves the previous report whole."""
     results = read_results(results_path)
-    folds = fold_frame(results)
-    teacher = results["teacher"]
-    summary = summarize_models(folds, teacher, [m["name"] for m in results["models"]])
-    markdown = markdown_report(summary, folds, teacher, results.get("datasets", {}))
+    study = inputs_of(results)
+    summary = study.summary
+    markdown = markdown_report(study)
     files = tuple(out_dir / name for name in REPORT_FILES)
     with atomic_paths(files) as (md, csv, metrics, png):
         md.write_text(markdown, encoding="utf-8")
         summary.to_csv(csv, index=False)
-        metrics.write_text(json.dumps(metrics_json(summary), indent=2), encoding="utf-8")
+        metrics.write_text(json.dumps(metrics_json(study), indent=2), encoding="utf-8")
         plot_tradeoff(summary, png)
     logger.info("wrote %s", ", ".join(map(str, files)))
     return Report(
         markdown,
-        study_table(summary, teacher),
+        study_table(study),
         files,
         teacher_fold_runs(results),
         results.get("tracking_uri"),
     )
 
 
-def study_table(summary: pd.DataFrame, teacher: str) -> list[dict]:
+def study_table(study: ReportInputs) -> list[dict]:
     tables = [
-        table_for(rows, teacher).assign(Dataset=dataset)
-        for dataset, rows in summary.groupby("dataset", sort=False)
+        table_for(rows, study.teacher, study.distilled, baseline_of(study.baseline_summary, dataset)).assign(
+            Dataset=dataset
+        )
+        for dataset, rows in study.summary.groupby("dataset", sort=False)
     ]
-    table = pd.concat(tables, ignore_index=True)
-    return table[["Dataset", *table.columns[:-1]]].to_dict(orient="records")
+    # datasets may differ in columns (end-to-end cost, latency): a cell a dataset lacks shows as none
+    table = pd.concat(tables, ignore_index=True).fillna(NONE)
+    return table[["Dataset", *[c for c in table.columns if c != "Dataset"]]].to_dict(orient="records")
 
 
 def teacher_fold_runs(results: dict) -> dict[str, str]:

@@ -128,7 +128,7 @@ def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None
 
 
 # counts describe the run rather than measure it: they are params, not curves
-NOT_METRICS = ("folds", "parameters")
+NOT_METRICS = ("folds", "repeats", "parameters")
 # the report's column names -> the metric keys fold runs use, so parent and child share a column
 PARENT_METRIC_KEYS = {"seconds_per_fold": "train_eval_seconds", "seconds_total": "train_eval_seconds_total"}
 

@@ -1,0 +1,303 @@
+"""The report as a pure function of fold records: hand-made results, the tables and numbers they give."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from distilbench.report import inputs_of, markdown_report, metrics_json, write_report
+from distilbench.statistics import corrected_resampled_ttest
+from tests.results import results_json
+
+TEACHER = {"name": "bert", "kind": "transformer", "source": "hub", "id": "bert-base", "layers": None}
+STUDENT = {**TEACHER, "name": "bert-l2", "layers": [0, 11]}
+DISTILLED = {**STUDENT, "name": "bert-l2-distilled", "distil_from": "bert"}
+CNN = {"name": "cnn", "kind": "cnn", "source": "packaged", "id": None, "layers": None}
+SPECS = [TEACHER, STUDENT, DISTILLED, CNN]
+
+# accuracy per model on folds 1..5 of one run
+ACCURACY = {
+    "bert": [0.90, 0.91, 0.92, 0.89, 0.90],
+    "bert-l2": [0.88, 0.90, 0.90, 0.88, 0.87],
+    "bert-l2-distilled": [0.89, 0.90, 0.91, 0.88, 0.89],
+    "cnn": [0.80, 0.81, 0.79, 0.80, 0.82],
+}
+EXAMPLES, EVAL = 2125, 425
+
+
+def record(dataset: str, model: str, fold: int, accuracy: float, **extra) -> dict:
+    return {
+        "dataset": dataset,
+        "model": model,
+        "fold": fold,
+        "task": "multiclass",
+        "metrics": {"accuracy": accuracy, "macro_f1": accuracy - 0.05},
+        "train_seconds": 10.0,
+        "eval_seconds": 1.0,
+        "train_examples": 1530,
+        "eval_examples": EVAL,
+        "model_mb": 100.0,
+        "parameters": 1_000_000,
+        "examples_per_second": 425.0,
+        **extra,
+    }
+
+
+def results(accuracy: dict = ACCURACY, dataset: str = "news", specs: list = SPECS, **top) -> dict:
+    folds = [record(dataset, m, f + 1, a) for m, scores in accuracy.items() for f, a in enumerate(scores)]
+    return {
+        "teacher": "bert",
+        "models": specs,
+        "datasets": {dataset: {"task": "multiclass", "examples": EXAMPLES, "protocol": "kfold"}},
+        "folds": folds,
+        **top,
+    }
+
+
+def report(res: dict) -> tuple[str, dict]:
+    inputs = inputs_of(res)
+    return markdown_report(inputs), json.loads(json.dumps(metrics_json(inputs)))
+
+
+def all_rows(markdown: str) -> list[list[str]]:
+    """The cells of every markdown table row, of every table."""
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("|")
+    ]
+
+
+def table_rows(markdown: str, first_cell: str) -> list[list[str]]:
+    return [r for r in all_rows(markdown) if r[0] == first_cell]
+
+
+def header_of(markdown: str, column: str) -> list[str]:
+    return next(r for r in all_rows(markdown) if column in r)
+
+
+def cells_by_model(markdown: str, column: str) -> dict[str, dict[str, str]]:
+    """The first table with `column`: model -> column -> cell."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|") and f" {column} " in line)
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    header, _, *rows = all_rows("\n".join(lines[start:end]))
+    return {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+
+
+# --- paired comparisons -----------------------------------------------------------------------------
+
+
+def test_paired_comparisons_are_the_corrected_t_test_of_the_fold_differences():
+    markdown, metrics = report(results())
+    differences = [s - t for s, t in zip(ACCURACY["bert-l2"], ACCURACY["bert"], strict=True)]
+    expected = corrected_resampled_ttest(differences, n_train=EXAMPLES - EVAL, n_test=EVAL)
+    got = metrics["news"]["bert-l2"]
+    assert got["vs_teacher_accuracy_diff_pts"] == pytest.approx(100 * expected.mean_difference, abs=1e-5)
+    assert got["vs_teacher_ci_low_pts"] == pytest.approx(100 * expected.ci_low, abs=1e-5)
+    assert got["vs_teacher_ci_high_pts"] == pytest.approx(100 * expected.ci_high, abs=1e-5)
+    assert got["vs_teacher_p_value"] == pytest.approx(expected.p_value, abs=1e-6)
+    assert got["vs_teacher_significant_at_5pct"] == float(expected.significant_at_5pct)
+
+    cells = cells_by_model(markdown, "95% CI (pts)")["bert-l2"]
+    assert cells["Against"] == "bert (teacher)"
+    assert cells["Mean difference (pts)"] == f"{100 * expected.mean_difference:+.2f}" == "-1.80"
+    assert cells["95% CI (pts)"] == f"{100 * expected.ci_low:+.2f} to {100 * expected.ci_high:+.2f}"
+    assert cells["p"] == f"{expected.p_value:.3f}"
+    assert cells["At 5%"] == (
+        "significant at 5%" if expected.significant_at_5pct else "not significant at 5%"
+    )
+    assert cells["Fold differences (pts)"].startswith("fold 1: -2.00, fold 2: -1.00, fold 3: -2.00")
+
+
+def test_a_distilled_student_is_compared_with_its_fine_tuned_twin_and_the_cnn_only_with_the_teacher():
+    markdown, metrics = report(results())
+    against = {(r[0], r[1]) for r in all_rows(markdown) if len(r) > 1 and r[1].startswith("bert")}
+    assert against == {
+        ("bert-l2", "bert (teacher)"),
+        ("bert-l2-distilled", "bert (teacher)"),
+        ("bert-l2-distilled", "bert-l2 (fine-tuned)"),
+        ("cnn", "bert (teacher)"),
+    }
+    # 1, 0, 1, 0 and 2 points above its twin
+    assert metrics["news"]["bert-l2-distilled"]["vs_fine_tuned_accuracy_diff_pts"] == pytest.approx(0.8)
+    assert "vs_fine_tuned_p_value" not in metrics["news"]["cnn"]
+    assert "vs_teacher_p_value" not in metrics["news"]["bert"]
+
+
+def test_a_distilled_student_without_a_fine_tuned_twin_is_compared_with_the_teacher_only():
+    other_layers = {**DISTILLED, "layers": [0, 5]}
+    _, metrics = report(results(specs=[TEACHER, STUDENT, other_layers, CNN]))
+    assert "vs_teacher_p_value" in metrics["news"]["bert-l2-distilled"]
+    assert "vs_fine_tuned_p_value" not in metrics["news"]["bert-l2-distilled"]
+
+
+def test_repeats_pair_on_repeat_and_fold_and_label_the_fold_columns():
+    # 2 repeats x 2 folds, records in scrambled order: pairs must follow (repeat, fold), not list order
+    scores = {
+        ("bert", 1): [0.90, 0.80],
+        ("bert", 2): [0.70, 0.60],
+        ("cnn", 1): [0.85, 0.78],
+        ("cnn", 2): [0.69, 0.50],
+    }
+    folds = [
+        record("news", model, fold, scores[model, repeat][fold - 1], repeat=repeat)
+        for model, repeat in scores
+        for fold in (2, 1)
+    ]
+    res = {"teacher": "bert", "models": [TEACHER, CNN], "folds": folds[::-1]}
+    markdown, metrics = report(res)
+    expected = corrected_resampled_ttest([-0.05, -0.02, -0.01, -0.10], n_train=1530, n_test=EVAL)
+    assert metrics["news"]["cnn"]["vs_teacher_p_value"] == pytest.approx(expected.p_value, abs=1e-6)
+    assert "2 × 2-fold CV" in markdown
+    assert header_of(markdown, "r1 f1")[1:] == ["r1 f1", "r1 f2", "r2 f1", "r2 f2"]
+    assert "r1 f1: -5.00, r1 f2: -2.00, r2 f1: -1.00, r2 f2: -10.00" in markdown
+    assert metrics["news"]["cnn"]["accuracy_mean"] == pytest.approx((0.85 + 0.78 + 0.69 + 0.50) / 4)
+
+
+# --- majority-class baseline ------------------------------------------------------------------------
+
+
+def baselines(accuracy: list[float], dataset: str = "news") -> list[dict]:
+    return [
+        {
+            "dataset": dataset,
+            "repeat": 1,
+            "fold": f + 1,
+            "strategy": "most_frequent",
+            "accuracy": a,
+            "macro_f1": a / 5,
+        }
+        for f, a in enumerate(accuracy)
+    ]
+
+
+def test_the_majority_class_baseline_has_its_own_row_and_a_teacher_below_it_is_flagged():
+    majority = [0.905, 0.905, 0.905, 0.905, 0.91]  # mean 0.906 > the teacher's 0.904
+    markdown, metrics = report(results(baselines=baselines(majority)))
+    cells = cells_by_model(markdown, "Accuracy retained")["majority class (DummyClassifier)"]
+    mean, std = pd.Series(majority).mean(), pd.Series(majority).std(ddof=1)
+    assert cells["Accuracy"] == f"{mean:.4f} ± {std:.4f}"
+    assert cells["Train+val s / fold"] == "—"
+    flags = [line for line in markdown.splitlines() if "⚠" in line]
+    # the teacher and both transformer students fall short; the CNN is not a transformer
+    assert len(flags) == 3 and flags[0].startswith("**⚠ The teacher bert (accuracy 0.9040)")
+    assert flags[1].startswith("**⚠ bert-l2 (accuracy 0.8860)")
+    assert "is not better than always predicting the majority class (accuracy 0.9060)" in flags[0]
+    assert metrics["news"]["bert"]["beats_majority_class"] == 0.0
+    assert metrics["news"]["majority_class"]["accuracy_mean"] == pytest.approx(mean)
+    per_fold = cells_by_model(markdown, "fold 1")["majority class (DummyClassifier)"]
+    assert per_fold["fold 5"] == "0.9100"
+
+
+def test_no_flag_when_every_transformer_beats_the_majority_class():
+    without_repeat = [{k: v for k, v in b.items() if k != "repeat"} for b in baselines([0.5] * 5)]
+    markdown, metrics = report(results(baselines=without_repeat))
+    assert cells_by_model(markdown, "fold 1")["majority class (DummyClassifier)"]["fold 1"] == "0.5000"
+    assert "⚠" not in markdown
+    assert metrics["news"]["bert"]["beats_majority_class"] == 1.0
+    assert metrics["news"]["cnn"]["beats_majority_class"] == 1.0
+
+
+# --- cost and speed ---------------------------------------------------------------------------------
+
+
+def test_a_distilled_student_pays_for_its_fold_teacher_end_to_end():
+    folds = [
+        record("news", "bert", 1, 0.9, train_seconds=10.0, eval_seconds=1.0, export_seconds=2.0),
+        record("news", "bert-l2-distilled", 1, 0.8, train_seconds=5.0, eval_seconds=1.0),
+        record("news", "cnn", 1, 0.7, train_seconds=3.0, eval_seconds=1.0),
+    ]
+    res = {"teacher": "bert", "models": [TEACHER, DISTILLED, CNN], "folds": folds}
+    markdown, metrics = report(res)
+    rows = cells_by_model(markdown, "End-to-end s / fold")
+    assert rows["bert-l2-distilled"]["Train+val s / fold"] == "6.0"
+    assert rows["bert-l2-distilled"]["End-to-end s / fold"] == "18.0"  # 5 + 1 own, 10 + 2 its teacher's
+    assert rows["bert-l2-distilled"]["Time saved (own)"] == "45.5%"  # 1 - 6/11
+    assert rows["bert-l2-distilled"]["Time saved (end-to-end)"] == "-63.6%"  # 1 - 18/11
+    assert rows["cnn"]["Time saved (end-to-end)"] == rows["cnn"]["Time saved (own)"] == "63.6%"
+    assert rows["bert (teacher)"]["End-to-end s / fold"] == "11.0"  # its export is its students' cost
+    assert metrics["news"]["bert-l2-distilled"]["end_to_end_seconds_per_fold"] == 18.0
+
+
+def test_latency_and_throughput_replace_the_old_speed_column_when_measured():
+    speed = {"bert": (20.0, 30.0, 100.0), "cnn": (1.0, 2.0, 2500.0)}
+    folds = [
+        record("news", m, f, 0.9, latency_p50_ms=p50, latency_p95_ms=p95, throughput_per_s=tp, threads=2)
+        for m, (p50, p95, tp) in speed.items()
+        for f in (1, 2)
+    ]
+    markdown, metrics = report({"teacher": "bert", "models": [TEACHER, CNN], "folds": folds})
+    assert "Inference speed vs teacher" not in markdown
+    cells = cells_by_model(markdown, "Throughput (ex/s, batch 32)")["cnn"]
+    assert cells["Latency p50 / p95 (ms, batch 1)"] == "1.0 / 2.0"
+    assert cells["Throughput (ex/s, batch 32)"] == "2500"
+    assert cells["Speed-up vs teacher"] == "25.00×"
+    assert metrics["news"]["cnn"]["throughput_speedup_vs_teacher"] == 25.0
+    assert "different numbers of torch threads" not in markdown
+
+
+def test_folds_timed_with_different_thread_counts_are_said_to_be():
+    folds = [record("news", m, f, 0.9, threads=t) for m, t in (("bert", 2), ("cnn", 1)) for f in (1, 2)]
+    folds.append(record("news", "cnn", 3, 0.9, threads=2))
+    folds.append(record("news", "bert", 3, 0.9, threads=2))
+    markdown, _ = report({"teacher": "bert", "models": [TEACHER, CNN], "folds": folds})
+    assert "different numbers of torch threads (bert: 2; cnn: 1, 2)" in markdown
+
+
+# --- layout -----------------------------------------------------------------------------------------
+
+
+def test_several_datasets_get_models_as_rows_and_datasets_as_columns_with_published_figures():
+    res = results(dataset="bbc")
+    other = results(dataset="mine")
+    res["folds"] += other["folds"]
+    res["datasets"].update(other["datasets"])
+    markdown, _ = report(res)
+    across = markdown[markdown.index("## Across datasets") :]
+    for title in (
+        "Accuracy (mean ± std over folds):",
+        "Train+val s / fold:",
+        "Time saved (own):",
+        "Size (MB):",
+    ):
+        assert title in across
+    assert header_of(across, "bbc") == ["Model", "bbc", "mine"]
+    assert table_rows(across, "cnn")[0] == ["cnn", "0.8040 ± 0.0114", "0.8040 ± 0.0114"]
+    assert table_rows(across, "published BERT-base †") == [
+        ["published BERT-base †", "0.974 (cased) / 0.976 (uncased)", "—"]
+    ]
+    assert "other people's figures on other hardware" in across
+    # and under the bbc table, not under the other one
+    assert markdown.count("*Published accuracy (") == 1
+
+
+def test_one_dataset_has_no_cross_dataset_tables_but_its_published_line():
+    markdown, _ = report(results(dataset="sst2"))
+    assert "## Across datasets" not in markdown
+    assert "BERT-base 0.927; DistilBERT 0.913 — GLUE dev set" in markdown
+
+
+def test_results_from_before_the_new_fields_still_render(tmp_path):
+    path = tmp_path / "crossval.json"
+    path.write_text(results_json(folds=3))
+    written = write_report(path, tmp_path / "reports")
+    assert "Inference speed vs teacher" in written.markdown and "Latency" not in written.markdown
+    assert "End-to-end" not in written.markdown  # no distilled student
+    assert "majority class" not in written.markdown and "⚠" not in written.markdown
+    assert header_of(written.markdown, "fold 1")[1:] == ["fold 1", "fold 2", "fold 3"]
+    assert "3-fold CV" in written.markdown
+    metrics = json.loads((tmp_path / "reports" / "metrics.json").read_text())
+    assert "vs_teacher_p_value" in metrics["tiny"]["student"] and "majority_class" not in metrics["tiny"]
+    assert all(isinstance(cell, str) for row in written.table for cell in row.values())
+
+
+def test_a_hold_out_split_has_one_fold_and_no_test():
+    res = results(accuracy={"bert": [0.9], "cnn": [0.8]}, specs=[TEACHER, CNN])
+    res["datasets"]["news"]["protocol"] = "holdout"
+    markdown, metrics = report(res)
+    assert cells_by_model(markdown, "95% CI (pts)")["cnn"]["At 5%"] == "no test (one fold)"
+    assert "vs_teacher_p_value" not in metrics["news"]["cnn"]
+    assert "hold-out validation split" in markdown
