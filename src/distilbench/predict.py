@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from distilbench.errors import AssetError, DataError
 
@@ -172,8 +172,10 @@ class RegisteredClassifier:
             self.model = mlflow.pyfunc.load_model(uri)
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            store = mlflow.get_tracking_uri()
             raise AssetError(
-                f"model {uri!r}: cannot be loaded from the MLflow store {mlflow.get_tracking_uri()} ({first})"
+                f"model {uri!r}: cannot be loaded from the MLflow store {store} ({first}); "
+                "check the name and alias (or version), and MLFLOW_TRACKING_URI"
             ) from error
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -212,7 +214,7 @@ def read_texts(lines: Iterable[str], origin: str = "<stdin>") -> list[str]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip("\r\n"))  # else an error at its end says "line 2"
         except json.JSONDecodeError as error:
             raise DataError(
                 f"{origin}, line {number}: not valid JSON ({error.msg} at column {error.colno})"
@@ -231,3 +233,17 @@ def read_texts(lines: Iterable[str], origin: str = "<stdin>") -> list[str]:
 def json_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
     for prediction in predictions:
         yield json.dumps(prediction.record(), ensure_ascii=False)
+
+
+def predict(model: str, texts: Sequence[str], source: TextIO, sink: TextIO) -> int:
+    """`distilbench predict`: the texts given, else JSON Lines from `source`; JSON Lines to `sink`.
+
+    The input is read and checked before the model loads, so a bad line fails at once. Returns how many
+    texts were classified.
+    """
+    texts = list(texts) if texts else read_texts(source, getattr(source, "name", "<stdin>"))
+    predictions = load_predictor(model).predict(texts) if texts else []
+    for line in json_lines(predictions):
+        sink.write(line + "\n")
+    sink.flush()
+    return len(predictions)
