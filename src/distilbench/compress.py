@@ -18,10 +18,12 @@ Choices, measured here (torch 2.13 CPU, onnxruntime 1.30-1.32):
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +173,31 @@ def state_dict_mb(model: torch.nn.Module) -> float:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes / 1e6
+
+
+# -- all four at once ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    name: str  # torch-fp32, torch-int8, onnx-fp32, onnx-int8
+    size_mb: float  # on disk: torch.save of the state dict, or the ONNX file
+    predict_logits: Callable[[Batch], np.ndarray]
+
+
+def build_variants(
+    model: torch.nn.Module, example_batch: Batch, directory: Path, threads: int = 1
+) -> list[Variant]:
+    """The model and its three compressed variants, each with a size and a `predict_logits(batch)`.
+
+    ONNX files are written to `directory` (model.onnx, model-int8.onnx). Torch variants run with the
+    caller's torch thread setting; ONNX sessions with `threads`.
+    """
+    directory = Path(directory)
+    onnx_fp32 = export_onnx(model, example_batch, directory / "model.onnx")
+    onnx_int8 = quantize_onnx(onnx_fp32, directory / "model-int8.onnx")
+    int8 = quantize_int8(model)
+    return [
+        Variant("torch-fp32", state_dict_mb(model), functools.partial(torch_logits, model)),
+        Variant("torch-int8", state_dict_mb(int8), functools.partial(torch_logits, int8)),
+        Variant("onnx-fp32", file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits),
+        Variant("onnx-int8", file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits),
+    ]

@@ -15,6 +15,7 @@ import torch
 
 from distilbench.compress import (
     OnnxClassifier,
+    build_variants,
     export_onnx,
     file_mb,
     quantize_int8,
@@ -134,3 +135,13 @@ def test_sizes(onnx_fp32, classifier_dir) -> None:
         assert file_mb(onnx_fp32) == pytest.approx(onnx_fp32.stat().st_size / 1e6 + 1.0)
     finally:
         data.unlink()
+
+
+def test_build_variants_gives_four_comparable_predictors(classifier, batch, fp32_logits, tmp_path) -> None:
+    variants = build_variants(classifier, {k: v[:2] for k, v in batch.items()}, tmp_path, threads=1)
+    assert [v.name for v in variants] == ["torch-fp32", "torch-int8", "onnx-fp32", "onnx-int8"]
+    sizes = {v.name: v.size_mb for v in variants}
+    assert sizes["torch-int8"] < sizes["torch-fp32"] and sizes["onnx-int8"] < sizes["onnx-fp32"]
+    for variant in variants:
+        tolerance = INT8_ATOL if variant.name.endswith("int8") else 1e-4
+        assert np.abs(variant.predict_logits(batch) - fp32_logits).max() < tolerance, variant.name
