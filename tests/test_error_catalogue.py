@@ -180,6 +180,19 @@ def prepare_on_a_full_disk(ctx: Context) -> None:
     prepared()
 
 
+def predict_from(model: str, stdin: str) -> None:
+    import io
+
+    from distilbench.predict import predict
+
+    predict(model, [], io.StringIO(stdin), io.StringIO())
+
+
+def registered_model_missing(ctx: Context) -> None:
+    ctx.monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    predict_from("models:/distilbench-nope@champion", '{"text": "a"}\n')
+
+
 def unreadable(ctx: Context) -> None:
     def denied(self):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
@@ -363,6 +376,17 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "no crossval results": lambda ctx: report(None),
     "results not JSON": lambda ctx: report("{"),
     "results not from crossval": lambda ctx: report('{"folds": []}'),
+    # predict
+    "input line not JSON": lambda ctx: predict_from("m", '{"text": "a"}\n{"text": \n'),
+    "input line not an object": lambda ctx: predict_from("m", '["a"]\n'),
+    "input line without a text": lambda ctx: predict_from("m", '{"text": "a"}\n{"txt": "b"}\n'),
+    "input text not a string": lambda ctx: predict_from("m", '{"text": 3}\n'),
+    "model folder missing": lambda ctx: predict_from("models/none", '{"text": "a"}\n'),
+    "folder is not a saved model": lambda ctx: (
+        Path("models/empty").mkdir(parents=True),
+        predict_from("models/empty", '{"text": "a"}\n'),
+    ),
+    "registered model not found": registered_model_missing,
     # any stage
     "disk full while prepare writes": prepare_on_a_full_disk,
     "report folder is a file": lambda ctx: (Path("reports").write_text("notes"), report(results_json())),

@@ -10,6 +10,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
     distilbench check    [--params params.yaml]
     distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
     distilbench serve    [--port 4200]  # this clone's Prefect server (if not up) + its deployments
+    distilbench predict  --model models:/distilbench-bbc@champion|<folder> [TEXT ...]  # or JSONL on stdin
 """
 
 from __future__ import annotations
@@ -132,7 +133,26 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="serve the deployments to the Prefect dashboard").add_argument(
         "--port", type=int, default=paths.PREFECT_PORT, help="of this clone's Prefect server on 127.0.0.1"
     )
+    predict = commands.add_parser(
+        "predict",
+        help="classify texts with a saved or registered model",
+        description='Classify the TEXTs given, else JSON Lines ({"text": ...} per line) read from stdin; '
+        'writes JSON Lines: {"text", "label", "probabilities": {label: p}}.',
+    )
+    predict.add_argument(
+        "--model", required=True, help="models:/<name>@<alias>, models:/<name>/<version> or a saved folder"
+    )
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify (default: stdin)")
     return root
+
+
+def predict_texts(model: str, texts: list[str]) -> None:
+    """The MLflow store of this clone (or params.yaml's tracking.uri) holds the registered models."""
+    from distilbench.predict import predict
+
+    params = Path(paths.PARAMS_FILE)
+    configure_environment(Path.cwd(), load_config(params) if params.is_file() else None)
+    predict(model, texts, sys.stdin, sys.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "env":
             print_environment()
+        elif command == "predict":
+            predict_texts(args["model"], args["texts"])
         elif command == "serve":
             serve(args["port"])
         elif command == "check":
