@@ -71,17 +71,6 @@ class Predictor(Protocol):
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
-def load_classifier(directory: Path) -> torch.nn.Module:
-    """The classifier saved in `directory`, with the head it was trained with."""
-    try:  # the mean-pooling head knows its own saved format (issue 7)
-        from distilbench.models.pooling import load_classifier as load
-    except ImportError:  # before that head exists every saved classifier is a transformers one
-        from transformers import AutoModelForSequenceClassification
-
-        load = AutoModelForSequenceClassification.from_pretrained
-    return load(directory)
-
-
 class TextClassifier:
     """A model and its tokenizer in eval mode on the CPU: texts in, probabilities and labels out."""
 
@@ -94,6 +83,8 @@ class TextClassifier:
     @classmethod
     def from_dir(cls, directory: Path, batch_size: int = 32) -> TextClassifier:
         from transformers import AutoTokenizer
+
+        from distilbench.models.pooling import load_classifier  # with the head it was trained with
 
         directory = check_model_dir(directory)
         model = load_classifier(directory)
