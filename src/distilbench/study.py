@@ -106,7 +106,8 @@ def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None
     """Each parent's summary over its folds (the report's numbers), description and fold table; and each
     fold's savings against the same fold's teacher. The parent ends when its own last fold ended."""
     models = list(dict.fromkeys(p.model for p in study.parents))
-    summary = parent_metrics(results, teacher, models)
+    distil_from = {j.model.name: j.model.distil_from for j in study.jobs if j.model.distil_from}
+    summary = parent_metrics(results, teacher, models, distil_from)
     for run_id, savings in fold_savings(results, teacher).items():
         log_child_comparison(study.tracking_uri, run_id, savings, wall_clock_ms())
     for parent in study.parents:
@@ -133,12 +134,15 @@ NOT_METRICS = ("folds", "repeats", "parameters")
 PARENT_METRIC_KEYS = {"seconds_per_fold": "train_eval_seconds", "seconds_total": "train_eval_seconds_total"}
 
 
-def parent_metrics(results: list[FoldResult], teacher: str, model_order: list[str]) -> dict:
-    """Mean (under the fold runs' key) and `_std` over folds and % saved vs the teacher, computed once, by
-    the report's own aggregation."""
+def parent_metrics(
+    results: list[FoldResult], teacher: str, model_order: list[str], distil_from: dict[str, str] | None = None
+) -> dict:
+    """Mean (under the fold runs' key) and `_std` over folds and % saved vs the teacher (for a distilled
+    student also end to end, with its fold teachers' cost), computed once, by the report's own aggregation."""
     if not results:
         return {}
-    frame = summarize_models(fold_frame({"folds": [r.as_record() for r in results]}), teacher, model_order)
+    records = fold_frame({"folds": [r.as_record() for r in results]})
+    frame = summarize_models(records, teacher, model_order, distil_from or {})
     numeric = frame.drop(columns=["dataset", "model", "task"]).select_dtypes("number")
     numeric = numeric.drop(columns=[c for c in numeric.columns if c.startswith("teacher_")])
     return {
