@@ -62,7 +62,8 @@ def test_pipeline_writes_the_comparison_and_one_mlflow_child_run_per_fold(projec
     for column in ("Accuracy", "Macro-F1", "Size saved", "Time saved", "Accuracy retained"):
         assert column in table
     metrics = json.loads((project.reports / "metrics.json").read_text())
-    assert set(metrics["tiny"]) == set(MODELS)
+    assert set(metrics["tiny"]) == {*MODELS, "majority_class"}  # the baseline beside the models
+    assert 0.0 <= metrics["tiny"]["majority_class"]["accuracy_mean"] <= 1.0
     assert 0.0 <= metrics["tiny"]["student"]["accuracy_mean"] <= 1.0
     assert metrics["tiny"]["teacher"]["size_saved_pct"] == 0.0
     assert metrics["tiny"]["student"]["size_saved_pct"] > 0  # one layer of two: smaller
