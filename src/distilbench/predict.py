@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from distilbench.data.files import jsonl_records
 from distilbench.errors import AssetError, DataError
 
 if TYPE_CHECKING:
@@ -201,17 +202,7 @@ def read_texts(lines: Iterable[str], origin: str = "<stdin>") -> list[str]:
     """The `text` field of each JSON Lines record; blank lines are skipped. The first bad line stops it
     with a DataError naming the line (1-based) and the field."""
     texts = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line.rstrip("\r\n"))  # else an error at its end says "line 2"
-        except json.JSONDecodeError as error:
-            raise DataError(
-                f"{origin}, line {number}: not valid JSON ({error.msg} at column {error.colno})"
-            ) from None
-        if not isinstance(record, dict):
-            raise DataError(f"{origin}, line {number}: expected a JSON object, got {type(record).__name__}")
+    for number, record in jsonl_records(lines, origin):
         if "text" not in record:
             keys = ", ".join(repr(k) for k in record) or "none"
             raise DataError(f"{origin}, line {number}, field 'text': missing (the fields are {keys})")

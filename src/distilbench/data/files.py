@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -188,23 +189,29 @@ def _check_header(header: list[str], origin: str) -> None:
         seen.add(name)
 
 
-def read_jsonl(text: str, origin: str) -> tuple[pd.DataFrame, list[str]]:
-    """JSON Lines: one object per line; blank lines are skipped."""
-    records, where = [], []
-    # split on "\n" only: str.splitlines would also split on U+2028, which is legal inside JSON strings
-    for number, line in enumerate(text.split("\n"), start=1):
+def jsonl_records(lines: Iterable[str], origin: str) -> Iterator[tuple[int, dict]]:
+    """(1-based line number, object) per JSON Lines record; blank lines are skipped. The first bad line
+    stops it with a DataError naming the line."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip("\r\n"))  # else an error at its end says "line 2"
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"{origin}, line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
             ) from exc
         if not isinstance(record, dict):
             raise DataError(f"{origin}, line {number}: expected a JSON object, got {type(record).__name__}")
-        records.append(record)
-        where.append(f"line {number}")
+        yield number, record
+
+
+def read_jsonl(text: str, origin: str) -> tuple[pd.DataFrame, list[str]]:
+    """JSON Lines: one object per line; blank lines are skipped."""
+    # split on "\n" only: str.splitlines would also split on U+2028, which is legal inside JSON strings
+    numbered = list(jsonl_records(text.split("\n"), origin))
+    records = [record for _, record in numbered]
+    where = [f"line {number}" for number, _ in numbered]
     return pd.DataFrame.from_records(records) if records else pd.DataFrame(), where
 
 
