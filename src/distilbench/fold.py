@@ -113,19 +113,30 @@ def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
     return load_classifier(teacher.model_dir)
 
 
-def initial_model(job: FoldJob, tokenizer, num_labels: int, multilabel: bool) -> torch.nn.Module:
+def fold_teacher_model(job: FoldJob) -> torch.nn.Module | None:
+    """The fine-tuned fold teacher, loaded once, when the student starts from it or the hidden-state term
+    runs it at every step."""
+    if job.teacher is None or not (job.starts_from_fold_teacher or job.distill.hidden_weight > 0):
+        return None
+    return load_fold_teacher(job.teacher)
+
+
+def initial_model(
+    job: FoldJob, tokenizer, num_labels: int, multilabel: bool, teacher: torch.nn.Module | None
+) -> torch.nn.Module:
     """A fresh classifier from its checkpoint, or for a distilled student the fine-tuned fold teacher's
     copied layers, pooling and classifier. Call under a seeded RNG: a new head's weights are random."""
     if job.starts_from_fold_teacher:
-        return make_student(load_fold_teacher(job.teacher), job.model.layers)
+        return make_student(teacher, job.model.layers)
     return build_model(job.model, tokenizer, num_labels, multilabel, vocabulary_from=job.tokenizer_from)
 
 
-def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows) -> FineTuner:
+def make_trainer(
+    job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows, teacher=None
+) -> FineTuner:
     common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
     if job.teacher is None:
         return FineTuner(model, collate, runtime, job.train, **common)
-    hidden_term = job.distill.hidden_weight > 0
     return Distiller(
         model,
         collate,
@@ -133,7 +144,7 @@ def make_trainer(job: FoldJob, model, collate, runtime: Runtime, multilabel: boo
         job.train,
         teacher_logits=read_train_logits(job, train_rows),
         distill=job.distill,
-        teacher=load_fold_teacher(job.teacher) if hidden_term else None,
+        teacher=teacher if job.distill.hidden_weight > 0 else None,
         layer_map=job.model.layers if job.starts_from_fold_teacher else None,
         **common,
     )
@@ -154,13 +165,15 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     tokenizer = load_tokenizer(job.tokenizer_from)
     features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
     seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
-    model = initial_model(job, tokenizer, len(data.labels), multilabel)
-    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows)
+    teacher = fold_teacher_model(job)
+    model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
+    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
     fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
-    logits, eval_seconds = trainer.timed_predict(subset(features, eval_rows))
+    held_out = subset(features, eval_rows)
+    logits, eval_seconds = trainer.timed_predict(held_out)
     truth = data.targets[eval_rows]
     metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
-    speed = trainer.measure_speed(subset(features, eval_rows))
+    speed = trainer.measure_speed(held_out)
     export_seconds = export_for_students(job, trainer, features, train_rows)
     return FoldResult(
         dataset=job.dataset,
@@ -195,12 +208,14 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
 
 def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:
     """What a teacher does for its distilled students, timed: their cost includes it."""
+    if not (job.export_train_logits or job.export_model):
+        return 0.0
     start = time.perf_counter()
     if job.export_train_logits:
         export_train_logits(job, trainer, features, train_rows)
     if job.export_model:
         trainer.model.save_pretrained(job.model_dir)
-    return time.perf_counter() - start if job.export_train_logits or job.export_model else 0.0
+    return time.perf_counter() - start
 
 
 def distill_stats(job: FoldJob, trainer: FineTuner, targets: np.ndarray, multilabel: bool) -> dict:

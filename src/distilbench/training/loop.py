@@ -184,19 +184,18 @@ class FineTuner:
 
     def _optimizer(self) -> torch.optim.Optimizer:
         # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
-        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        head_lr = self.train.head_learning_rate or self.train.learning_rate
+        lr, head_lr = self.train.learning_rate, self.train.head_learning_rate or self.train.learning_rate
+        grouped: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+        for name, param in self.model.named_parameters():
+            if param.requires_grad:
+                grouped.setdefault((is_head_param(name), param.ndim >= 2), []).append(param)
         groups = [
-            {"params": params, "weight_decay": decay, "lr": lr}
-            for is_head, lr in ((False, self.train.learning_rate), (True, head_lr))
-            for decay, params in (
-                (
-                    self.train.weight_decay,
-                    [p for n, p in named if p.ndim >= 2 and is_head_param(n) == is_head],
-                ),
-                (0.0, [p for n, p in named if p.ndim < 2 and is_head_param(n) == is_head]),
-            )
-            if params
+            {
+                "params": params,
+                "lr": head_lr if head else lr,
+                "weight_decay": self.train.weight_decay if decays else 0.0,
+            }
+            for (head, decays), params in grouped.items()
         ]
         return torch.optim.AdamW(groups, lr=self.train.learning_rate)
 
