@@ -87,9 +87,6 @@ class MeanPoolingClassifier(torch.nn.Module):
         student.classifier.load_state_dict(self.classifier.state_dict())
         return student.to(self.classifier.weight.device).train(self.training)
 
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     def save_pretrained(self, directory: Path) -> None:
         directory = Path(directory)
         self.encoder.save_pretrained(directory)
