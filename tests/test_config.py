@@ -43,6 +43,7 @@ def test_the_shipped_params_parse_into_frozen_typed_configs(params):
         (("distill", "temperature"), 0, "distill.temperature: 0.0 must be > 0"),
         (("models", "zoo"), "nope", "models.zoo: 'nope' is not one of"),
         (("crossval", "max_workers"), 0, "crossval.max_workers: 0 must be >= 1"),
+        (("select", "max_accuracy_drop"), -1, "select.max_accuracy_drop: -1.0 must be >= 0"),
     ],
 )
 def test_a_bad_value_names_its_key_and_value(params, path, value, message):
@@ -72,6 +73,8 @@ def test_a_model_spec_error_names_the_zoo_entry(params):
         ({"name": "s", "source": "hub"}, ".id: None must name the hub model"),
         ({"name": "s", "id": "x", "epochs": 0}, "epochs: 0 must be >= 1"),
         ({"name": "s", "id": "x", "colour": "red"}, "unknown key(s) ['colour']"),
+        ({"name": "s", "id": "x", "compress": "yes"}, "compress: 'yes' must be true or false"),
+        ({"name": "c", "kind": "cnn", "compress": True}, "compress: true is for transformers"),
     ],
 )
 def test_model_spec_validation(spec, message):

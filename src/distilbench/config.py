@@ -77,10 +77,15 @@ class ModelSpec(Section):
     embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
     epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
     learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's
+    # inference-only compressed variants scored on every held-out fold beside it: torch dynamic int8,
+    # ONNX Runtime fp32 and int8 (distilbench.compress); transformers only
+    compress: bool = setting(False, kind=bool)
 
     def checked(self, key: str) -> ModelSpec:
         if self.kind == "transformer" and not self.id:
             raise ConfigError(f"{key}.id: {self.id!r} must name the {self.source} model")
+        if self.kind == "cnn" and self.compress:
+            raise ConfigError(f"{key}.compress: true is for transformers; a cnn has no compressed variants")
         return self if self.kind == "transformer" else dataclasses.replace(self, id=None)
 
 
@@ -204,6 +209,16 @@ class TrackingConfig(Section):
 
 
 @dataclass(frozen=True)
+class SelectConfig(Section):
+    """Which cross-validated row the select stage refits on the whole dataset and registers as champion."""
+
+    # a row of the report by name (e.g. minilm-l3-student+onnx-int8); null: the fastest batch-1 row whose
+    # accuracy is within max_accuracy_drop points of the teacher's
+    model: str | None = setting(None, kind=str)
+    max_accuracy_drop: float = setting(1.0, minimum=0)  # accuracy points (0.01 accuracy = 1 point)
+
+
+@dataclass(frozen=True)
 class Config(Section):
     """The whole of params.yaml. `data` and `models` may be absent: only the stages reading them need them."""
 
@@ -215,6 +230,7 @@ class Config(Section):
     distill: DistillConfig = section(DistillConfig)
     crossval: CrossvalConfig = section(CrossvalConfig)
     tracking: TrackingConfig = section(TrackingConfig)
+    select: SelectConfig = section(SelectConfig)
 
     @classmethod
     def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:

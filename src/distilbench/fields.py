@@ -21,7 +21,7 @@ RULE = "distilbench.rule"
 class Rule:
     """What a value must be. ``convert`` replaces the type check for values with a shape of their own."""
 
-    kind: type | None = None  # int, float or str
+    kind: type | None = None  # int, float, str or bool
     minimum: float | None = None
     exclusive: bool = False  # minimum itself is refused
     maximum: float | None = None
@@ -38,6 +38,10 @@ class Rule:
             return choice(value, path, self.choices)
         if self.kind is str:
             return non_empty_string(value, path)
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {value!r} must be true or false")
+            return value
         return self._number(value, path)
 
     def _number(self, value: Any, path: str) -> Any:
