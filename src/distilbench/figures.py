@@ -57,3 +57,13 @@ def plot_tradeoff(summary: pd.DataFrame, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     close(fig)
+
+
+def note_figure(text: str, path: Path) -> Path:
+    """A picture that only says why there is nothing to plot, where a plot file is expected."""
+    fig, ax = plt.subplots(figsize=(6, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, wrap=True)
+    fig.savefig(path, dpi=100)
+    close(fig)
+    return Path(path)

@@ -19,6 +19,7 @@ from distilbench.atomic import atomic_path
 from distilbench.clock import wall_clock_ms
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.evaluation import confusion, fold_metrics
+from distilbench.fold_variants import VariantResult, score_variants, variant_row_name
 from distilbench.jobs import FoldJob
 from distilbench.models.pooling import load_classifier
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
@@ -67,6 +68,8 @@ class FoldResult:
     throughput_per_s: float = float("nan")  # warm batch-32 examples per second
     # a distilled student: how much its teacher's soft targets say (distill_loss.teacher_confidence)
     distill_stats: dict[str, float] = field(default_factory=dict)
+    # a `compress: true` model: its int8 and ONNX variants scored on the same held-out fold
+    variants: tuple[VariantResult, ...] = ()
 
     @property
     def examples_per_second(self) -> float:
@@ -75,9 +78,40 @@ class FoldResult:
     def as_record(self) -> dict:
         """What results/crossval.json keeps of a fold: the numbers, not the training curve."""
         record = asdict(self)
-        for bulky in ("history", "step_losses", "labels", "confusion"):
+        for bulky in ("history", "step_losses", "labels", "confusion", "variants"):
             record.pop(bulky)
         return {**record, "examples_per_second": self.examples_per_second}
+
+    def variant_records(self) -> list[dict]:
+        """Each compressed variant as a row of its own (`<model>+<variant>`), shaped like `as_record`.
+
+        Its cost to make is the source's training plus building the variant; its eval time, size,
+        speed and scores are its own. `variant_of` names the fp32 row it is paired with in the report.
+        """
+        source = self.as_record()
+        return [
+            {
+                **source,
+                "model": variant_row_name(self.model, v.variant),
+                "variant_of": self.model,
+                "variant": v.variant,
+                "metrics": v.metrics,
+                "train_seconds": self.train_seconds + v.build_seconds,
+                "eval_seconds": v.eval_seconds,
+                "examples_per_second": self.eval_examples / v.eval_seconds
+                if v.eval_seconds
+                else float("nan"),
+                "export_seconds": 0.0,
+                "model_mb": v.model_mb,
+                "latency_p50_ms": v.latency_p50_ms,
+                "latency_p95_ms": v.latency_p95_ms,
+                "throughput_per_s": v.throughput_per_s,
+                "agreement_with_fp32": v.agreement,
+                "max_abs_logit_diff": v.max_abs_logit_diff,
+                "distill_stats": {},
+            }
+            for v in self.variants
+        ]
 
 
 def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):
@@ -175,6 +209,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
     speed = trainer.measure_speed(held_out)
     export_seconds = export_for_students(job, trainer, features, train_rows)
+    variants = compressed_variants(job, trainer, held_out, truth, logits, multilabel)
     return FoldResult(
         dataset=job.dataset,
         model=job.model.name,
@@ -203,6 +238,30 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         latency_p95_ms=speed.latency_p95_ms,
         throughput_per_s=speed.throughput_per_s,
         distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
+        variants=variants,
+    )
+
+
+def compressed_variants(
+    job: FoldJob,
+    trainer: FineTuner,
+    held_out: Features,
+    truth: np.ndarray,
+    logits: np.ndarray,
+    multilabel: bool,
+) -> tuple[VariantResult, ...]:
+    """The int8 and ONNX variants of the fold's model, when its spec asks for them (`compress: true`)."""
+    if not job.model.compress:
+        return ()
+    return score_variants(
+        trainer.model,
+        trainer.collate,
+        held_out,
+        truth,
+        logits,
+        multilabel=multilabel,
+        threshold=job.train.threshold,
+        eval_batch_size=job.train.eval_batch_size,
     )
 
 

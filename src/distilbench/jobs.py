@@ -22,7 +22,7 @@ from distilbench.fingerprint import Fingerprint, fingerprint
 from distilbench.models.zoo import tokenizer_spec
 
 CACHE_VERSION = (
-    3  # bump when a code change alters what a fold computes or returns, to invalidate cached folds
+    4  # bump when a code change alters what a fold computes or returns, to invalidate cached folds
 )
 
 

@@ -38,6 +38,7 @@ from distilbench.report_tables import (
     threads_line,
     to_markdown,
 )
+from distilbench.report_variants import plot_front, target_line, teacher_of, with_pareto, with_variant_specs
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +169,13 @@ class ReportInputs:
 
 def inputs_of(results: dict) -> ReportInputs:
     folds = fold_frame(results)
-    specs = results["models"]
-    distil_from = {s["name"]: s["distil_from"] for s in specs if s.get("distil_from")}
-    summary = summarize_models(folds, results["teacher"], [s["name"] for s in specs], distil_from)
+    specs = with_variant_specs(results["models"], folds)  # compressed variants are rows of their own
+    by_name = {s["name"]: s for s in specs}
+    distil_from = {s["name"]: teacher for s in specs if (teacher := teacher_of(s, by_name))}
+    summary = summarize_models(folds, results["teacher"], list(by_name), distil_from)
+    summary = with_pareto(summary, results["teacher"]).assign(
+        variant=summary["model"].map(lambda name: by_name.get(name, {}).get("variant"))
+    )
     return ReportInputs(
         folds,
         summary,
@@ -194,6 +199,7 @@ def markdown_report(study: ReportInputs) -> str:
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *_paragraph(target_line(rows, study.teacher)),
             *threads_line(own_folds),
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(study.comparisons(dataset)),
@@ -226,6 +232,8 @@ METRIC_COLUMNS = (
     "latency_p95_ms",
     "throughput_per_s",
     "throughput_speedup_vs_teacher",
+    "latency_speedup_vs_teacher",
+    "pareto",  # 1 on the dataset's accuracy / batch-1 latency Pareto front, else 0
 )
 
 
@@ -255,7 +263,7 @@ def metrics_json(study: ReportInputs) -> dict:
     return out
 
 
-REPORT_FILES = ("comparison.md", "comparison.csv", "metrics.json", "tradeoff.png")
+REPORT_FILES = ("comparison.md", "comparison.csv", "metrics.json", "tradeoff.png", "pareto.png")
 RESULT_KEYS = ("teacher", "models", "folds")
 
 
@@ -289,11 +297,12 @@ def write_report(results_path: Path, out_dir: Path) -> Report:
     summary = study.summary
     markdown = markdown_report(study)
     files = tuple(out_dir / name for name in REPORT_FILES)
-    with atomic_paths(files) as (md, csv, metrics, png):
+    with atomic_paths(files) as (md, csv, metrics, tradeoff, pareto):
         md.write_text(markdown, encoding="utf-8")
         summary.to_csv(csv, index=False)
         metrics.write_text(json.dumps(metrics_json(study), indent=2), encoding="utf-8")
-        plot_tradeoff(summary, png)
+        plot_tradeoff(summary, tradeoff)
+        plot_front(summary, pareto)
     logger.info("wrote %s", ", ".join(map(str, files)))
     return Report(
         markdown,

@@ -34,12 +34,15 @@ def fine_tuned_twin(spec: dict, specs: list[dict]) -> str | None:
 
 
 def planned_pairs(specs: list[dict], teacher: str) -> list[tuple[str, str, str]]:
-    """(model, against, role): every model against the teacher, every distilled one against its twin."""
+    """(model, against, role): every model against the teacher, every distilled one against its twin,
+    every compressed variant against its fp32 source."""
     pairs = [(s["name"], teacher, "teacher") for s in specs if s["name"] != teacher]
     for spec in specs:
         twin = fine_tuned_twin(spec, specs) if spec.get("distil_from") else None
         if twin:
             pairs.append((spec["name"], twin, "fine-tuned"))
+        if spec.get("variant_of"):
+            pairs.append((spec["name"], spec["variant_of"], "fp32 source"))
     return pairs
 
 
@@ -126,13 +129,17 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     ]
 
 
+ROLE_PREFIX = {"teacher": "vs_teacher", "fine-tuned": "vs_fine_tuned", "fp32 source": "vs_fp32"}
+
+
 def comparison_metrics(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:
-    """model -> numbers for metrics.json: `vs_teacher_*` and, for a distilled student, `vs_fine_tuned_*`."""
+    """model -> numbers for metrics.json: `vs_teacher_*`, for a distilled student `vs_fine_tuned_*`, for a
+    compressed variant `vs_fp32_*` (against its own fp32 model)."""
     out: dict[str, dict[str, float]] = {}
     for c in comparisons:
         if c.test is None:
             continue
-        prefix = "vs_teacher" if c.role == "teacher" else "vs_fine_tuned"
+        prefix = ROLE_PREFIX[c.role]
         out.setdefault(c.model, {}).update(
             {
                 f"{prefix}_accuracy_diff_pts": 100 * c.test.mean_difference,

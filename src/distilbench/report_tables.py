@@ -97,6 +97,9 @@ def add_inference_columns(table: pd.DataFrame, rows: pd.DataFrame) -> None:
     ]
     table["Throughput (ex/s, batch 32)"] = rows["throughput_per_s"].map(lambda v: _number(v, "{:.0f}"))
     table["Speed-up vs teacher"] = rows["throughput_speedup_vs_teacher"].map(lambda v: _number(v, "{:.2f}×"))
+    if "pareto" in rows:
+        table["Batch-1 speed-up"] = rows["latency_speedup_vs_teacher"].map(lambda v: _number(v, "{:.2f}×"))
+        table["Pareto"] = rows["pareto"].map({True: "✓", False: ""})
 
 
 def baseline_row(baseline: pd.Series, columns: pd.Index, metrics: tuple[str, ...]) -> pd.DataFrame:

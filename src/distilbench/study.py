@@ -200,7 +200,9 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
             for d in study.datasets
         },
         "folds": [
-            r.as_record() for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+            record
+            for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+            for record in (r.as_record(), *r.variant_records())
         ],
         "baselines": majority_baselines(d.directory for d in study.datasets),
     }

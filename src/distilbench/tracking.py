@@ -272,7 +272,22 @@ def fold_metrics(result: FoldResult) -> dict[str, float]:
         "latency_p95_ms": result.latency_p95_ms,
         "throughput_per_s": result.throughput_per_s,
         **result.distill_stats,
+        **variant_metrics(result),
     }
+
+
+VARIANT_METRICS = ("accuracy", "macro_f1", "model_mb", "latency_p50_ms", "latency_p95_ms", "throughput_per_s")
+
+
+def variant_metrics(result: FoldResult) -> dict[str, float]:
+    """A compressed variant's numbers in its source fold's run, under `<variant>/<metric>`."""
+    out = {}
+    for record in result.variant_records():
+        numbers = {**record["metrics"], **record}
+        variant = record["variant"]
+        out |= {f"{variant}/{k}": float(numbers[k]) for k in VARIANT_METRICS if k in numbers}
+        out[f"{variant}/agreement_with_fp32"] = record["agreement_with_fp32"]
+    return out
 
 
 def curves(result: FoldResult) -> list[Metric]:

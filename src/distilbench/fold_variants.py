@@ -1,0 +1,129 @@
+"""A fold's compressed variants: the fine-tuned model as torch dynamic int8, ONNX fp32 and ONNX int8,
+scored on the same held-out examples and timed the same way as every other row. Inference only: the
+variants are made from the fold's trained weights, nothing is retrained.
+
+The variants run on the CPU (dynamic quantization and the ONNX Runtime session here are CPU-only), with
+ONNX Runtime given as many threads as torch has, so their latencies compare with the fp32 row's on a
+CPU run. A fold trained on CUDA still scores its variants on the CPU: their latencies then compare with
+each other, not with the GPU row.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from distilbench.compress import Variant, build_variants
+from distilbench.evaluation import fold_metrics, predict
+from distilbench.inference_speed import measure_speed
+from distilbench.training.loop import Features
+
+COMPRESSED = ("torch-int8", "onnx-fp32", "onnx-int8")  # the rows a `compress: true` model adds, in order
+SEPARATOR = "+"  # a variant's row name: <model>+<variant>, e.g. minilm-l3-student+onnx-int8
+EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
+
+
+def variant_row_name(model: str, variant: str) -> str:
+    return f"{model}{SEPARATOR}{variant}"
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """One compressed variant on one held-out fold."""
+
+    variant: str  # one of COMPRESSED
+    metrics: dict[str, float]  # as the fp32 row's: accuracy, macro_f1 (...)
+    build_seconds: float  # quantizing or exporting it (its share of the build when they share a step)
+    eval_seconds: float  # one pass over the held-out fold at the eval batch size
+    model_mb: float  # on disk: the ONNX file, or torch.save of the int8 state dict
+    latency_p50_ms: float
+    latency_p95_ms: float
+    throughput_per_s: float
+    agreement: float  # share of held-out predictions equal to the fp32 model's
+    max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_variants(
+    model: torch.nn.Module,
+    collate: Callable[[Features], dict],
+    held_out: Features,
+    truth: np.ndarray,
+    fp32_logits: np.ndarray,
+    *,
+    multilabel: bool,
+    threshold: float,
+    eval_batch_size: int,
+) -> tuple[VariantResult, ...]:
+    """Build the three variants of `model` and score each on `held_out` against its fp32 logits."""
+    cpu = torch.device("cpu")
+    device = next(model.parameters()).device
+    model.to(cpu).eval()
+    try:
+        with tempfile.TemporaryDirectory(prefix="distilbench-variants-") as directory:
+            start = time.perf_counter()
+            example = collate(held_out[:EXAMPLE_ROWS])
+            built = build_variants(model, example, Path(directory), threads=torch.get_num_threads())
+            build_seconds = (time.perf_counter() - start) / len(COMPRESSED)
+            scoring = functools.partial(
+                score_variant,
+                collate=collate,
+                held_out=held_out,
+                truth=truth,
+                fp32_logits=fp32_logits,
+                multilabel=multilabel,
+                threshold=threshold,
+                eval_batch_size=eval_batch_size,
+                build_seconds=build_seconds,
+            )
+            return tuple(scoring(v) for v in built if v.name in COMPRESSED)
+    finally:
+        model.to(device)
+
+
+def score_variant(
+    variant: Variant,
+    *,
+    collate: Callable[[Features], dict],
+    held_out: Features,
+    truth: np.ndarray,
+    fp32_logits: np.ndarray,
+    multilabel: bool,
+    threshold: float,
+    eval_batch_size: int,
+    build_seconds: float,
+) -> VariantResult:
+    """One variant's scores on the fold, and its speed by the protocol every row is timed by."""
+    predict_batch = functools.partial(_predict_features, variant.predict_logits, collate)
+    start = time.perf_counter()
+    logits = np.concatenate(
+        [predict_batch(held_out[i : i + eval_batch_size]) for i in range(0, len(held_out), eval_batch_size)]
+    )
+    eval_seconds = time.perf_counter() - start
+    same = predict(logits, multilabel, threshold) == predict(fp32_logits, multilabel, threshold)
+    speed = measure_speed(predict_batch, held_out)
+    return VariantResult(
+        variant=variant.name,
+        metrics=fold_metrics(logits, truth, multilabel, threshold),
+        build_seconds=build_seconds,
+        eval_seconds=eval_seconds,
+        model_mb=variant.size_mb,
+        latency_p50_ms=speed.latency_p50_ms,
+        latency_p95_ms=speed.latency_p95_ms,
+        throughput_per_s=speed.throughput_per_s,
+        agreement=float(np.mean(same.all(axis=-1) if multilabel else same)),
+        max_abs_logit_diff=float(np.max(np.abs(logits - fp32_logits))),
+    )
+
+
+def _predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:
+    return predict_logits(collate(features))
