@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from distilbench.fold_variants import COMPRESSED
 from distilbench.figures import note_figure
+from distilbench.fold_variants import COMPRESSED
 from distilbench.pareto import pareto_front, plot_pareto
 
 # the inference target (issue 9): a compressed student at least this many times the fp32 teacher's
