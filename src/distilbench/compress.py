@@ -116,8 +116,24 @@ def quantize_onnx(src: Path, dst: Path) -> Path:
 
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(Path(src), dst, weight_type=QuantType.QInt8)
+    # it advises shape-inference pre-processing on the root logger at every call: for image models with
+    # static shapes; a transformer's dynamic axes gain nothing from it, and the advice drowns the fold logs
+    advice = _MessageFilter("consider to run pre-processing before quantization")
+    logging.getLogger().addFilter(advice)
+    try:
+        quantize_dynamic(Path(src), dst, weight_type=QuantType.QInt8)
+    finally:
+        logging.getLogger().removeFilter(advice)
     return dst
+
+
+class _MessageFilter(logging.Filter):
+    def __init__(self, fragment: str):
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
 
 
 class OnnxClassifier:

@@ -16,6 +16,7 @@ from distilbench.baseline import majority_baselines
 from distilbench.clock import wall_clock_ms
 from distilbench.config import Config, ModelSpec
 from distilbench.fold import FoldResult, compute_fold
+from distilbench.fold_variants import COMPRESSED, variant_row_name
 from distilbench.jobs import (
     FoldJob,
     ParentSpec,
@@ -30,6 +31,7 @@ from distilbench.report import fold_frame, summarize_models
 from distilbench.run_notes import parent_note
 from distilbench.storage import store_errors
 from distilbench.tracking import (
+    VARIANT_METRICS,
     artifact_location,
     close_parent_run,
     ensure_experiment,
@@ -121,7 +123,7 @@ def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None
         close_parent_run(
             study.tracking_uri,
             run_id,
-            {k: v for k, v in stats.items() if k not in NOT_METRICS},
+            {k: v for k, v in stats.items() if k not in NOT_METRICS} | variant_means(summary, dataset, model),
             note=parent_note(dataset, model, teacher, others, stats, summary.get((dataset, teacher), {})),
             fold_table_csv=fold_table_csv(own),
             end_ms=max(r.finished_ms for r in own) or None,
@@ -141,7 +143,7 @@ def parent_metrics(
     student also end to end, with its fold teachers' cost), computed once, by the report's own aggregation."""
     if not results:
         return {}
-    records = fold_frame({"folds": [r.as_record() for r in results]})
+    records = fold_frame({"folds": [rec for r in results for rec in (r.as_record(), *r.variant_records())]})
     frame = summarize_models(records, teacher, model_order, distil_from or {})
     numeric = frame.drop(columns=["dataset", "model", "task"]).select_dtypes("number")
     numeric = numeric.drop(columns=[c for c in numeric.columns if c.startswith("teacher_")])
@@ -149,6 +151,16 @@ def parent_metrics(
         (row.dataset, row.model): {_metric_key(k): v for k, v in numeric.loc[i].items() if not math.isnan(v)}
         for i, row in frame.iterrows()
     }
+
+
+def variant_means(summary: dict, dataset: str, model: str) -> dict[str, float]:
+    """A model's compressed variants summarised in its own parent run, under `<variant>/<metric>` (the
+    fold runs' keys): the variants have no runs of their own."""
+    out = {}
+    for variant in COMPRESSED:
+        numbers = summary.get((dataset, variant_row_name(model, variant)), {})
+        out |= {f"{variant}/{k}": v for k, v in numbers.items() if k in VARIANT_METRICS}
+    return out
 
 
 def _metric_key(column: str) -> str:

@@ -58,3 +58,7 @@ def test_compressed_variants_are_rows_paired_with_their_source_and_on_the_pareto
     student_runs = [k for k in project.children() if k.data.tags["model"] == "student"]
     assert len(student_runs) == FOLDS
     assert all(f"{v}/accuracy" in k.data.metrics for k in student_runs for v in VARIANTS)
+    parent = next(p for p in project.parents() if p.data.tags["model"] == "student")
+    for variant in VARIANTS:  # the parent's summary, the report's number
+        logged = parent.data.metrics[f"{variant}/accuracy"]
+        assert logged == pytest.approx(metrics[f"student+{variant}"]["accuracy_mean"], abs=1e-4)

@@ -1,0 +1,78 @@
+"""The report's deployment view on a hand-made summary: Pareto marks, batch-1 speed-up, the target line."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from distilbench.report_variants import target_line, with_pareto, with_variant_specs
+
+
+def summary(rows: list[tuple[str, str | None, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "model": m,
+                "variant": v,
+                "accuracy_mean": a,
+                "latency_p50_ms": ms,
+                "model_mb": 10.0,
+            }
+            for m, v, a, ms in rows
+        ]
+    )
+
+
+ROWS = [
+    ("teacher", None, 0.960, 12.0),
+    ("student", None, 0.959, 6.0),
+    ("student+onnx-int8", "onnx-int8", 0.957, 2.0),  # 6x the teacher, -0.3 points
+    ("student+torch-int8", "torch-int8", 0.950, 5.0),  # dominated by onnx-int8
+    ("cnn", None, 0.940, 1.5),
+]
+
+
+def test_pareto_marks_and_batch1_speedup():
+    marked = with_pareto(summary(ROWS), "teacher").set_index("model")
+    assert marked["pareto"].to_dict() == {
+        "teacher": True,
+        "student": True,
+        "student+onnx-int8": True,
+        "student+torch-int8": False,
+        "cnn": True,
+    }
+    assert marked.loc["student+onnx-int8", "latency_speedup_vs_teacher"] == 6.0
+    assert marked.loc["teacher", "latency_speedup_vs_teacher"] == 1.0
+
+
+def test_a_row_without_latency_is_never_on_the_front():
+    rows = [*ROWS, ("old", None, 0.99, math.nan)]
+    marked = with_pareto(summary(rows), "teacher").set_index("model")
+    assert not marked.loc["old", "pareto"]
+    assert marked.loc["teacher", "pareto"]  # the untimed, more accurate row dominates no one
+
+
+def test_target_line_names_the_fastest_variant_within_a_point():
+    (line,) = target_line(summary(ROWS), "teacher")
+    assert line.startswith("**Inference target met**") and "student+onnx-int8" in line and "6.00×" in line
+    slow = [r if r[0] != "student+onnx-int8" else (r[0], r[1], 0.957, 8.0) for r in ROWS]
+    (line,) = target_line(summary(slow), "teacher")
+    assert "not met" in line and "1.50×" in line  # 12 / 8
+    far = [r if r[1] is None else (r[0], r[1], 0.90, 1.0) for r in ROWS]
+    (line,) = target_line(summary(far), "teacher")
+    assert "no compressed variant is within 1 point" in line
+
+
+def test_variant_specs_follow_their_source_in_the_fixed_order():
+    specs = [{"name": "teacher", "kind": "transformer"}, {"name": "s", "kind": "transformer"}]
+    folds = pd.DataFrame(
+        {
+            "model": ["teacher", "s", "s+onnx-int8", "s+torch-int8"],
+            "variant_of": [None, None, "s", "s"],
+            "variant": [None, None, "onnx-int8", "torch-int8"],
+        }
+    )
+    names = [s["name"] for s in with_variant_specs(specs, folds)]
+    assert names == ["teacher", "s", "s+torch-int8", "s+onnx-int8"]
