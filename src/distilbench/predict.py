@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import torch
 
+    from distilbench.compress import OnnxClassifier
+
 logger = logging.getLogger(__name__)
 
 SETTINGS_FILE = "serving.json"  # beside the weights: what a saved folder needs to be served
@@ -34,11 +36,18 @@ THRESHOLD = 0.5  # multilabel: a label is predicted at or above this probability
 REGISTRY_SCHEMES = ("models:/", "runs:/")
 
 
+# what a saved folder serves: its fp32 weights, those quantized to int8 when loaded (deterministic from
+# them), or an ONNX file shipped in the folder
+RUNTIMES = ("torch-fp32", "torch-int8", "onnx-fp32", "onnx-int8")
+ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model-int8.onnx"}
+
+
 @dataclass(frozen=True)
 class ServingSettings:
     labels: tuple[str, ...]  # class names in logit order
     max_length: int  # tokens per text; longer texts are truncated, as in training
     multilabel: bool = False
+    runtime: str = "torch-fp32"  # one of RUNTIMES
 
     def write(self, directory: Path) -> Path:
         path = Path(directory) / SETTINGS_FILE
@@ -51,7 +60,11 @@ class ServingSettings:
         path = Path(directory) / SETTINGS_FILE
         if path.is_file():
             saved = json.loads(path.read_text(encoding="utf-8"))
-            return cls(tuple(saved["labels"]), int(saved["max_length"]), bool(saved.get("multilabel", False)))
+            runtime = saved.get("runtime", "torch-fp32")  # folders saved before runtimes: fp32
+            if runtime not in RUNTIMES:
+                raise AssetError(f"{path}: runtime {runtime!r} is not one of {list(RUNTIMES)}")
+            labels = tuple(saved["labels"])
+            return cls(labels, int(saved["max_length"]), bool(saved.get("multilabel", False)), runtime)
         labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
         longest = getattr(config, "max_position_embeddings", None) or 512
         multilabel = getattr(config, "problem_type", None) == "multi_label_classification"
@@ -73,10 +86,22 @@ class Predictor(Protocol):
 
 
 class TextClassifier:
-    """A model and its tokenizer in eval mode on the CPU: texts in, probabilities and labels out."""
+    """A model and its tokenizer in eval mode on the CPU: texts in, probabilities and labels out.
 
-    def __init__(self, model: torch.nn.Module, tokenizer, settings: ServingSettings, batch_size: int = 32):
-        self.model = model.cpu().eval()
+    `model` is a torch classifier, or an ONNX Runtime session (compress.OnnxClassifier) for a folder
+    whose serving.json says an ONNX runtime.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module | OnnxClassifier,
+        tokenizer,
+        settings: ServingSettings,
+        batch_size: int = 32,
+    ):
+        import torch
+
+        self.model = model.cpu().eval() if isinstance(model, torch.nn.Module) else model
         self.tokenizer = tokenizer
         self.settings = settings
         self.batch_size = batch_size
@@ -90,7 +115,15 @@ class TextClassifier:
         directory = check_model_dir(directory)
         model = load_classifier(directory)
         settings = ServingSettings.read(directory, model.config)
-        return cls(model, AutoTokenizer.from_pretrained(directory), settings, batch_size)
+        served = served_model(model, directory, settings.runtime)
+        return cls(served, AutoTokenizer.from_pretrained(directory), settings, batch_size)
+
+    def logits(self, inputs: dict) -> torch.Tensor:
+        import torch
+
+        if isinstance(self.model, torch.nn.Module):
+            return self.model(**inputs).logits.float()
+        return torch.from_numpy(self.model.predict_logits(inputs))  # an ONNX Runtime session
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, one column per label (softmax; sigmoid for a multilabel model)."""
@@ -111,7 +144,7 @@ class TextClassifier:
                 inputs = {
                     k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")
                 }
-                logits = self.model(**inputs).logits.float()
+                logits = self.logits(inputs)
                 rows.append(torch.sigmoid(logits) if self.settings.multilabel else torch.softmax(logits, -1))
         if not rows:
             return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
@@ -133,6 +166,24 @@ class TextClassifier:
     def predict_frame(self, texts: Sequence[str]) -> pd.DataFrame:
         """The predictions as a table: `label`, then one `probability:<label>` column per class."""
         return predictions_frame(self.predict(texts), self.settings.labels)
+
+
+def served_model(model: torch.nn.Module, directory: Path, runtime: str) -> torch.nn.Module | OnnxClassifier:
+    """What answers for a folder: its fp32 model, that model quantized to int8, or its ONNX file."""
+    import torch
+
+    from distilbench.compress import OnnxClassifier, quantize_int8
+
+    if runtime == "torch-int8":
+        return quantize_int8(model)
+    if runtime in ONNX_FILES:
+        path = Path(directory) / ONNX_FILES[runtime]
+        if not path.is_file():
+            raise AssetError(
+                f"model {str(directory)!r}: serving.json says {runtime}, but {path.name} is missing"
+            )
+        return OnnxClassifier(path, threads=torch.get_num_threads())
+    return model
 
 
 def predictions_frame(predictions: Sequence[Prediction], labels: Sequence[str]) -> pd.DataFrame:

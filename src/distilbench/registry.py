@@ -35,14 +35,16 @@ MODEL_NAME = "model"  # the logged model's name in its run
 EXAMPLE_TEXTS = ("An example text to classify.", "Another, somewhat longer example text to classify here.")
 # what loading the model needs; versions are the ones it was logged with (local tags such as +cpu dropped)
 REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "numpy", "pandas", "mlflow")
+ONNX_REQUIREMENTS = ("onnxruntime",)  # a model served from its ONNX file (ServingSettings.runtime onnx-*)
 
 
 def registered_name(dataset: str) -> str:
     return f"distilbench-{dataset}"
 
 
-def pip_requirements() -> list[str]:
-    return [f"{name}=={version(name).split('+')[0]}" for name in REQUIREMENTS]
+def pip_requirements(runtime: str = "torch-fp32") -> list[str]:
+    names = REQUIREMENTS + (ONNX_REQUIREMENTS if runtime.startswith("onnx") else ())
+    return [f"{name}=={version(name).split('+')[0]}" for name in names]
 
 
 class ClassifierModel(mlflow.pyfunc.PythonModel):
@@ -110,7 +112,7 @@ def register_classifier(
                 code_paths=[str(code)],
                 signature=infer_signature(example, output),
                 input_example=example,
-                pip_requirements=pip_requirements(),
+                pip_requirements=pip_requirements(settings.runtime),
                 registered_model_name=name,
             )
     version_number = str(info.registered_model_version)

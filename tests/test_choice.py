@@ -1,0 +1,106 @@
+"""Choosing the champion row from a hand-made report table: the rule, ties, names and refusals."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from distilbench.choice import Choice, Row, Rule, choose, rows_of
+from distilbench.errors import ConfigError, DataError
+from distilbench.report_baseline import BASELINE_KEY
+
+RULE = Rule(model=None, max_accuracy_drop=1.0)
+
+
+def row(name: str, accuracy: float, latency: float, mb: float = 10.0, servable: bool = True) -> Row:
+    return Row("bbc", name, accuracy, latency, mb, servable)
+
+
+TABLE = [
+    row("teacher", 0.960, 13.0, 90),
+    row("student", 0.955, 6.7, 69),
+    row("student+onnx-int8", 0.951, 3.1, 18),  # fastest and within 1 point (0.950 floor)
+    row("student+torch-int8", 0.930, 2.0, 20),  # faster still, but 3 points down
+    row("cnn", 0.959, 0.5, 5, servable=False),  # the fastest of all, but cannot be served
+]
+
+
+def test_the_fastest_row_within_the_tolerance_wins():
+    choice = choose(TABLE, "teacher", RULE)
+    assert (choice.row, choice.model, choice.variant) == ("student+onnx-int8", "student", "onnx-int8")
+    assert choice.teacher_accuracy == 0.960 and choice.accuracy == 0.951
+    assert "within 1 accuracy point of the teacher teacher" in choice.reason
+
+
+def test_a_wider_tolerance_admits_the_less_accurate_faster_row():
+    assert choose(TABLE, "teacher", Rule(None, 3.0)).row == "student+torch-int8"
+
+
+def test_the_teacher_qualifies_when_nothing_else_is_close_enough():
+    table = [row("teacher", 0.96, 13.0), row("student", 0.90, 6.0), row("student+onnx-int8", 0.80, 3.0)]
+    choice = choose(table, "teacher", Rule(None, 0.0))
+    assert (choice.row, choice.variant) == ("teacher", "torch-fp32")
+
+
+def test_a_teacher_without_a_latency_still_qualifies():
+    table = [row("teacher", 0.96, math.nan), row("student", 0.90, 6.0)]
+    assert choose(table, "teacher", Rule(None, 1.0)).row == "teacher"
+
+
+def test_a_latency_tie_goes_to_the_more_accurate_then_the_smaller_row():
+    table = [row("teacher", 0.96, 13.0), row("a", 0.955, 5.0, 50), row("b", 0.958, 5.0, 60)]
+    assert choose(table, "teacher", RULE).row == "b"
+    table = [row("teacher", 0.96, 13.0), row("a", 0.958, 5.0, 50), row("b", 0.958, 5.0, 40)]
+    assert choose(table, "teacher", RULE).row == "b"
+
+
+def test_a_named_row_wins_over_the_rule():
+    choice = choose(TABLE, "teacher", Rule("student+torch-int8", 1.0))
+    assert choice == Choice(
+        "bbc", "student+torch-int8", "student", "torch-int8", choice.reason, 0.930, 2.0, 0.960
+    )
+    assert "select.model" in choice.reason
+
+
+def test_an_unknown_name_lists_the_rows_that_can_be_chosen():
+    with pytest.raises(ConfigError) as caught:
+        choose(TABLE, "teacher", Rule("studnet", 1.0))
+    message = str(caught.value)
+    assert message.startswith("select.model: 'studnet' is not a row of the report; choose one of [")
+    assert "'student+onnx-int8'" in message and "'cnn'" not in message
+
+
+def test_the_cnn_is_refused_by_name_with_the_reason():
+    with pytest.raises(ConfigError, match=r"select.model: 'cnn' is the text CNN, which .* cannot serve"):
+        choose(TABLE, "teacher", Rule("cnn", 1.0))
+
+
+def test_a_table_without_the_teacher_is_a_data_error():
+    with pytest.raises(DataError, match="no row for the teacher 'teacher'"):
+        choose(TABLE[1:], "teacher", RULE)
+
+
+def test_rows_of_metrics_json_skip_the_baseline_and_non_rows_and_mark_the_cnn():
+    metrics = {
+        "bbc": {
+            "teacher": {"accuracy_mean": 0.96, "latency_p50_ms": 13.0, "model_mb": 90.0},
+            "student+onnx-int8": {
+                "accuracy_mean": 0.95,
+                "latency_p50_ms": 3.0,
+                "model_mb": 18.0,
+                "pareto": 1,
+            },
+            "cnn": {"accuracy_mean": 0.94, "latency_p50_ms": 0.4, "model_mb": 5.0},
+            BASELINE_KEY: {"accuracy_mean": 0.23, "accuracy_std": 0.0},
+            "notes": "not a row",
+        }
+    }
+    rows = rows_of(metrics, unservable={"cnn"})["bbc"]
+    assert [(r.name, r.servable) for r in rows] == [
+        ("teacher", True),
+        ("student+onnx-int8", True),
+        ("cnn", False),
+    ]
+    assert rows[1].latency_ms == 3.0 and rows[1].model_mb == 18.0
+    assert choose(rows, "teacher", RULE).row == "student+onnx-int8"  # the faster CNN is not servable
