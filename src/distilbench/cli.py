@@ -7,6 +7,8 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
     distilbench prepare  [--params params.yaml] [--out data/prepared]
     distilbench crossval [--params params.yaml] [--prepared data/prepared] [--results results/crossval.json]
     distilbench report   [--results results/crossval.json] [--out reports]
+    distilbench select   [--params params.yaml] [--prepared data/prepared] [--metrics reports/metrics.json]
+                         [--out reports/champion.json] [--models models]
     distilbench check    [--params params.yaml]
     distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
     distilbench serve    [--port 4200]  # this clone's Prefect server (if not up) + its deployments
@@ -39,6 +41,13 @@ STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their d
     "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
     "crossval": {"params": paths.PARAMS_FILE, "prepared": paths.PREPARED_DIR, "results": paths.RESULTS_FILE},
     "report": {"results": paths.RESULTS_FILE, "out": paths.REPORTS_DIR},
+    "select": {
+        "params": paths.PARAMS_FILE,
+        "prepared": paths.PREPARED_DIR,
+        "metrics": paths.METRICS_FILE,
+        "out": paths.CHAMPION_FILE,
+        "models": paths.MODELS_DIR,
+    },
 }
 
 

@@ -14,6 +14,9 @@ PARAMS_FILE = "params.yaml"
 PREPARED_DIR = "data/prepared"  # prepare's output, one folder per dataset
 RESULTS_FILE = "results/crossval.json"  # crossval's output: every fold's numbers
 REPORTS_DIR = "reports"  # report's output: tables, plots, metrics.json
+METRICS_FILE = f"{REPORTS_DIR}/metrics.json"  # ... whose rows select chooses from
+CHAMPION_FILE = f"{REPORTS_DIR}/champion.json"  # select's output: each dataset's registered champion
+MODELS_DIR = "models"  # ... and its refitted model folders, one per dataset (what the registry serves)
 
 EXAMPLES_FILE = "examples.parquet"  # in each prepared dataset folder
 META_FILE = "meta.json"  # ... beside it

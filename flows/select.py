@@ -1,0 +1,31 @@
+"""`select` stage: refit the chosen report row on the whole dataset and register it as the champion."""
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from distilbench.champion import Champion, champion_markdown, select_champions
+from distilbench.config import load_config
+from distilbench.paths import CHAMPION_FILE, METRICS_FILE, MODELS_DIR, PARAMS_FILE, PREPARED_DIR, ProjectPaths
+from distilbench.runtime import set_threads
+from distilbench.storage import check_store
+
+
+@flow(name="distilbench-select")
+def select(
+    params: str = PARAMS_FILE,
+    prepared: str = PREPARED_DIR,
+    metrics: str = METRICS_FILE,
+    out: str = CHAMPION_FILE,
+    models: str = MODELS_DIR,
+) -> list[Champion]:
+    cfg = load_config(Path(params))
+    project = ProjectPaths.current()
+    check_store(project, cfg.tracking.uri)  # before the refit: a store that refuses the run would waste it
+    set_threads(1)  # one refit at a time: all of this machine's threads
+    champions = select_champions(cfg, Path(prepared), Path(metrics), Path(out), Path(models), project)
+    markdown = "\n".join(champion_markdown(champions))
+    create_markdown_artifact(markdown, key="distilbench-champion", description="The registered champion")
+    get_run_logger().info("\n%s", markdown)
+    return champions

@@ -1,0 +1,177 @@
+"""The select stage on a tiny study: the chosen row refitted on every row, served and registered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+import distilbench.refit as refit_module
+from distilbench.champion import CHAMPION_TAG
+from distilbench.config import load_config
+from distilbench.data.prepared import load_prepared, prepare_all
+from distilbench.predict import TextClassifier, load_predictor
+from distilbench.refit import refit, refit_job
+from distilbench.registry import ALIAS
+from distilbench.training.distill import Distiller
+from tests.pipeline.conftest import Project
+
+TEXTS = ["match goal team score", "computer software chip", "election vote minister"]
+
+
+@pytest.fixture
+def project(make_project, tiny_csv: Path) -> Project:
+    return make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[
+            {"name": "teacher", "source": "local", "id": "TINY"},
+            {"name": "distilled", "source": "local", "id": "TINY", "layers": [1], "distil_from": "teacher"},
+            {"name": "cnn", "kind": "cnn", "epochs": 1},
+        ],
+        folds=2,
+        epochs=1,
+    )
+
+
+def prepared(project: Project) -> Path:
+    cfg = load_config(Path(project.params))
+    prepare_all(cfg.data, cfg.seed, Path(project.prepared))
+    return Path(project.prepared) / "tiny"
+
+
+def spy_on_fits(monkeypatch) -> list[tuple[str, str, int]]:
+    """(model, trainer class, rows trained on) for each fit a refit makes, in order."""
+    fits = []
+
+    def fit_whole(job, data):
+        trainer, best_epoch, examples = real(job, data)
+        fits.append((job.model.name, type(trainer).__name__, examples))
+        return trainer, best_epoch, examples
+
+    real = refit_module.fit_whole
+    monkeypatch.setattr(refit_module, "fit_whole", fit_whole)
+    return fits
+
+
+def test_a_refit_job_is_the_whole_dataset_as_one_fold_seeded_with_the_seed(project, tmp_path):
+    cfg = load_config(Path(project.params))
+    job = refit_job(cfg, prepared(project), "distilled", "sqlite://", tmp_path / "refit")
+    assert (job.fold, job.n_folds, job.fold_seed) == (0, 1, cfg.seed)
+    assert job.train == cfg.train.for_model(job.model)
+    assert job.teacher.model.name == "teacher" and job.teacher.export_train_logits
+    assert job.starts_from_fold_teacher and job.teacher.export_model  # copies the refitted teacher's layers
+    assert not job.export_train_logits  # nothing is distilled from the champion itself
+    assert str(tmp_path / "refit") == job.cache_root  # never the crossval cache: fold 0 would share keys
+
+
+def test_a_fine_tuned_model_is_refitted_on_every_row_but_its_inner_validation_split(project, monkeypatch):
+    fits = spy_on_fits(monkeypatch)
+    directory = prepared(project)
+    cfg = load_config(Path(project.params))
+    result = refit(cfg, directory, "teacher", "sqlite://")
+    rows = len(load_prepared(directory).texts)
+    inner = round(rows * cfg.train.inner_val_fraction)
+    assert fits == [("teacher", "FineTuner", rows - inner)]
+    assert result.examples == rows - inner and result.seconds > 0
+    assert result.labels == ("politics", "sport", "tech") and result.max_length == cfg.train.max_length
+
+
+def test_a_distilled_model_is_refitted_after_its_teacher_from_the_teachers_logits(project, monkeypatch):
+    fits = spy_on_fits(monkeypatch)
+    trainers = []
+    real_make_trainer = refit_module.make_trainer
+
+    def make_trainer(*args, **kwargs):
+        trainers.append(real_make_trainer(*args, **kwargs))
+        return trainers[-1]
+
+    monkeypatch.setattr(refit_module, "make_trainer", make_trainer)
+    cfg = load_config(Path(project.params))
+    result = refit(cfg, prepared(project), "distilled", "sqlite://")
+    assert [(name, kind) for name, kind, _ in fits] == [("teacher", "FineTuner"), ("distilled", "Distiller")]
+    distiller = trainers[-1]
+    assert isinstance(distiller, Distiller)
+    assert len(distiller.teacher_logits) == fits[-1][2]  # the refitted teacher's logits on the rows fitted
+    assert result.model is distiller.model.cpu()
+    assert result.model.config.num_hidden_layers == 1  # the student: one layer copied from the teacher
+
+
+def run_select(project: Project, **select) -> dict:
+    from flows.select import select as select_flow
+
+    project.raw["select"] = select
+    project.save()
+    select_flow(
+        params=project.params,
+        prepared=project.prepared,
+        metrics=str(project.reports / "metrics.json"),
+        out=str(project.reports / "champion.json"),
+        models=str(project.root / "models"),
+    )
+    return json.loads((project.reports / "champion.json").read_text())["tiny"]
+
+
+def add_variant_row(project: Project, row: str, source: str) -> None:
+    """A compressed variant's row as the report writes it (another stage's work): the model's numbers."""
+    path = project.reports / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["tiny"][row] = {**metrics["tiny"][source], "pareto": 1.0}
+    path.write_text(json.dumps(metrics))
+
+
+def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the_alias(project):
+    project.run(with_report=True)
+    add_variant_row(project, "distilled+onnx-int8", "distilled")
+
+    first = run_select(project, model="distilled+onnx-int8")
+    assert (first["row"], first["model"], first["variant"]) == (
+        "distilled+onnx-int8",
+        "distilled",
+        "onnx-int8",
+    )
+    assert (first["registered_name"], first["version"]) == ("distilbench-tiny", "1")
+    assert first["model_uri"] == "models:/distilbench-tiny@champion" and first["refit_seconds"] > 0
+    folder = project.root / "models" / "tiny"
+    assert yaml.safe_load((folder / "serving.json").read_text())["runtime"] == "onnx-int8"
+    assert (folder / "model-int8.onnx").is_file() and (folder / "tokenizer_config.json").is_file()
+
+    run = project.client.get_run(first["run_id"])
+    assert run.info.run_name == "tiny · champion · distilled+onnx-int8" and run.info.status == "FINISHED"
+    assert run.data.tags[CHAMPION_TAG] == "true"
+    assert run.data.params["model"] == "distilled+onnx-int8" and run.data.params["variant"] == "onnx-int8"
+    assert run.data.params["source_model"] == "distilled" and run.data.params["teacher"] == "teacher"
+    assert {"train_seconds", "train_examples", "model_mb"} <= set(run.data.metrics)
+    experiment = project.client.get_experiment_by_name(project.raw["experiment"])
+    assert run.info.experiment_id == experiment.experiment_id
+
+    # the registered model answers from the ONNX int8 file, as the folder does
+    registered = load_predictor(first["model_uri"]).predict(TEXTS)
+    local = TextClassifier.from_dir(folder).predict(TEXTS)
+    assert [p.label for p in registered] == [p.label for p in local]
+    for a, b in zip(registered, local, strict=True):
+        assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
+
+    second = run_select(project, model=None, max_accuracy_drop=100.0)  # every row qualifies: the fastest
+    metrics = json.loads((project.reports / "metrics.json").read_text())["tiny"]
+    servable = {k: v for k, v in metrics.items() if k not in ("cnn", "majority_class")}
+    assert second["row"] == min(servable, key=lambda k: servable[k]["latency_p50_ms"])
+    assert second["version"] == "2"
+    alias = MlflowClient().get_model_version_by_alias("distilbench-tiny", ALIAS)
+    assert str(alias.version) == "2"
+    runs = [r for r in project.runs() if r.data.tags.get(CHAMPION_TAG) == "true"]
+    assert len(runs) == 2
+
+
+def test_an_unknown_row_fails_before_any_training(project, monkeypatch):
+    project.run(with_report=True)
+    monkeypatch.setattr(refit_module, "fit_whole", lambda *_: pytest.fail("trained"))
+    from distilbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"select.model: 'nope' is not a row of the report; choose one of"):
+        run_select(project, model="nope")
+    assert not (project.reports / "champion.json").exists()
+    assert np.all([CHAMPION_TAG not in r.data.tags for r in project.runs()])
