@@ -141,6 +141,35 @@ def report(results: str | None) -> None:
     write_report(Path("results.json"), Path("reports"))
 
 
+SELECT_ROWS = {
+    "minilm-l6": {"accuracy_mean": 0.96, "latency_p50_ms": 13.0},
+    "minilm-l3-student": {"accuracy_mean": 0.95, "latency_p50_ms": 6.6},
+    "minilm-l3-student+onnx-int8": {"accuracy_mean": 0.95, "latency_p50_ms": 3.1, "pareto": 1.0},
+    "cnn": {"accuracy_mean": 0.94, "latency_p50_ms": 0.4},
+    "majority_class": {"accuracy_mean": 0.23},
+}
+
+
+def select(ctx: Context, model: str | None, rows: dict | None = SELECT_ROWS) -> None:
+    """The select stage's choice, on a report of the quickstart's rows."""
+    import json
+
+    from distilbench.champion import choose_all, read_metrics
+
+    local = {"source": "local", "id": str(ctx.tiny_model)}
+    models = [
+        {"name": "minilm-l6", **local},
+        {"name": "minilm-l3-student", **local, "layers": [0]},
+        {"name": "cnn", "kind": "cnn"},
+    ]
+    raw = {"models": {"zoo": "q", "zoos": {"q": {"teacher": "minilm-l6", "models": models}}}}
+    params(yaml.safe_dump({**raw, "select": {"model": model}}))
+    if rows is not None:
+        Path("reports").mkdir()
+        Path("reports/metrics.json").write_text(json.dumps({"bbc": rows}))
+    choose_all(load_config(Path("params.yaml")), read_metrics(Path("reports/metrics.json")))
+
+
 def needs_models() -> None:
     params("seed: 1\n")
     load_config(Path("params.yaml")).require("models")
@@ -376,6 +405,13 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "no crossval results": lambda ctx: report(None),
     "results not JSON": lambda ctx: report("{"),
     "results not from crossval": lambda ctx: report('{"folds": []}'),
+    # select
+    "no report yet": lambda ctx: select(ctx, None, rows=None),
+    "unknown row": lambda ctx: select(ctx, "studnet"),
+    "the CNN named": lambda ctx: select(ctx, "cnn"),
+    "no teacher row": lambda ctx: select(
+        ctx, None, {k: v for k, v in SELECT_ROWS.items() if k != "minilm-l6"}
+    ),
     # predict
     "input line not JSON": lambda ctx: predict_from("m", '{"text": "a"}\n{"text": \n'),
     "input line not an object": lambda ctx: predict_from("m", '["a"]\n'),

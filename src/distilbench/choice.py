@@ -105,7 +105,9 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     dataset = rows[0].dataset
     by_name = {row.name: row for row in rows}
     if teacher not in by_name:
-        raise DataError(f"metrics.json, dataset {dataset}: no row for the teacher {teacher!r}")
+        raise DataError(
+            f"metrics.json, dataset {dataset}: no row for the teacher {teacher!r}; rerun crossval and report"
+        )
     teacher_accuracy = by_name[teacher].accuracy
     if rule.model:
         return _named(by_name, rule.model, teacher_accuracy)
