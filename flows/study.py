@@ -55,7 +55,7 @@ def study(
 
 
 @flow(name="distilbench-repro", log_prints=True)
-def repro(stage: Literal["prepare", "crossval", "report"] | None = None) -> None:
+def repro(stage: Literal["prepare", "crossval", "report", "select"] | None = None) -> None:
     """`dvc repro` in the workspace with params.yaml as it is: everything, or one stage and what it
     needs. Only what changed reruns; dvc.lock is updated as by any `dvc repro`."""
     configure_environment(Path.cwd())

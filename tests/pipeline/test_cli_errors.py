@@ -94,8 +94,27 @@ def test_without_a_prefect_server_too(project: Path) -> None:
         ("check", lambda p: edit_params(p, lambda raw: raw.pop("models")), None),  # data only: valid
         ("crossval", lambda p: None, r"data/prepared: no such folder; run the prepare stage first"),
         ("report", lambda p: None, r"results/crossval\.json: no crossval results; run the crossval stage"),
+        ("select", lambda p: None, r"reports/metrics\.json: no such file; run the report stage first$"),
+        (
+            "select",
+            lambda p: (
+                (p / "reports").mkdir(),
+                (p / "reports" / "metrics.json").write_text(
+                    '{"tiny": {"t": {"accuracy_mean": 0.9}, "t+onnx-int9": {"accuracy_mean": 0.9}}}'
+                ),
+                edit_params(p, lambda raw: raw.update(select={"model": "t+onnx-int9"})),
+            ),
+            r"select\.model: 't\+onnx-int9' has an unknown variant 'onnx-int9'",
+        ),
     ],
-    ids=["yaml-syntax", "check-data-only", "crossval-before-prepare", "report-before-crossval"],
+    ids=[
+        "yaml-syntax",
+        "check-data-only",
+        "crossval-before-prepare",
+        "report-before-crossval",
+        "select-before-report",
+        "select-unknown-variant",
+    ],
 )
 def test_stage_commands(project: Path, stage, break_it, message) -> None:
     break_it(project)
