@@ -24,7 +24,8 @@ from distilbench.choice import Choice, Rule, choose, rows_of
 from distilbench.clock import wall_clock_ms
 from distilbench.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
 from distilbench.config import Config
-from distilbench.errors import DataError
+from distilbench.errors import ConfigError, DataError
+from distilbench.models.zoo import save_model
 from distilbench.paths import ProjectPaths
 from distilbench.predict import ONNX_FILES, ServingSettings
 from distilbench.refit import Refit, refit
@@ -84,26 +85,32 @@ def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
     """One choice per dataset of the report, by select's rule."""
     rule = Rule.from_config(cfg.select)
     tables = rows_of(metrics, unservable_models(cfg))
-    return [choose(rows, cfg.zoo.teacher, rule) for rows in tables.values() if rows]
+    choices = [choose(rows, cfg.zoo.teacher, rule) for rows in tables.values() if rows]
+    zoo = {m.name for m in cfg.zoo.models}
+    for choice in choices:  # checked for every dataset before the first refit starts
+        if choice.model not in zoo:
+            raise ConfigError(
+                f"select: row {choice.row!r} is of model {choice.model!r}, which is not in the zoo "
+                f"{cfg.zoo.name}; rerun crossval and report"
+            )
+    return choices
 
 
 def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
     """Write the refitted model and what serves `variant` (whole, or not at all) to `directory`."""
     settings = ServingSettings(refitted.labels, refitted.max_length, refitted.multilabel, variant)
     with atomic_directory(directory) as staging:
-        refitted.model.save_pretrained(staging)  # MeanPoolingClassifier saves its own way
+        fp32_mb = save_model(refitted.model, staging)  # a MeanPoolingClassifier saves its own way
         refitted.tokenizer.save_pretrained(staging)
         settings.write(staging)
-        size_mb = _variant_files(refitted, variant, staging)
+        size_mb = fp32_mb if variant == "torch-fp32" else _compressed_files(refitted, variant, staging)
     onnx_int8 = directory / ONNX_FILES["onnx-int8"] if variant == "onnx-int8" else None
     return ServedModel(directory, settings, size_mb, onnx_int8)
 
 
-def _variant_files(refitted: Refit, variant: str, folder: Path) -> float:
-    """Build what the variant serves from (an ONNX file) into `folder`; returns the served size in MB."""
+def _compressed_files(refitted: Refit, variant: str, folder: Path) -> float:
+    """Build what a compressed variant serves from (an ONNX file) into `folder`; returns its size in MB."""
     model = refitted.model
-    if variant == "torch-fp32":
-        return sum(f.stat().st_size for f in folder.glob("*.safetensors")) / 1e6
     if variant == "torch-int8":  # quantized again at every load: deterministic from the fp32 weights
         return state_dict_mb(quantize_int8(model))
     batch = refitted.tokenizer(

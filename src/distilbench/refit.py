@@ -64,7 +64,7 @@ def refit_job(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str, cac
     whole dataset would otherwise share a cache key with cross-validation's fold 1).
     """
     if model not in {m.name for m in cfg.zoo.models}:
-        raise ConfigError(f"select: row model {model!r} is not in the zoo {cfg.zoo.name}; rerun crossval")
+        raise ConfigError(f"refit: model {model!r} is not in the zoo {cfg.zoo.name}")
     data = dataclasses.replace(PreparedRef.read(dataset_dir), eval_folds=(WHOLE,), repeats=1)
     parents = {
         (data.name, spec.name): ParentSpec(f"refit-{spec.name}", data.name, spec.name, "", ())

@@ -11,7 +11,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 import distilbench.refit as refit_module
-from distilbench.champion import CHAMPION_TAG
+from distilbench.champion import CHAMPION_TAG, champion_markdown
 from distilbench.config import load_config
 from distilbench.data.prepared import load_prepared, prepare_all
 from distilbench.predict import TextClassifier, load_predictor
@@ -105,12 +105,17 @@ def run_select(project: Project, **select) -> dict:
 
     project.raw["select"] = select
     project.save()
-    select_flow(
+    champions = select_flow(
         params=project.params,
         prepared=project.prepared,
         metrics=str(project.reports / "metrics.json"),
         out=str(project.reports / "champion.json"),
         models=str(project.root / "models"),
+    )
+    lines = "\n".join(champion_markdown(champions))
+    assert (
+        lines.startswith("## Champion")
+        and "distilbench predict --model models:/distilbench-tiny@champion" in lines
     )
     return json.loads((project.reports / "champion.json").read_text())["tiny"]
 
