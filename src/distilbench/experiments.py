@@ -2,10 +2,10 @@
 
 A deployment run never calls the stages around DVC. It runs `dvc exp run --temp -S key=value ...` in the
 clone: DVC copies the workspace to a temporary directory, applies the overrides to params.yaml there, runs
-prepare -> crossval -> report (each a `distilbench <stage>` flow run on the same Prefect server), and keeps
-the result as an experiment that `dvc exp show` lists with its params and metrics. The workspace's
-params.yaml and dvc.lock are untouched, so they stay true to each other; `dvc exp apply <name>` brings a
-run's results into the workspace.
+prepare -> crossval -> report -> select (each a `distilbench <stage>` flow run on the same Prefect
+server), and keeps the result as an experiment that `dvc exp show` lists with its params and metrics.
+The workspace's params.yaml and dvc.lock are untouched, so they stay true to each other;
+`dvc exp apply <name>` brings a run's results into the workspace.
 
 The overrides are validated first, against the same typed config every stage loads, so a typo in the
 dashboard's form fails in seconds with the key's name, not minutes later inside DVC.

@@ -89,6 +89,7 @@ def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path):
                 **train,
             },
             "distill": {"temperature": 2.0, "alpha": 0.5},
+            "select": {"model": None, "max_accuracy_drop": 1.0},  # dvc.yaml's select stage reads it
         }
         return Project(tmp_path, raw, MlflowClient(uri))
 

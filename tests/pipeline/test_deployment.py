@@ -5,6 +5,7 @@ throwaway git + DVC clone of the project's pipeline."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -94,6 +95,8 @@ def test_a_custom_run_of_the_study_deployment_is_a_dvc_experiment_with_its_repor
     assert train["batch_size"] == clone.raw["train"]["batch_size"]  # the rest as params.yaml says
     assert "| teacher (teacher)" in git(root, "show", f"{ref}:reports/comparison.md")
     assert "| teacher (teacher)" in artifacts["distilbench-study"].data  # on the run's page too
+    champion = json.loads(git(root, "show", f"{ref}:reports/champion.json"))  # select ran, and registered
+    assert champion["tiny"]["registered_name"] == "distilbench-tiny"
     assert git(root, "status", "--porcelain") == ""  # the workspace (params.yaml, no dvc.lock) untouched
 
     folds = sorted((k.data.tags["model"], k.data.tags["fold"], k.info.status) for k in clone.children())
