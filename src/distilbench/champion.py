@@ -174,7 +174,7 @@ def log_refit_metrics(tracking_uri: str, run_id: str, refitted: Refit, served: S
     MlflowClient(tracking_uri).log_batch(run_id, metrics=metrics)
 
 
-def crown(
+def refit_and_register(
     cfg: Config, choice: Choice, prepared_root: Path, models_root: Path, tracking_uri: str, experiment_id: str
 ) -> Champion:
     """Refit the chosen row's model, save what serves its variant, log the run and register it."""
@@ -226,7 +226,9 @@ def select_champions(
             cfg.experiment,
             artifact_location(tracking_uri, cfg.tracking.artifact_location, project.artifact_root),
         )
-    champions = [crown(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices]
+    champions = [
+        refit_and_register(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices
+    ]
     write_champions(out, champions)
     return champions
 
