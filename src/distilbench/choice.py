@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from distilbench.config import SelectConfig
 from distilbench.errors import ConfigError, DataError
+from distilbench.fold_variants import SEPARATOR
+from distilbench.predict import RUNTIMES as VARIANTS  # what a saved folder can serve: every report variant
 from distilbench.report_baseline import BASELINE_KEY
 
-FP32 = "torch-fp32"  # the variant of a row without `+`: the model as trained
-VARIANTS = (FP32, "torch-int8", "onnx-fp32", "onnx-int8")
-SEPARATOR = "+"
+FP32 = VARIANTS[0]  # the variant of a row without `+`: the model as trained
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,10 @@ def test_the_registered_onnx_int8_model_answers_as_its_folder(classifier_dir, tm
         assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
     assert "onnxruntime" in " ".join(pip_requirements("onnx-int8"))
     assert "onnxruntime" not in " ".join(pip_requirements())
+
+
+def test_every_report_variant_is_a_runtime_a_folder_can_serve():
+    from distilbench.fold_variants import COMPRESSED
+    from distilbench.predict import RUNTIMES
+
+    assert RUNTIMES == ("torch-fp32", *COMPRESSED)  # predict stays light: it cannot import fold_variants
