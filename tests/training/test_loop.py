@@ -220,3 +220,44 @@ def test_inference_speed_is_measured_warm_on_the_same_examples_for_every_model(
     assert calls == [1] * speed.WARMUP_CALLS + [n] + [1] * n * speed.PASSES + [n] * speed.PASSES
     assert 0 < result.latency_p50_ms <= result.latency_p95_ms
     assert result.throughput_per_s > 0 and result.threads == torch.get_num_threads()
+
+
+def batch_rows(trainer: FineTuner, features) -> list[list[int]]:
+    return [batch["index"].tolist() for batch in trainer._train_loader(features)]
+
+
+def test_the_default_shuffle_order_is_the_seeded_permutation_it_always_was(
+    tiny_model_dir, tokenizer, features
+):
+    # fold results depend on this order: the length-grouping option must leave the default alone
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings(), seed=7
+    )
+    # the loader the loop always built: shuffle=True from a generator seeded with the fold seed
+    plain = torch.utils.data.DataLoader(
+        range(len(features)), shuffle=True, generator=torch.Generator().manual_seed(7)
+    )
+    expected = [int(i) for i in plain]
+    assert [i for rows in batch_rows(trainer, features) for i in rows] == expected
+
+
+def test_length_grouped_batches_cover_every_row_once_with_less_padding(tiny_model_dir, tokenizer, features):
+    def padding(trainer: FineTuner) -> int:
+        lengths = [len(f["input_ids"]) for f in features]
+        return sum(
+            max(lengths[i] for i in rows) * len(rows) - sum(lengths[i] for i in rows)
+            for rows in batch_rows(trainer, features)
+        )
+
+    make = lambda grouped: FineTuner(  # noqa: E731
+        tiny_model(tiny_model_dir),
+        make_collator(tokenizer),
+        resolve_runtime("fp32"),
+        settings(batch_size=4),
+        seed=7,
+        group_by_length=grouped,
+    )
+    grouped = make(True)
+    rows = [i for batch in batch_rows(grouped, features) for i in batch]
+    assert sorted(rows) == list(range(len(features)))
+    assert padding(grouped) < padding(make(False))

@@ -84,6 +84,48 @@ def is_head_param(name: str) -> bool:
     return name.split(".")[0] in ("classifier", "pre_classifier")
 
 
+def parameter_groups(model: torch.nn.Module, train: TrainConfig) -> list[dict]:
+    """AdamW parameter groups: the head's own learning rate, and no weight decay on biases and LayerNorm
+    gains (the BERT recipe: they are the 1-d tensors)."""
+    lr, head_lr = train.learning_rate, train.head_learning_rate or train.learning_rate
+    grouped: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            grouped.setdefault((is_head_param(name), param.ndim >= 2), []).append(param)
+    return [
+        {
+            "params": params,
+            "lr": head_lr if head else lr,
+            "weight_decay": train.weight_decay if decays else 0.0,
+        }
+        for (head, decays), params in grouped.items()
+    ]
+
+
+def length_grouped_order(
+    lengths: Sequence[int], batch_size: int, generator: torch.Generator, mega: int = 50
+) -> list[int]:
+    """A shuffled order whose consecutive batches hold texts of similar length, so dynamic padding pads
+    little: HF's LengthGroupedSampler (shuffle, cut into chunks of `mega` batches, sort each by length)."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    chunk = mega * batch_size
+    chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
+    return [i for c in chunks for i in sorted(c, key=lambda i: -lengths[i])]
+
+
+class LengthGroupedSampler(torch.utils.data.Sampler[int]):
+    """A new length-grouped order every epoch, drawn from the loop's seeded generator."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator):
+        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        return iter(length_grouped_order(self.lengths, self.batch_size, self.generator))
+
+
 def progress_disabled() -> bool:
     return os.environ.get("DISTILBENCH_PROGRESS", "1") == "0"
 
@@ -101,6 +143,7 @@ class FineTuner:
         seed: int = 0,
         multilabel: bool = False,
         label: str = "",
+        group_by_length: bool = False,
     ):
         self.model = model.to(runtime.device)
         self.collate = collate
@@ -109,6 +152,9 @@ class FineTuner:
         self.seed = seed  # shuffling order
         self.multilabel = multilabel
         self.label = label  # shown on progress bars and log lines: dataset | model | fold
+        # batches of similar-length texts (less padding; the GPU bench's option): off in the pipeline, whose
+        # shuffle order, and so its fold results, must not change
+        self.group_by_length = group_by_length
 
     # -- the override point ------------------------------------------------------------------------------
     def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
@@ -122,10 +168,7 @@ class FineTuner:
     # -- training ----------------------------------------------------------------------------------------
     def fit(self, train: Features, inner_val: Features | None = None) -> FitResult:
         s = self.train
-        generator = torch.Generator().manual_seed(self.seed)
-        loader = DataLoader(
-            train, batch_size=s.batch_size, shuffle=True, collate_fn=self.collate, generator=generator
-        )
+        loader = self._train_loader(train)
         steps_per_epoch = min(len(loader), s.max_steps or len(loader))
         epochs = self.epochs_for(steps_per_epoch)
         optimizer = self._optimizer()
@@ -167,6 +210,22 @@ class FineTuner:
         result.seconds = time.perf_counter() - start
         return result
 
+    def _train_loader(self, train: Features) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.seed)
+        if self.group_by_length:
+            lengths = [len(f["input_ids"]) for f in train]
+            sampler = LengthGroupedSampler(lengths, self.train.batch_size, generator)
+            return DataLoader(
+                train, batch_size=self.train.batch_size, sampler=sampler, collate_fn=self.collate
+            )
+        return DataLoader(
+            train,
+            batch_size=self.train.batch_size,
+            shuffle=True,
+            collate_fn=self.collate,
+            generator=generator,
+        )
+
     def epochs_for(self, steps_per_epoch: int) -> int:
         """train.epochs, raised until the fit makes train.min_steps optimizer steps.
 
@@ -183,21 +242,12 @@ class FineTuner:
         return patience is not None and self.train.inner_val_fraction > 0 and epoch - best_epoch >= patience
 
     def _optimizer(self) -> torch.optim.Optimizer:
-        # no weight decay on biases and LayerNorm gains (the BERT recipe): they are 1-d tensors
-        lr, head_lr = self.train.learning_rate, self.train.head_learning_rate or self.train.learning_rate
-        grouped: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
-        for name, param in self.model.named_parameters():
-            if param.requires_grad:
-                grouped.setdefault((is_head_param(name), param.ndim >= 2), []).append(param)
-        groups = [
-            {
-                "params": params,
-                "lr": head_lr if head else lr,
-                "weight_decay": self.train.weight_decay if decays else 0.0,
-            }
-            for (head, decays), params in grouped.items()
-        ]
-        return torch.optim.AdamW(groups, lr=self.train.learning_rate)
+        # fused AdamW (one kernel for all parameters) on CUDA, where it is the faster step and what the
+        # HF Trainer uses; on CPU the default, so CPU fold results stay exactly as they were
+        fused = self.runtime.device.type == "cuda"
+        return torch.optim.AdamW(
+            parameter_groups(self.model, self.train), lr=self.train.learning_rate, fused=fused
+        )
 
     def _train_epoch(
         self, loader, steps, optimizer, scheduler, scaler, epoch: int, epochs: int
