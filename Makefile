@@ -56,8 +56,9 @@ ui-prefect: install  ## Prefect server + dashboard only, on http://127.0.0.1:420
 serve: install  ## Prefect server on 127.0.0.1:4200 (if none is up) + the deployments to schedule there
 	$(PY) -m distilbench serve
 
-bench: install  ## measured inference/training speed ratios of the quickstart models
+bench: install  ## speed ratios of the quickstart models, then the loop vs HF Trainer and run_glue (~12 min)
 	$(PY) bench/speed.py
+	$(PY) bench/baselines.py
 
 bench-dask: install  ## crossval wall time on 2 Dask worker processes vs 1 (tiny case)
 	$(PY) bench/dask_workers.py

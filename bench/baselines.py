@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import itertools
 import json
 import math
@@ -517,8 +518,12 @@ def print_timing(s: argparse.Namespace, timing: dict[str, dict]) -> None:
 def describe(s: argparse.Namespace, leg: str, r: dict) -> str:
     if leg == "run_glue":
         return f"batch {GLUE['batch_size']}, padded to {r['max_length']}, lr {GLUE['learning_rate']}"
-    extras = ", bf16/fused AdamW/SDPA/length-grouped" if s.bert_base else ""
-    return f"batch {s.batch_size}, max_length {s.max_length}, dynamic padding{extras}"
+    settings = f"batch {s.batch_size}, max_length {s.max_length}, dynamic padding"
+    if not s.bert_base:
+        return settings
+    cuda = (s.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    precision = "bf16, fused AdamW" if cuda else "fp32, AdamW"  # the loop fuses AdamW on CUDA only
+    return f"{settings}, {precision}, SDPA, length-grouped{', compiled' if s.compile else ''}"
 
 
 def verdict(met: bool) -> str:
@@ -559,7 +564,7 @@ def report_gpu(s: argparse.Namespace, timing: dict) -> None:
     print_timing(s, timing)
     for leg, r in timing.items():
         mfu = 6 * r["parameters"] * r["tokens_per_s"] / peak
-        flops = f"6 x {r['parameters'] / 1e6:.1f}M params x {r['tokens_per_s']:.0f} tokens/s"
+        flops = f"6 x {r['parameters'] / 1e6:.2f}M params x {r['tokens_per_s']:.0f} tokens/s"
         print(f"{leg} MFU: {mfu:.1%} ({flops}, embeddings included)")
     ratio = timing["loop"]["examples_per_s"] / timing["trainer"]["examples_per_s"]
     print(f"loop/trainer examples/s: {ratio:.2f}x (target >= 1: {verdict(ratio >= 1)})")
@@ -605,6 +610,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(s: argparse.Namespace) -> dict:
     """The whole benchmark; returns what it printed, as numbers."""
+    if importlib.util.find_spec("accelerate") is None:  # transformers.Trainer refuses to start without it
+        raise SystemExit(
+            "the Trainer legs need accelerate: pip install 'accelerate>=1.1' (the dev extra has it)"
+        )
     train = TrainConfig() if s.bert_base else zoo_train_settings(s)
     s.batch_size, s.max_length = train.batch_size, train.max_length
     legs = GPU_LEGS if s.bert_base else TIMING_LEGS
