@@ -34,12 +34,15 @@ The full default run (MiniLM-L6 teacher, 2-core CPU) takes about 10 minutes, mos
 GPU mode (--bert-base): a bert-base-shaped BertForSequenceClassification built from BertConfig with
 random weights (speed does not depend on weights) and SDPA attention, on texts from --texts (JSON Lines
 with a "text" field) and a saved BERT tokenizer (--tokenizer). It compares the loop with bf16 autocast,
-fused AdamW and length-grouped batches (optionally --compile: torch.compile) against Trainer(bf16=True,
-group_by_length=True, torch_compile=--compile) at the same batch, and prints model FLOP utilisation
-(6 x parameters x tokens/s over a measured bf16 8192^2 matmul rate; fp32 and a 1024^2 matmul on CPU).
-It imports no prefect, mlflow, dvc or pandas:
+fused AdamW and length-grouped batches against Trainer(bf16=True, group_by_length=True) at the same batch
+(--compile: both models compiled in place with nn.Module.compile, i.e. torch.compile; give it a longer
+--warmup, ~20 steps, for the recompiles of new batch shapes), and prints model FLOP utilisation:
+6 x parameters (embeddings included) x padded tokens/s over a measured bf16 8192^2 matmul rate (on a CPU:
+fp32, a 1024^2 matmul, and fp32 training). It imports no prefect, mlflow, dvc, pandas or datasets; the
+Trainer needs accelerate:
 
-    python bench/baselines.py --bert-base --device cuda --texts texts.jsonl --tokenizer DIR [--compile]
+    python bench/baselines.py --bert-base --device cuda --texts texts.jsonl --tokenizer DIR \
+        [--batch-size 64] [--compile --warmup 20]
 """
 
 from __future__ import annotations
@@ -225,7 +228,7 @@ def bert_workload(s: argparse.Namespace) -> Workload:
         return model
 
     rows = np.arange(len(texts))
-    train = TrainConfig(inner_val_fraction=0.0)  # the pipeline's defaults: batch 16, max_length 64
+    train = gpu_train_settings(s)
     precision = "bf16" if device.type == "cuda" else "fp32"  # bf16 autocast is slower than fp32 on most CPUs
     return Workload(new_model, tokenizer, texts, rows % 5, rows, rows[:0], train, s.seed, device, precision)
 
@@ -352,7 +355,8 @@ def leg_trainer(s: argparse.Namespace, w: Workload) -> dict:
     rows = hf_rows(w, w.train_rows, w.train.max_length, static=False)
     clock, counter = clocked(s, w, DataCollatorWithPadding(w.tokenizer))
     total = timed_steps(s)
-    extra = {**length_grouping(), "torch_compile": bool(s.compile)} if s.bert_base else {}
+    # with --compile the model came compiled in place (as the loop's): torch_compile would compile it twice
+    extra = length_grouping() if s.bert_base else {}
     trainer = hf_trainer(
         w, model, w.train, rows, counter, s.out, max_steps=total,
         warmup_steps=warmup_steps(w.train, total), **extra,
@@ -596,6 +600,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     gpu.add_argument("--tokenizer", type=Path, help="a saved BERT tokenizer directory")
     gpu.add_argument("--examples", type=int, default=2048, help="texts read from --texts")
     gpu.add_argument("--seed", type=int, default=42)
+    gpu.add_argument("--batch-size", type=int, default=None, help="train batch (default: TrainConfig's 16)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     s = parser.parse_args(argv)
@@ -614,7 +619,7 @@ def run(s: argparse.Namespace) -> dict:
         raise SystemExit(
             "the Trainer legs need accelerate: pip install 'accelerate>=1.1' (the dev extra has it)"
         )
-    train = TrainConfig() if s.bert_base else zoo_train_settings(s)
+    train = gpu_train_settings(s) if s.bert_base else zoo_train_settings(s)
     s.batch_size, s.max_length = train.batch_size, train.max_length
     legs = GPU_LEGS if s.bert_base else TIMING_LEGS
     print(
@@ -629,6 +634,12 @@ def run(s: argparse.Namespace) -> dict:
     fits = None if s.skip_accuracy else {leg: Child(leg, s).finish() for leg in ("loop-fit", "run_glue-fit")}
     report_zoo(s, timing, fits)
     return {"timing": timing, "fits": fits}
+
+
+def gpu_train_settings(s: argparse.Namespace) -> TrainConfig:
+    """The pipeline's defaults (batch 16, max_length 64, ...) with no inner split; --batch-size overrides."""
+    batch = {"batch_size": s.batch_size} if s.batch_size else {}
+    return TrainConfig(inner_val_fraction=0.0, **batch)
 
 
 def zoo_train_settings(s: argparse.Namespace) -> TrainConfig:
