@@ -14,6 +14,7 @@ import yaml
 from tests.conftest import tiny_rows
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "baselines.py"
+pytest.importorskip("accelerate", reason="transformers.Trainer needs accelerate (the dev extra installs it)")
 
 
 @pytest.fixture(scope="module")
