@@ -27,6 +27,7 @@ Targets (issue 9): loop/trainer >= 1 (the loop adds no overhead) and the loop's 
 run_glue's at equal or better accuracy.
 
     python bench/baselines.py [--model NAME] [--rounds 5] [--steps 8] [--skip-accuracy] [--quick]
+        [--fused-leg]   # also the loop with fused AdamW: the one thing the Trainer does faster on a CPU
 
 The full default run (MiniLM-L6 teacher, 2-core CPU) takes about 10 minutes, most of it run_glue's
 3 epochs at 128 tokens (~670 steps).
@@ -335,7 +336,16 @@ def run_clocked(train) -> None:
         train()
 
 
-def leg_loop(s: argparse.Namespace, w: Workload) -> dict:
+class FusedAdamWFineTuner(FineTuner):
+    """The loop with the Trainer's fused AdamW on a CPU too (--fused-leg): what its one overhead costs.
+    Not the pipeline's default there: fused AdamW is not bit-identical, and fold results must not move."""
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        groups = parameter_groups(self.model, self.train)
+        return torch.optim.AdamW(groups, lr=self.train.learning_rate, fused=True)
+
+
+def leg_loop(s: argparse.Namespace, w: Workload, fine_tuner: type[FineTuner] = FineTuner) -> dict:
     model = w.new_model()
     features = subset(encode(w.tokenizer, w.texts, w.targets, w.train.max_length), w.train_rows)
     batches = math.ceil(len(features) / w.train.batch_size)
@@ -345,7 +355,7 @@ def leg_loop(s: argparse.Namespace, w: Workload) -> dict:
     )
     clock, counter = clocked(s, w, make_collator(w.tokenizer))
     runtime = resolve_runtime(w.precision, w.device)
-    trainer = FineTuner(model, counter, runtime, train, seed=w.seed, group_by_length=s.bert_base)
+    trainer = fine_tuner(model, counter, runtime, train, seed=w.seed, group_by_length=s.bert_base)
     run_clocked(lambda: trainer.fit(features))
     return {"steps": clock.done, "parameters": sum(p.numel() for p in model.parameters())}
 
@@ -424,6 +434,7 @@ def eval_rows(s: argparse.Namespace, w: Workload) -> np.ndarray:
 
 LEGS = {"loop": leg_loop, "trainer": leg_trainer, "run_glue": leg_run_glue, "loop-fit": fit_loop}
 LEGS["run_glue-fit"] = fit_run_glue
+LEGS["loop+fused"] = lambda s, w: leg_loop(s, w, FusedAdamWFineTuner)
 
 
 def child_main(leg: str, settings: str) -> None:
@@ -513,10 +524,10 @@ def matmul_flops(device: torch.device) -> tuple[float, str]:
 
 
 def print_timing(s: argparse.Namespace, timing: dict[str, dict]) -> None:
-    print(f"{'leg':<10}{'steps':>7}{'examples/s':>12}{'tokens/s':>11}{'peak RSS MB':>13}  settings")
+    print(f"{'leg':<11}{'steps':>6}{'examples/s':>12}{'tokens/s':>11}{'peak RSS MB':>13}  settings")
     for leg, r in timing.items():
         rates = f"{r['examples_per_s']:>12.1f}{r['tokens_per_s']:>11.0f}"
-        print(f"{leg:<10}{r['steps']:>7}{rates}{r['rss_mb']:>13.0f}  {describe(s, leg, r)}")
+        print(f"{leg:<11}{r['steps']:>6}{rates}{r['rss_mb']:>13.0f}  {describe(s, leg, r)}")
 
 
 def describe(s: argparse.Namespace, leg: str, r: dict) -> str:
@@ -524,7 +535,7 @@ def describe(s: argparse.Namespace, leg: str, r: dict) -> str:
         return f"batch {GLUE['batch_size']}, padded to {r['max_length']}, lr {GLUE['learning_rate']}"
     settings = f"batch {s.batch_size}, max_length {s.max_length}, dynamic padding"
     if not s.bert_base:
-        return settings
+        return settings + (", fused AdamW" if leg == "loop+fused" else "")
     cuda = (s.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
     precision = "bf16, fused AdamW" if cuda else "fp32, AdamW"  # the loop fuses AdamW on CUDA only
     return f"{settings}, {precision}, SDPA, length-grouped{', compiled' if s.compile else ''}"
@@ -540,6 +551,9 @@ def report_zoo(s: argparse.Namespace, timing: dict, fits: dict | None) -> None:
     over_glue = timing["loop"]["examples_per_s"] / timing["run_glue"]["examples_per_s"]
     print(f"loop/trainer examples/s: {over_trainer:.2f}x (target >= 1: {verdict(over_trainer >= 1)})")
     print(f"loop/run_glue examples/s: {over_glue:.2f}x")
+    if "loop+fused" in timing:
+        fused = timing["loop+fused"]["examples_per_s"] / timing["trainer"]["examples_per_s"]
+        print(f"loop+fused/trainer examples/s: {fused:.2f}x (the loop with the Trainer's fused AdamW)")
     if not fits:
         return
     loop, glue = fits["loop-fit"], fits["run_glue-fit"]
@@ -590,6 +604,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="untimed optimizer steps first (>= 1)")
     parser.add_argument("--skip-accuracy", action="store_true", help="speed only: no full fits")
     parser.add_argument("--quick", action="store_true", help="tiny settings: a smoke test, not a measurement")
+    parser.add_argument("--fused-leg", action="store_true", help="also time the loop with fused AdamW")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads, every leg")
     gpu = parser.add_argument_group("GPU mode")
     gpu.add_argument("--bert-base", action="store_true", help="random-weight BERT on --texts (see above)")
@@ -621,7 +636,7 @@ def run(s: argparse.Namespace) -> dict:
         )
     train = gpu_train_settings(s) if s.bert_base else zoo_train_settings(s)
     s.batch_size, s.max_length = train.batch_size, train.max_length
-    legs = GPU_LEGS if s.bert_base else TIMING_LEGS
+    legs = GPU_LEGS if s.bert_base else TIMING_LEGS + (("loop+fused",) if s.fused_leg else ())
     print(
         f"{len(legs)} legs x {s.rounds} rounds of {s.steps} optimizer steps (after {s.warmup} warm-up), "
         f"{s.threads} torch threads{' [--quick: a smoke test, not a measurement]' if s.quick else ''}",
