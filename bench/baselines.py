@@ -537,7 +537,9 @@ def describe(s: argparse.Namespace, leg: str, r: dict) -> str:
     if not s.bert_base:
         return settings + (", fused AdamW" if leg == "loop+fused" else "")
     cuda = (s.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
-    precision = "bf16, fused AdamW" if cuda else "fp32, AdamW"  # the loop fuses AdamW on CUDA only
+    # the loop fuses AdamW on CUDA only; the Trainer's default optimizer is fused everywhere (torch >= 2.8)
+    optimizer = "fused AdamW" if cuda or leg == "trainer" else "AdamW"
+    precision = f"{'bf16' if cuda else 'fp32'}, {optimizer}"
     return f"{settings}, {precision}, SDPA, length-grouped{', compiled' if s.compile else ''}"
 
 
