@@ -547,7 +547,7 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def report_zoo(s: argparse.Namespace, timing: dict, fits: dict | None) -> None:
+def report_speed(s: argparse.Namespace, timing: dict) -> None:
     print_timing(s, timing)
     over_trainer = timing["loop"]["examples_per_s"] / timing["trainer"]["examples_per_s"]
     over_glue = timing["loop"]["examples_per_s"] / timing["run_glue"]["examples_per_s"]
@@ -556,11 +556,12 @@ def report_zoo(s: argparse.Namespace, timing: dict, fits: dict | None) -> None:
     if "loop+fused" in timing:
         fused = timing["loop+fused"]["examples_per_s"] / timing["trainer"]["examples_per_s"]
         print(f"loop+fused/trainer examples/s: {fused:.2f}x (the loop with the Trainer's fused AdamW)")
-    if not fits:
-        return
+
+
+def report_accuracy(s: argparse.Namespace, fits: dict) -> None:
     loop, glue = fits["loop-fit"], fits["run_glue-fit"]
     print(
-        f"\naccuracy at equal data (fold index {s.fold}: the loop trains {loop['train_examples']} rows after "
+        f"accuracy at equal data (fold index {s.fold}: the loop trains {loop['train_examples']} rows after "
         f"its inner split, run_glue all {glue['train_examples']}; both scored on the "
         f"{loop['eval_examples']} held-out)"
     )
@@ -648,8 +649,12 @@ def run(s: argparse.Namespace) -> dict:
     if s.bert_base:
         report_gpu(s, timing)
         return {"timing": timing}
-    fits = None if s.skip_accuracy else {leg: Child(leg, s).finish() for leg in ("loop-fit", "run_glue-fit")}
-    report_zoo(s, timing, fits)
+    report_speed(s, timing)
+    if s.skip_accuracy:
+        return {"timing": timing, "fits": None}
+    print("\nfull fits: the loop as the pipeline trains the fold, then run_glue's 3 epochs ...", flush=True)
+    fits = {leg: Child(leg, s).finish() for leg in ("loop-fit", "run_glue-fit")}
+    report_accuracy(s, fits)
     return {"timing": timing, "fits": fits}
 
 
