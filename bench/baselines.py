@@ -27,7 +27,6 @@ Targets (issue 9): loop/trainer >= 1 (the loop adds no overhead) and the loop's 
 run_glue's at equal or better accuracy.
 
     python bench/baselines.py [--model NAME] [--rounds 5] [--steps 8] [--skip-accuracy] [--quick]
-        [--fused-leg]   # also the loop with fused AdamW: the one thing the Trainer does faster on a CPU
 
 The full default run (MiniLM-L6 teacher, 2-core CPU) takes about 10 minutes, 6 of them run_glue's
 3 epochs at 128 tokens (639 steps on BBC's fold); --skip-accuracy about 1.5.
@@ -336,15 +335,6 @@ def run_clocked(train) -> None:
         train()
 
 
-class FusedAdamWFineTuner(FineTuner):
-    """The loop with the Trainer's fused AdamW on a CPU too (--fused-leg): what its one overhead costs.
-    Not the pipeline's default there: fused AdamW is not bit-identical, and fold results must not move."""
-
-    def _optimizer(self) -> torch.optim.Optimizer:
-        groups = parameter_groups(self.model, self.train)
-        return torch.optim.AdamW(groups, lr=self.train.learning_rate, fused=True)
-
-
 def leg_loop(s: argparse.Namespace, w: Workload, fine_tuner: type[FineTuner] = FineTuner) -> dict:
     model = w.new_model()
     features = subset(encode(w.tokenizer, w.texts, w.targets, w.train.max_length), w.train_rows)
@@ -434,7 +424,6 @@ def eval_rows(s: argparse.Namespace, w: Workload) -> np.ndarray:
 
 LEGS = {"loop": leg_loop, "trainer": leg_trainer, "run_glue": leg_run_glue, "loop-fit": fit_loop}
 LEGS["run_glue-fit"] = fit_run_glue
-LEGS["loop+fused"] = lambda s, w: leg_loop(s, w, FusedAdamWFineTuner)
 
 
 def child_main(leg: str, settings: str) -> None:
@@ -535,11 +524,9 @@ def describe(s: argparse.Namespace, leg: str, r: dict) -> str:
         return f"batch {GLUE['batch_size']}, padded to {r['max_length']}, lr {GLUE['learning_rate']}"
     settings = f"batch {s.batch_size}, max_length {s.max_length}, dynamic padding"
     if not s.bert_base:
-        return settings + (", fused AdamW" if leg == "loop+fused" else "")
+        return settings
     cuda = (s.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
-    # the loop fuses AdamW on CUDA only; the Trainer's default optimizer is fused everywhere (torch >= 2.8)
-    optimizer = "fused AdamW" if cuda or leg == "trainer" else "AdamW"
-    precision = f"{'bf16' if cuda else 'fp32'}, {optimizer}"
+    precision = f"{'bf16' if cuda else 'fp32'}, fused AdamW"  # both legs' optimizer, CPU and CUDA
     return f"{settings}, {precision}, SDPA, length-grouped{', compiled' if s.compile else ''}"
 
 
@@ -553,9 +540,6 @@ def report_speed(s: argparse.Namespace, timing: dict) -> None:
     over_glue = timing["loop"]["examples_per_s"] / timing["run_glue"]["examples_per_s"]
     print(f"loop/trainer examples/s: {over_trainer:.2f}x (target >= 1: {verdict(over_trainer >= 1)})")
     print(f"loop/run_glue examples/s: {over_glue:.2f}x")
-    if "loop+fused" in timing:
-        fused = timing["loop+fused"]["examples_per_s"] / timing["trainer"]["examples_per_s"]
-        print(f"loop+fused/trainer examples/s: {fused:.2f}x (the loop with the Trainer's fused AdamW)")
 
 
 def report_accuracy(s: argparse.Namespace, fits: dict) -> None:
@@ -607,7 +591,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="untimed optimizer steps first (>= 1)")
     parser.add_argument("--skip-accuracy", action="store_true", help="speed only: no full fits")
     parser.add_argument("--quick", action="store_true", help="tiny settings: a smoke test, not a measurement")
-    parser.add_argument("--fused-leg", action="store_true", help="also time the loop with fused AdamW")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads, every leg")
     gpu = parser.add_argument_group("GPU mode")
     gpu.add_argument("--bert-base", action="store_true", help="random-weight BERT on --texts (see above)")
@@ -639,7 +622,7 @@ def run(s: argparse.Namespace) -> dict:
         )
     train = gpu_train_settings(s) if s.bert_base else zoo_train_settings(s)
     s.batch_size, s.max_length = train.batch_size, train.max_length
-    legs = GPU_LEGS if s.bert_base else TIMING_LEGS + (("loop+fused",) if s.fused_leg else ())
+    legs = GPU_LEGS if s.bert_base else TIMING_LEGS
     print(
         f"{len(legs)} legs x {s.rounds} rounds of {s.steps} optimizer steps (after {s.warmup} warm-up), "
         f"{s.threads} torch threads{' [--quick: a smoke test, not a measurement]' if s.quick else ''}",

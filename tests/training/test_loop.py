@@ -261,3 +261,12 @@ def test_length_grouped_batches_cover_every_row_once_with_less_padding(tiny_mode
     rows = [i for batch in batch_rows(grouped, features) for i in batch]
     assert sorted(rows) == list(range(len(features)))
     assert padding(grouped) < padding(make(False))
+
+
+def test_the_optimizer_is_fused_adamw_on_cpu_as_the_trainers(tiny_model_dir, tokenizer):
+    """The Trainer's default optimizer is fused AdamW; the loop's must not be the slower per-tensor one."""
+    trainer = FineTuner(
+        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings()
+    )
+    optimizer = trainer._optimizer()
+    assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults["fused"] is True
