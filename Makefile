@@ -23,9 +23,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv with the pinned stack and the offline assets
 
-run: install  ## run the quickstart pipeline (dvc repro): prepare -> crossval -> report
+run: install  ## run the quickstart pipeline (dvc repro): prepare -> crossval -> report -> select
 	$(VENV)/bin/dvc repro
-	@echo; cat reports/comparison.md
+	@echo; cat reports/comparison.md; echo; cat reports/champion.md
 
 test: install  ## fast test suite (tiny models, no downloads); pytest's "no tests" (5) is not a failure
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc

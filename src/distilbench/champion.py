@@ -234,9 +234,11 @@ def select_champions(
 
 
 def write_champions(path: Path, champions: Sequence[Champion]) -> None:
-    """dataset → its champion, for `dvc` (cache: false) and for users."""
+    """dataset → its champion, for `dvc` (cache: false) and for programs; beside it the same as markdown
+    for people (champion.md, which `make run` prints after the comparison)."""
     payload = {c.dataset: {k: v for k, v in asdict(c).items() if k != "dataset"} for c in champions}
     write_text(path, json.dumps(payload, indent=2) + "\n")
+    write_text(path.with_suffix(".md"), "\n".join(champion_markdown(champions)))
 
 
 def champion_markdown(champions: Sequence[Champion]) -> list[str]:

@@ -139,6 +139,8 @@ def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the
         "onnx-int8",
     )
     assert (first["registered_name"], first["version"]) == ("distilbench-tiny", "1")
+    champion_md = (project.reports / "champion.md").read_text()
+    assert "`distilled+onnx-int8` (onnx-int8) is registered as `distilbench-tiny` version 1" in champion_md
     assert first["model_uri"] == "models:/distilbench-tiny@champion" and first["refit_seconds"] > 0
     folder = project.root / "models" / "tiny"
     assert yaml.safe_load((folder / "serving.json").read_text())["runtime"] == "onnx-int8"
