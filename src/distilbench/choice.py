@@ -119,7 +119,7 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     reason = (
         f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1) of the {len(eligible)} within "
         f"{_points(rule.max_accuracy_drop)} of the teacher {teacher} "
-        f"({best.accuracy:.4f} vs {teacher_accuracy:.4f})"
+        f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
     )
     return _choice(best, reason, teacher_accuracy)
 

@@ -84,6 +84,10 @@ def plot_front(summary: pd.DataFrame, path: Path) -> Path:
     return plot_pareto(frame, path)
 
 
+def _points(value: float) -> str:
+    return f"{value + 0.0:+.2f}" if round(value, 2) else "±0.00"  # never "-0.00"
+
+
 def target_line(rows: pd.DataFrame, teacher: str) -> list[str]:
     """One sentence: the fastest compressed variant within the accuracy budget, against the target."""
     if "variant" not in rows or rows["variant"].isna().all():
@@ -109,6 +113,6 @@ def target_line(rows: pd.DataFrame, teacher: str) -> list[str]:
         f"**Inference target {met}**: the fastest compressed variant within {TARGET_MAX_DROP_PTS:.0f} point "
         f"of the teacher, {best['model']}, answers one example in {best['latency_p50_ms']:.1f} ms (p50) "
         f"against the fp32 teacher's {latency:.1f} ms: {best['speedup']:.2f}× "
-        f"for {best['drop_pts']:+.2f} points lost ({target}). "
+        f"at {_points(-best['drop_pts'])} accuracy points ({target}). "
         "Pareto-optimal rows are marked ✓; the picture is pareto.png."
     ]
