@@ -30,8 +30,11 @@ def measure(
     tokenizer = load_tokenizer(tokenizer_spec(spec, cfg.zoo))
     features = encode(tokenizer, texts, targets, cfg.train.max_length)
     model = build_model(spec, tokenizer, n_labels, multilabel=False)
-    # one epoch of `train_steps` steps at the model's own settings; speed does not depend on the schedule
-    train = dataclasses.replace(cfg.train.for_model(spec), epochs=1, max_steps=train_steps)
+    # one epoch of `train_steps` steps at the model's own settings; speed does not depend on the schedule.
+    # No step floor, no early stopping: train.min_steps would add epochs the examples/s do not count
+    train = dataclasses.replace(
+        cfg.train.for_model(spec), epochs=1, max_steps=train_steps, min_steps=None, patience=None
+    )
     trainer = FineTuner(model, make_collator(tokenizer), resolve_runtime(train.precision), train)
     trainer.predict_logits(features[: cfg.train.eval_batch_size])  # warm-up: first calls allocate
     _, infer_seconds = trainer.timed_predict(features)

@@ -157,8 +157,11 @@ def parser() -> argparse.ArgumentParser:
 
 def predict_texts(model: str, texts: list[str]) -> None:
     """The MLflow store of this clone (or params.yaml's tracking.uri) holds the registered models."""
+    from transformers.utils import logging as transformers_logging
+
     from distilbench.predict import predict
 
+    transformers_logging.disable_progress_bar()  # stdout is the answer; a "Loading weights" bar is noise
     params = Path(paths.PARAMS_FILE)
     configure_environment(Path.cwd(), load_config(params) if params.is_file() else None)
     predict(model, texts, sys.stdin, sys.stdout)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -204,6 +205,18 @@ def frame_predictions(texts: Sequence[str], frame: pd.DataFrame) -> list[Predict
     return predictions
 
 
+# MLflow's advice on every PythonModel without type hints on predict: the model's signature is explicit
+# (registry.register_classifier), so it would only clutter predict's stderr. (A filter does not hold it:
+# loading sets its own warning filters.)
+TYPE_HINT_ADVICE = ("Add type hints to the `predict` method", "Any type hint is inferred as AnyType")
+
+
+def _warn_again(caught: list[warnings.WarningMessage]) -> None:
+    for warning in caught:
+        if not any(advice in str(warning.message) for advice in TYPE_HINT_ADVICE):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 class RegisteredClassifier:
     """A model from the MLflow registry (or a run), loaded as pyfunc: the same predictions as its folder."""
 
@@ -212,7 +225,9 @@ class RegisteredClassifier:
         from mlflow.exceptions import MlflowException
 
         try:
-            self.model = mlflow.pyfunc.load_model(uri)
+            with warnings.catch_warnings(record=True) as caught:
+                self.model = mlflow.pyfunc.load_model(uri)
+            _warn_again(caught)
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             store = mlflow.get_tracking_uri()

@@ -101,10 +101,19 @@ class MeanPoolingClassifier(torch.nn.Module):
     @classmethod
     def from_saved(cls, directory: Path) -> MeanPoolingClassifier:
         head = json.loads((Path(directory) / HEAD_CONFIG).read_text(encoding="utf-8"))
-        encoder = without_pooler(AutoModel.from_pretrained(directory))
+        encoder = without_pooler(saved_encoder(directory))
         model = cls(encoder, head["num_labels"], head["problem_type"])
         model.classifier.load_state_dict(load_file(Path(directory) / HEAD_FILE))
         return model
+
+
+def saved_encoder(directory: Path) -> torch.nn.Module:
+    """The encoder as saved here, without a pooler: built with one, its missing weights would be filled
+    at random and reported as MISSING at every load (a fold's teacher, `distilbench predict`)."""
+    try:
+        return AutoModel.from_pretrained(directory, add_pooling_layer=False)
+    except TypeError:  # an architecture with no pooler to leave out (DistilBERT) takes no such argument
+        return AutoModel.from_pretrained(directory)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
