@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -50,3 +51,14 @@ def test_the_first_visit_defaults_name_keys_the_installed_mlflow_bundle_reads():
     assert "`${e}_v${t}`" in code  # useLocalStorage's key scheme
     for key in ("mlflow.workflowType", "mlflow.assistant.fab.autoOpenedOnFirstLoad"):
         assert f'"{key}_v1"' in page and f'key:"{key}",version:1' in code
+
+
+def test_the_models_page_promotion_key_is_the_one_the_installed_bundle_reads():
+    """The Models page's promotion modal reads its key in a lazily loaded chunk, not the main bundle."""
+    import mlflow.server
+
+    chunks = (Path(mlflow.server.__file__).parent / "js" / "build" / "static" / "js").glob("*.js")
+    key = "_mlflow_model_registry_promo_modal_dismissed"
+    assert any(f'key:"{key}",version:1' in chunk.read_text(errors="ignore") for chunk in chunks)
+    page = TestClient(create_app(), base_url="http://127.0.0.1").get("/").text
+    assert f'"{key}_v1": "true"' in page

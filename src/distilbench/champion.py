@@ -192,6 +192,7 @@ def refit_and_register(
             experiment_id,
             onnx_int8=served.onnx_int8,
             run_id=run_id,
+            description=version_description(choice),
         )
     except BaseException:
         MlflowClient(tracking_uri).set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
@@ -239,6 +240,14 @@ def write_champions(path: Path, champions: Sequence[Champion]) -> None:
     payload = {c.dataset: {k: v for k, v in asdict(c).items() if k != "dataset"} for c in champions}
     write_text(path, json.dumps(payload, indent=2) + "\n")
     write_text(path.with_suffix(".md"), "\n".join(champion_markdown(champions)))
+
+
+def version_description(choice: Choice) -> str:
+    """The registered version's description: which row of the study and why it was chosen."""
+    return (
+        f"`{choice.row}` of the distilbench study on `{choice.dataset}`, refitted on the whole dataset. "
+        f"Chosen as {choice.reason}."
+    )
 
 
 def champion_markdown(champions: Sequence[Champion]) -> list[str]:

@@ -21,11 +21,14 @@ ID_PLACEHOLDER = "__EXPERIMENT_ID__"
 # Runs before MLflow's scripts on every page load (the UI routes by #hash, so every load is GET /).
 # First-visit defaults, unless the browser already has its own: training-runs mode rather than GenAI
 # (a deep link to a run otherwise opens as a GenAI "evaluation"), and the Assistant panel not opening
-# itself over the runs table (its button stays). Keys: MLflow's useLocalStorage, `${key}_v${version}`.
+# itself over the runs table (its button stays), and the Models page not opening under a promotion modal
+# for its new UI (the champion is what a user comes there for).
+# Keys: MLflow's useLocalStorage, `${key}_v${version}`.
 # Then only a bare start page is redirected, once the experiment is found.
 LANDING_SCRIPT = """<script>(function () {
   var firstVisit = {"mlflow.workflowType_v1": '"machine_learning"',
-                    "mlflow.assistant.fab.autoOpenedOnFirstLoad_v1": "true"};
+                    "mlflow.assistant.fab.autoOpenedOnFirstLoad_v1": "true",
+                    "_mlflow_model_registry_promo_modal_dismissed_v1": "true"};
   try {
     Object.keys(firstVisit).forEach(function (key) {
       if (localStorage.getItem(key) === null) localStorage.setItem(key, firstVisit[key]);

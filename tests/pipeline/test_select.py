@@ -169,6 +169,8 @@ def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the
     assert second["version"] == "2"
     alias = MlflowClient().get_model_version_by_alias("distilbench-tiny", ALIAS)
     assert str(alias.version) == "2"
+    assert alias.description.startswith(f"`{second['row']}` of the distilbench study on `tiny`")
+    assert "Chosen as the fastest row" in alias.description
     runs = [r for r in project.runs() if r.data.tags.get(CHAMPION_TAG) == "true"]
     assert len(runs) == 2
 
