@@ -31,7 +31,7 @@ from distilbench.predict import ONNX_FILES, ServingSettings
 from distilbench.refit import Refit, refit
 from distilbench.registry import register_classifier
 from distilbench.storage import store_errors
-from distilbench.tracking import artifact_location, ensure_experiment
+from distilbench.study import study_experiment
 
 logger = logging.getLogger(__name__)
 
@@ -220,13 +220,7 @@ def select_champions(
 ) -> list[Champion]:
     """The select stage: a champion per dataset of the report, registered; reports/champion.json."""
     choices = choose_all(cfg, read_metrics(metrics_path))  # a bad select.model fails before any training
-    tracking_uri = cfg.tracking.uri or project.tracking_uri
-    with store_errors(tracking_uri):
-        experiment_id = ensure_experiment(
-            tracking_uri,
-            cfg.experiment,
-            artifact_location(tracking_uri, cfg.tracking.artifact_location, project.artifact_root),
-        )
+    tracking_uri, experiment_id = study_experiment(cfg, project)
     champions = [
         refit_and_register(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices
     ]

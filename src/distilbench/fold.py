@@ -30,6 +30,7 @@ from distilbench.training.loop import (
     EpochRecord,
     Features,
     FineTuner,
+    FitResult,
     encode,
     make_collator,
     subset,
@@ -184,6 +185,24 @@ def make_trainer(
     )
 
 
+def fit_on_rows(
+    job: FoldJob, data: PreparedDataset, runtime: Runtime, train_rows: np.ndarray
+) -> tuple[FineTuner, FitResult, Features, np.ndarray]:
+    """Fine-tune (or distil) the job's model on `train_rows`, its best epoch picked on an inner split
+    carved from them: a fold's training part, or a refit's whole dataset. Returns the trainer, its fit,
+    every row's features and the rows it trained on."""
+    multilabel = data.task == "multilabel"
+    fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
+    tokenizer = load_tokenizer(job.tokenizer_from)
+    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
+    seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
+    teacher = fold_teacher_model(job)
+    model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
+    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
+    fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
+    return trainer, fitted, features, fit_rows
+
+
 def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     """Fine-tune (or distil) on the fold's training part and score on the held-out fold.
 
@@ -194,15 +213,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
     multilabel = data.task == "multilabel"
     train_rows, eval_rows = data.split(job.fold, job.repeat)
-    fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
-
-    tokenizer = load_tokenizer(job.tokenizer_from)
-    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
-    seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
-    teacher = fold_teacher_model(job)
-    model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
-    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
-    fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
+    trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, train_rows)
     held_out = subset(features, eval_rows)
     logits, eval_seconds = trainer.timed_predict(held_out)
     truth = data.targets[eval_rows]

@@ -27,15 +27,12 @@ from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.errors import ConfigError
 from distilbench.fold import (
     export_for_students,
-    fold_teacher_model,
-    initial_model,
-    inner_split,
-    make_trainer,
+    fit_on_rows,
 )
 from distilbench.jobs import FoldJob, ParentSpec, PreparedRef, plan_jobs, training_order
 from distilbench.models.zoo import load_tokenizer
-from distilbench.runtime import resolve_runtime, seed_everything
-from distilbench.training.loop import FineTuner, encode, make_collator, subset
+from distilbench.runtime import resolve_runtime
+from distilbench.training.loop import FineTuner
 
 logger = logging.getLogger(__name__)
 
@@ -103,16 +100,8 @@ def fit_whole(job: FoldJob, data: PreparedDataset) -> tuple[FineTuner, int, int]
     """One fold's training steps (fold.compute_fold's) with every row as the training part; then what a
     teacher exports for its student. Returns the trainer, the best epoch and the rows trained on."""
     logger.info("%s: refitting on all %d rows", job.label, len(data.texts))
-    runtime = resolve_runtime(job.train.precision, None)
-    multilabel = data.task == "multilabel"
     rows = np.arange(len(data.texts))
-    fit_rows, inner_rows = inner_split(data, rows, job.train.inner_val_fraction, job.fold_seed)
-    tokenizer = load_tokenizer(job.tokenizer_from)
-    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
-    seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
-    teacher = fold_teacher_model(job)
-    model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
-    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
-    fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
+    runtime = resolve_runtime(job.train.precision, None)
+    trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, rows)
     export_for_students(job, trainer, features, rows)
     return trainer, fitted.best_epoch, len(fit_rows)

@@ -51,8 +51,8 @@ class Study:
     experiment_id: str
 
 
-def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
-    """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
+def study_experiment(cfg: Config, paths: ProjectPaths) -> tuple[str, str]:
+    """The MLflow store in force and the study's experiment in it (created on first use)."""
     tracking_uri = cfg.tracking.uri or paths.tracking_uri
     with store_errors(tracking_uri):
         experiment_id = ensure_experiment(
@@ -60,6 +60,12 @@ def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
             cfg.experiment,
             artifact_location(tracking_uri, cfg.tracking.artifact_location, paths.artifact_root),
         )
+    return tracking_uri, experiment_id
+
+
+def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
+    """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
+    tracking_uri, experiment_id = study_experiment(cfg, paths)
     datasets = tuple(prepared_datasets(prepared_root))
     parents = {
         (data.name, spec.name): ParentSpec(

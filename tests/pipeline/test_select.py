@@ -10,6 +10,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+import distilbench.fold as fold_module
 import distilbench.refit as refit_module
 from distilbench.champion import CHAMPION_TAG, champion_markdown
 from distilbench.config import load_config
@@ -90,13 +91,13 @@ def test_a_fine_tuned_model_is_refitted_on_every_row_but_its_inner_validation_sp
 def test_a_distilled_model_is_refitted_after_its_teacher_from_the_teachers_logits(project, monkeypatch):
     fits = spy_on_fits(monkeypatch)
     trainers = []
-    real_make_trainer = refit_module.make_trainer
+    real_make_trainer = fold_module.make_trainer
 
     def make_trainer(*args, **kwargs):
         trainers.append(real_make_trainer(*args, **kwargs))
         return trainers[-1]
 
-    monkeypatch.setattr(refit_module, "make_trainer", make_trainer)
+    monkeypatch.setattr(fold_module, "make_trainer", make_trainer)  # what fit_on_rows calls
     cfg = load_config(Path(project.params))
     result = refit(cfg, prepared(project), "distilled", "sqlite://")
     assert [(name, kind) for name, kind, _ in fits] == [("teacher", "FineTuner"), ("distilled", "Distiller")]
