@@ -19,7 +19,7 @@ from distilbench.atomic import atomic_path
 from distilbench.clock import wall_clock_ms
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.evaluation import confusion, fold_metrics
-from distilbench.fold_variants import VariantResult, score_variants, variant_row_name
+from distilbench.fold_variants import HeldOutFold, VariantResult, score_variants, variant_row_name
 from distilbench.jobs import FoldJob
 from distilbench.models.pooling import load_classifier
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
@@ -264,16 +264,10 @@ def compressed_variants(
     """The int8 and ONNX variants of the fold's model, when its spec asks for them (`compress: true`)."""
     if not job.model.compress:
         return ()
-    return score_variants(
-        trainer.model,
-        trainer.collate,
-        held_out,
-        truth,
-        logits,
-        multilabel=multilabel,
-        threshold=job.train.threshold,
-        eval_batch_size=job.train.eval_batch_size,
+    held_out_fold = HeldOutFold(
+        held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
     )
+    return score_variants(trainer.model, held_out_fold)
 
 
 def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:

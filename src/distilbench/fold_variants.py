@@ -14,7 +14,7 @@ import functools
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,79 +49,64 @@ class VariantResult:
     agreement: float  # share of held-out predictions equal to the fp32 model's
     max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+@dataclass(frozen=True)
+class HeldOutFold:
+    """What a variant is scored on: the fold's held-out examples and its fp32 model's answers to them."""
+
+    features: Features
+    truth: np.ndarray
+    fp32_logits: np.ndarray
+    collate: Callable[[Features], dict]
+    multilabel: bool
+    threshold: float
+    eval_batch_size: int
+
+    def metrics(self, logits: np.ndarray) -> dict[str, float]:
+        return fold_metrics(logits, self.truth, self.multilabel, self.threshold)
+
+    def agreement(self, logits: np.ndarray) -> float:
+        """Share of examples predicted as the fp32 model predicts them (all labels, for multilabel)."""
+        same = predict(logits, self.multilabel, self.threshold) == predict(
+            self.fp32_logits, self.multilabel, self.threshold
+        )
+        return float(np.mean(same.all(axis=-1) if self.multilabel else same))
 
 
-def score_variants(
-    model: torch.nn.Module,
-    collate: Callable[[Features], dict],
-    held_out: Features,
-    truth: np.ndarray,
-    fp32_logits: np.ndarray,
-    *,
-    multilabel: bool,
-    threshold: float,
-    eval_batch_size: int,
-) -> tuple[VariantResult, ...]:
-    """Build the three variants of `model` and score each on `held_out` against its fp32 logits."""
+def score_variants(model: torch.nn.Module, fold: HeldOutFold) -> tuple[VariantResult, ...]:
+    """Build the three variants of `model` and score each on the held-out fold against its fp32 logits."""
     cpu = torch.device("cpu")
     device = next(model.parameters()).device
     model.to(cpu).eval()
     try:
         with tempfile.TemporaryDirectory(prefix="distilbench-variants-") as directory:
             start = time.perf_counter()
-            example = collate(held_out[:EXAMPLE_ROWS])
+            example = fold.collate(fold.features[:EXAMPLE_ROWS])
             built = build_variants(model, example, Path(directory), threads=torch.get_num_threads())
             build_seconds = (time.perf_counter() - start) / len(COMPRESSED)
-            scoring = functools.partial(
-                score_variant,
-                collate=collate,
-                held_out=held_out,
-                truth=truth,
-                fp32_logits=fp32_logits,
-                multilabel=multilabel,
-                threshold=threshold,
-                eval_batch_size=eval_batch_size,
-                build_seconds=build_seconds,
-            )
-            return tuple(scoring(v) for v in built if v.name in COMPRESSED)
+            return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in COMPRESSED)
     finally:
         model.to(device)
 
 
-def score_variant(
-    variant: Variant,
-    *,
-    collate: Callable[[Features], dict],
-    held_out: Features,
-    truth: np.ndarray,
-    fp32_logits: np.ndarray,
-    multilabel: bool,
-    threshold: float,
-    eval_batch_size: int,
-    build_seconds: float,
-) -> VariantResult:
+def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> VariantResult:
     """One variant's scores on the fold, and its speed by the protocol every row is timed by."""
-    predict_batch = functools.partial(_predict_features, variant.predict_logits, collate)
+    predict_batch = functools.partial(_predict_features, variant.predict_logits, fold.collate)
+    held_out, size = fold.features, fold.eval_batch_size
     start = time.perf_counter()
-    logits = np.concatenate(
-        [predict_batch(held_out[i : i + eval_batch_size]) for i in range(0, len(held_out), eval_batch_size)]
-    )
+    logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
     eval_seconds = time.perf_counter() - start
-    same = predict(logits, multilabel, threshold) == predict(fp32_logits, multilabel, threshold)
     speed = measure_speed(predict_batch, held_out)
     return VariantResult(
         variant=variant.name,
-        metrics=fold_metrics(logits, truth, multilabel, threshold),
+        metrics=fold.metrics(logits),
         build_seconds=build_seconds,
         eval_seconds=eval_seconds,
         model_mb=variant.size_mb,
         latency_p50_ms=speed.latency_p50_ms,
         latency_p95_ms=speed.latency_p95_ms,
         throughput_per_s=speed.throughput_per_s,
-        agreement=float(np.mean(same.all(axis=-1) if multilabel else same)),
-        max_abs_logit_diff=float(np.max(np.abs(logits - fp32_logits))),
+        agreement=fold.agreement(logits),
+        max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
     )
 
 
