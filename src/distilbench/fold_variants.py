@@ -49,6 +49,7 @@ class VariantResult:
     agreement: float  # share of held-out predictions equal to the fp32 model's
     max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
 
+
 @dataclass(frozen=True)
 class HeldOutFold:
     """What a variant is scored on: the fold's held-out examples and its fp32 model's answers to them."""
