@@ -43,7 +43,7 @@ assets-base: install  ## the 404 MB all-mpnet-base-v2 parts for the offline-base
 ui: install  ## MLflow UI on 127.0.0.1:5000 and Prefect dashboard on 127.0.0.1:4200 (Ctrl-C stops both)
 	@trap 'kill 0' EXIT; $(MAKE) --no-print-directory ui-mlflow & $(MAKE) --no-print-directory ui-prefect
 
-# the paths in force come from distilbench.paths (`distilbench env`), never re-derived here
+# the paths in force come from distilbench.core.paths (`distilbench env`), never re-derived here
 ui-mlflow: install  ## MLflow UI only, on http://127.0.0.1:5000 (opens on the study's runs table)
 	eval "$$($(PY) -m distilbench env)" && MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
 	  $(VENV)/bin/mlflow server --host 127.0.0.1 --port 5000 --workers 1 --app-name distilbench \

@@ -77,8 +77,8 @@ from transformers import (
     default_data_collator,
 )
 
-from distilbench.config import TrainConfig
-from distilbench.runtime import resolve_runtime, seed_everything
+from distilbench.config.settings import TrainConfig
+from distilbench.core.runtime import resolve_runtime, seed_everything
 from distilbench.training.loop import FineTuner, encode, make_collator, parameter_groups, subset
 
 PROTOCOL = "@@bench "  # marks a child's result lines: libraries may print other lines on stdout
@@ -178,7 +178,9 @@ class Workload:
 
 def zoo_workload(s: argparse.Namespace) -> Workload:
     """The zoo model of params.yaml and one fold of its first prepared dataset, as the pipeline has them."""
-    from distilbench.config import load_config  # the zoo path needs the full install (pandas, sklearn)
+    from distilbench.config.settings import (
+        load_config,  # the zoo path needs the full install (pandas, sklearn)
+    )
     from distilbench.data.prepared import load_prepared
     from distilbench.models.zoo import build_model, load_tokenizer, tokenizer_spec
 
@@ -377,7 +379,7 @@ def leg_run_glue(s: argparse.Namespace, w: Workload) -> dict:
 
 def fit_loop(s: argparse.Namespace, w: Workload) -> dict:
     """The loop trains the fold as compute_fold does: inner split, best epoch, min_steps, then scores."""
-    from distilbench.fold import inner_split
+    from distilbench.crossval.fold import inner_split
 
     train = dataclasses.replace(w.train, max_steps=2, min_steps=None) if s.quick else w.train
     fit_rows, inner_rows = inner_split(w.data, w.train_rows, train.inner_val_fraction, w.seed)
@@ -577,7 +579,7 @@ def report_gpu(s: argparse.Namespace, timing: dict) -> None:
 
 # -- entry point -----------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from distilbench import paths  # light: no prefect, mlflow or transformers
+    from distilbench.core import paths  # light: no prefect, mlflow or transformers
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -648,7 +650,7 @@ def gpu_train_settings(s: argparse.Namespace) -> TrainConfig:
 
 
 def zoo_train_settings(s: argparse.Namespace) -> TrainConfig:
-    from distilbench.config import load_config
+    from distilbench.config.settings import load_config
 
     cfg = load_config(s.params)
     return cfg.train.for_model(cfg.zoo.model(s.model or cfg.zoo.teacher))

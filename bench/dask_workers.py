@@ -54,7 +54,7 @@ def write_params(root: Path, args: argparse.Namespace, model_dir: Path, seed: in
 
 
 def warm_up() -> None:
-    import distilbench.study  # noqa: F401 - torch, transformers, mlflow
+    import distilbench.crossval.stage  # noqa: F401 - torch, transformers, mlflow
     import flows.crossval  # noqa: F401 - prefect
 
 

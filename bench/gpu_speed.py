@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from distilbench.config import TrainConfig
+from distilbench.config.settings import TrainConfig
+from distilbench.core.runtime import resolve_runtime, seed_everything
 from distilbench.models.student import build_student
-from distilbench.runtime import resolve_runtime, seed_everything
 from distilbench.training.loop import FineTuner, encode, make_collator
 
 DISTILBERT_LAYERS = [0, 2, 4, 7, 9, 11]

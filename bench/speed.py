@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from distilbench import paths
-from distilbench.config import Config, load_config
+from distilbench.config.settings import Config, load_config
+from distilbench.core import paths
+from distilbench.core.runtime import resolve_runtime, set_threads
 from distilbench.data.prepared import load_prepared
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, tokenizer_spec
-from distilbench.runtime import resolve_runtime, set_threads
 from distilbench.training.loop import FineTuner, encode, make_collator
 
 

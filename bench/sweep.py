@@ -24,9 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from distilbench.config import Config, read_yaml
-from distilbench.fold import compute_fold
-from distilbench.jobs import FoldJob, ParentSpec, plan_jobs, prepared_datasets
+from distilbench.config.settings import Config, read_yaml
+from distilbench.crossval.fold import compute_fold
+from distilbench.crossval.plan import FoldJob, ParentSpec, plan_jobs, prepared_datasets
 
 
 def parse_value(text: str):

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from distilbench import paths
-from distilbench.config import load_config
-from distilbench.environment import configure_environment, start_prefect_server
-from distilbench.paths import ProjectPaths
+from distilbench.core import paths
+from distilbench.config.settings import load_config
+from distilbench.config.environment import configure_environment, start_prefect_server
+from distilbench.core.paths import ProjectPaths
 
 WINDOW = "1500,950"
 REPORT_ARTIFACT = "distilbench-comparison"  # flows/report.py's markdown artifact

@@ -7,17 +7,17 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
-from distilbench.config import CrossvalConfig, load_config
-from distilbench.errors import is_transient
-from distilbench.fold import FoldResult
-from distilbench.jobs import FoldJob
-from distilbench.mlflow_views import study_view_url
+from distilbench.config.settings import CrossvalConfig, load_config
+from distilbench.core.errors import is_transient
+from distilbench.core.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.core.runtime import set_threads
+from distilbench.crossval.fold import FoldResult
+from distilbench.crossval.notes import fold_line
+from distilbench.crossval.plan import FoldJob
+from distilbench.crossval.stage import Study, close_parents, fail_study, plan_study, run_fold, write_results
 from distilbench.models.zoo import check_zoo
-from distilbench.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
-from distilbench.run_notes import fold_line
-from distilbench.runtime import set_threads
-from distilbench.storage import check_store
-from distilbench.study import Study, close_parents, fail_study, plan_study, run_fold, write_results
+from distilbench.tracking.store import check_store
+from distilbench.tracking.views import study_view_url
 from flows.gpus import fold_device
 
 

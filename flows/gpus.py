@@ -18,7 +18,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists
 
-from distilbench.runtime import claim_gpu, visible_gpus
+from distilbench.core.runtime import claim_gpu, visible_gpus
 
 GPU_LIMIT = "distilbench-gpus"
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from distilbench.config import load_config
+from distilbench.config.settings import load_config
+from distilbench.core.paths import PARAMS_FILE, PREPARED_DIR
 from distilbench.data.prepared import prepare_all
-from distilbench.paths import PARAMS_FILE, PREPARED_DIR
 
 
 @flow(name="distilbench-prepare")

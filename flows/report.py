@@ -5,10 +5,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from distilbench.paths import REPORTS_DIR, RESULTS_FILE, ProjectPaths
-from distilbench.publish import publish_report
-from distilbench.report import write_report
-from distilbench.storage import check_store
+from distilbench.core.paths import REPORTS_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.report.publish import publish_report
+from distilbench.report.stage import write_report
+from distilbench.tracking.store import check_store
 
 
 @flow(name="distilbench-report")

@@ -2,14 +2,21 @@
 
 from pathlib import Path
 
+from distilbench.champion import Champion, champion_markdown, select_champions
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from distilbench.champion import Champion, champion_markdown, select_champions
-from distilbench.config import load_config
-from distilbench.paths import CHAMPION_FILE, METRICS_FILE, MODELS_DIR, PARAMS_FILE, PREPARED_DIR, ProjectPaths
-from distilbench.runtime import set_threads
-from distilbench.storage import check_store
+from distilbench.config.settings import load_config
+from distilbench.core.paths import (
+    CHAMPION_FILE,
+    METRICS_FILE,
+    MODELS_DIR,
+    PARAMS_FILE,
+    PREPARED_DIR,
+    ProjectPaths,
+)
+from distilbench.core.runtime import set_threads
+from distilbench.tracking.store import check_store
 
 
 @flow(name="distilbench-select")

@@ -1,5 +1,5 @@
 """The whole study (prepare -> crossval -> report) as one flow a user starts or schedules from the
-Prefect dashboard. It goes through DVC (distilbench.experiments), never around it: each run is a DVC
+Prefect dashboard. It goes through DVC (distilbench.pipeline.experiments), never around it: each run is a DVC
 experiment, and each stage inside it is its own flow run on the same server, fold tasks included."""
 
 from pathlib import Path
@@ -8,8 +8,8 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from distilbench.environment import configure_environment
-from distilbench.experiments import StudyRequest, reproduce, run_study
+from distilbench.config.environment import configure_environment
+from distilbench.pipeline.experiments import StudyRequest, reproduce, run_study
 
 
 @flow(name="distilbench-study", log_prints=True)

@@ -10,8 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from distilbench import paths  # noqa: E402  (light: imports no prefect, mlflow or transformers)
-from distilbench.environment import configure_environment  # noqa: E402
+from distilbench.config.environment import configure_environment  # noqa: E402
+from distilbench.core import paths  # noqa: E402  (light: imports no prefect, mlflow or transformers)
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="distilbench-tests-"))
 # every path under the session dir, whatever the developer exported: no test touches the checkout's state

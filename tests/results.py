@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from distilbench.fold import FoldResult
+from distilbench.crossval.fold import FoldResult
 
 
 def fold_result(

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from distilbench.choice import Choice, Row, Rule, choose, rows_of
-from distilbench.errors import ConfigError, DataError
-from distilbench.report_baseline import BASELINE_KEY
+from distilbench.core.errors import ConfigError, DataError
+from distilbench.deploy.choice import Choice, Row, Rule, choose, rows_of
+from distilbench.report.majority import BASELINE_KEY
 
 RULE = Rule(model=None, max_accuracy_drop=1.0)
 

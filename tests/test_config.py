@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from distilbench.cli import main as cli_main
-from distilbench.config import Config, ModelSpec, TrainConfig, ZooConfig, load_config, read_yaml
-from distilbench.data.spec import DataConfig
-from distilbench.errors import AssetError, ConfigError
+from distilbench.config.datasets import DataConfig
+from distilbench.config.settings import Config, ModelSpec, TrainConfig, ZooConfig, load_config, read_yaml
+from distilbench.core.errors import AssetError, ConfigError
 from distilbench.models.zoo import check_zoo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,7 +201,7 @@ def test_a_field_declares_its_rule_once_and_every_section_obeys_it():
     """Adding a setting is adding a field: parsing, defaults and messages come from its metadata."""
     from dataclasses import dataclass
 
-    from distilbench.fields import Section, setting
+    from distilbench.config.fields import Section, setting
 
     @dataclass(frozen=True)
     class Knobs(Section):

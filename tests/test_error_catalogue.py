@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from distilbench.config import ZooConfig, load_config
+from distilbench.config.datasets import DatasetSpec
+from distilbench.config.settings import ZooConfig, load_config
+from distilbench.core.errors import is_user_error, user_message
 from distilbench.data.prepared import plan_dataset, prepare_dataset
-from distilbench.data.spec import DatasetSpec
-from distilbench.errors import is_user_error, user_message
 from tests.data.conftest import ROWS, csv_text
 from tests.results import results_json
 
@@ -114,27 +114,27 @@ def prepared(folder: str = "data/prepared") -> Path:
 
 
 def crossval_plan() -> None:
-    from distilbench.jobs import prepared_datasets
+    from distilbench.crossval.plan import prepared_datasets
 
     prepared_datasets(Path("data/prepared"))
 
 
 def store(tracking_uri: str, artifacts: str = "mlruns") -> None:
-    from distilbench.paths import ProjectPaths
-    from distilbench.storage import check_store
+    from distilbench.core.paths import ProjectPaths
+    from distilbench.tracking.store import check_store
 
     check_store(ProjectPaths(tracking_uri, Path(artifacts), Path(".cache")))
 
 
 def store_says(text: str, uri: str = "sqlite:///mlflow.db") -> None:
-    from distilbench.storage import store_errors
+    from distilbench.tracking.store import store_errors
 
     with store_errors(uri):
         raise RuntimeError(f"(sqlite3.OperationalError) {text}")
 
 
 def report(results: str | None) -> None:
-    from distilbench.report import write_report
+    from distilbench.report.stage import write_report
 
     if results is not None:
         Path("results.json").write_text(results)
@@ -191,14 +191,14 @@ def full_disk(ctx: Context, module, name: str) -> None:
 
 
 def prefect_server_down(ctx: Context) -> None:
-    from distilbench.environment import check_prefect_server
+    from distilbench.config.environment import check_prefect_server
 
     ctx.monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # port 9: nothing listens
     check_prefect_server()
 
 
 def report_on_a_full_disk(ctx: Context) -> None:
-    from distilbench import report as report_module
+    from distilbench.report import stage as report_module
 
     full_disk(ctx, report_module, "plot_tradeoff")
     report(results_json())
@@ -214,7 +214,7 @@ def prepare_on_a_full_disk(ctx: Context) -> None:
 def predict_from(model: str, stdin: str) -> None:
     import io
 
-    from distilbench.predict import predict
+    from distilbench.deploy.predict import predict
 
     predict(model, [], io.StringIO(stdin), io.StringIO())
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from dvc.utils.hydra import apply_overrides
 
-from distilbench.config import read_yaml
-from distilbench.errors import ConfigError
-from distilbench.experiments import StudyRequest, checked_config, dvc_command
+from distilbench.config.settings import read_yaml
+from distilbench.core.errors import ConfigError
+from distilbench.pipeline.experiments import StudyRequest, checked_config, dvc_command
 
 REPO = Path(__file__).resolve().parents[1]
 RT = {"name": "rt", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 2000, "encoding": "it's"}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from distilbench.config import Config
-from distilbench.fingerprint import fingerprint, weights_version
-from distilbench.jobs import ParentSpec, PreparedRef, parent_key, plan_jobs
+from distilbench.config.settings import Config
+from distilbench.crossval.fingerprint import fingerprint, weights_version
+from distilbench.crossval.plan import ParentSpec, PreparedRef, parent_key, plan_jobs
 
 MODELS = [
     {"name": "teacher", "source": "packaged", "id": "all-MiniLM-L6-v2"},
@@ -125,8 +125,8 @@ def test_the_fingerprint_names_the_packaged_weights_version() -> None:
 
 @pytest.mark.parametrize("repeats", [1, 2])
 def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats) -> None:
-    from distilbench.run_notes import fold_note
-    from distilbench.tracking import fold_params
+    from distilbench.crossval.notes import fold_note
+    from distilbench.tracking.runs import fold_params
     from tests.results import fold_result
 
     job = plan(config(), ref(repeats=repeats))[-1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
-from distilbench.errors import DataError
-from distilbench.logs import UserErrorEcho
+from distilbench.core.errors import DataError
+from distilbench.core.logs import UserErrorEcho
 
 
 def console() -> tuple[logging.Logger, io.StringIO]:

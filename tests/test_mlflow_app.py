@@ -10,8 +10,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from distilbench.mlflow_app import LandOnStudy, create_app, landing_page
-from distilbench.mlflow_views import STUDY_VIEW_KEY
+from distilbench.tracking.app import LandOnStudy, create_app, landing_page
+from distilbench.tracking.views import STUDY_VIEW_KEY
 
 
 def mlflow_stand_in() -> Starlette:

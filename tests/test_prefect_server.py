@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from distilbench.environment import start_prefect_server
-from distilbench.errors import ConfigError
-from distilbench.paths import ProjectPaths
+from distilbench.config.environment import start_prefect_server
+from distilbench.core.errors import ConfigError
+from distilbench.core.paths import ProjectPaths
 
 
 def fake_server(home: Path):

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from distilbench.report import inputs_of, markdown_report, metrics_json, write_report
-from distilbench.statistics import corrected_resampled_ttest
+from distilbench.report.stage import inputs_of, markdown_report, metrics_json, write_report
+from distilbench.report.statistics import corrected_resampled_ttest
 from tests.results import results_json
 
 TEACHER = {"name": "bert", "kind": "transformer", "source": "hub", "id": "bert-base", "layers": None}

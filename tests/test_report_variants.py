@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from distilbench.report_variants import target_line, with_pareto, with_variant_specs
+from distilbench.report.variants import target_line, with_pareto, with_variant_specs
 
 
 def summary(rows: list[tuple[str, str | None, float, float]]) -> pd.DataFrame:

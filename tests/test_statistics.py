@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from distilbench.statistics import corrected_resampled_ttest
+from distilbench.report.statistics import corrected_resampled_ttest
 
 # 5 folds (r = 1, k = 5) of 2125 examples: 1700 to train on, 425 held out
 D = [0.01, 0.02, 0.00, 0.03, 0.015]

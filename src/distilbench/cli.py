@@ -1,6 +1,6 @@
 """The `distilbench` command: each pipeline stage, `check`, and `env`, behind one entry point.
 
-Every command loads params.yaml once, with :func:`~distilbench.config.load_config`, before Prefect,
+Every command loads params.yaml once, with :func:`~distilbench.config.settings.load_config`, before Prefect,
 MLflow or transformers are imported, and derives the environment (paths, offline flags) from it. A
 user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback.
 
@@ -26,16 +26,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from distilbench import paths
-from distilbench.config import Config, load_config
-from distilbench.environment import (
+from distilbench.config.environment import (
     check_prefect_server,
     configure_environment,
     prefect_server_home,
     start_prefect_server,
 )
-from distilbench.errors import is_user_error, user_message
-from distilbench.logs import configure_console
+from distilbench.config.settings import Config, load_config
+from distilbench.core import paths
+from distilbench.core.errors import is_user_error, user_message
+from distilbench.core.logs import configure_console
 
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
     "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
@@ -159,7 +159,7 @@ def predict_texts(model: str, texts: list[str]) -> None:
     """The MLflow store of this clone (or params.yaml's tracking.uri) holds the registered models."""
     from transformers.utils import logging as transformers_logging
 
-    from distilbench.predict import predict
+    from distilbench.deploy.predict import predict
 
     transformers_logging.disable_progress_bar()  # stdout is the answer; a "Loading weights" bar is noise
     params = Path(paths.PARAMS_FILE)

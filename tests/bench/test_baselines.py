@@ -29,7 +29,7 @@ def baselines():
 @pytest.fixture
 def project(tmp_path: Path, tiny_model_dir: Path, tiny_csv: Path) -> tuple[Path, Path]:
     """params.yaml with the tiny BERT as the zoo's teacher, and its dataset prepared into 3 folds."""
-    from distilbench.config import load_config
+    from distilbench.config.settings import load_config
     from distilbench.data.prepared import prepare_all
 
     raw = {

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from distilbench.config.datasets import DatasetSpec
 from distilbench.data.prepared import prepare_dataset
-from distilbench.data.spec import DatasetSpec
 
 # 3 classes x 4 distinct texts: enough for 2..4 stratified folds
 ROWS = [(f"{label} example number {i}", label) for label in ("ham", "eggs", "spam") for i in range(4)]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from distilbench.baseline import majority_baselines
-from distilbench.config import Config
-from distilbench.jobs import PreparedRef
-from distilbench.study import Study, write_results
+from distilbench.config.settings import Config
+from distilbench.crossval.majority import majority_baselines
+from distilbench.crossval.plan import PreparedRef
+from distilbench.crossval.stage import Study, write_results
 
 from .conftest import csv_text
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from distilbench.data.spec import DataConfig
+from distilbench.config.datasets import DataConfig
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "datasets.md"
 BLOCKS = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from distilbench.core.errors import DataError
 from distilbench.data.prepared import load_prepared
 from distilbench.data.validate import NULL_LABELS
-from distilbench.errors import DataError
 
 from .conftest import ROWS, csv_text
 

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbench import atomic
+from distilbench.config.datasets import DataConfig
+from distilbench.core import atomic
+from distilbench.core.errors import ConfigError, DataError
 from distilbench.data import prepared
 from distilbench.data.folds import assign_folds
 from distilbench.data.prepared import load_prepared
-from distilbench.data.spec import DataConfig
-from distilbench.errors import ConfigError, DataError
 
 from .conftest import ROWS, csv_text
 

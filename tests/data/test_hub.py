@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from distilbench.config.datasets import DatasetSpec
+from distilbench.core.errors import DataError
 from distilbench.data.prepared import load_prepared, prepare_dataset
-from distilbench.data.spec import DatasetSpec
-from distilbench.errors import DataError
 
 datasets = pytest.importorskip("datasets")
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from distilbench.core.errors import DataError
 from distilbench.data.folds import assign_folds
 from distilbench.data.prepared import load_prepared
-from distilbench.errors import DataError
 
 # 12 texts, labels a/b/c; some rows carry two labels, one none
 LABELS = [["a"], ["b"], ["c"], ["a", "b"], ["b", "c"], ["a", "c"], ["a"], ["b"], ["c"], ["a", "b"], [], ["c"]]

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from distilbench.config.datasets import DatasetSpec
+from distilbench.core.errors import AssetError
 from distilbench.data.prepared import load_prepared, prepare_dataset
 from distilbench.data.sources import ROTTEN_NOTE, load_bbc
-from distilbench.data.spec import DatasetSpec
-from distilbench.errors import AssetError
 
 
 def packaged(name: str) -> DatasetSpec:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from distilbench.data.spec import DataConfig, DatasetSpec
-from distilbench.errors import ConfigError
+from distilbench.config.datasets import DataConfig, DatasetSpec
+from distilbench.core.errors import ConfigError
 
 
 def parse(**data) -> DataConfig:

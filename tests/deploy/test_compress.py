@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from distilbench.compress import (
+from distilbench.models.compress import (
     OnnxClassifier,
     build_variants,
     export_onnx,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from distilbench.pareto import dominates, pareto_front, plot_pareto
+from distilbench.report.pareto import dominates, pareto_front, plot_pareto
 
 ROWS = [  # model, accuracy, latency_ms, size_mb: on the front?
     ("teacher", 0.98, 40.0, 440.0, True),  # the most accurate

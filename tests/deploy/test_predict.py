@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from distilbench.cli import main
-from distilbench.predict import ServingSettings, read_texts
-from distilbench.registry import register_classifier
-from distilbench.tracking import ensure_experiment
+from distilbench.deploy.predict import ServingSettings, read_texts
+from distilbench.deploy.registry import register_classifier
+from distilbench.tracking.runs import ensure_experiment
 from tests.deploy.conftest import LABELS
 
 TEXTS = ["match goal team score", "computer software chip", "election vote minister ü", "number 3"]

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from distilbench.compress import export_onnx, quantize_onnx
-from distilbench.predict import PROBABILITY, ServingSettings, TextClassifier, frame_predictions
-from distilbench.registry import ALIAS, pip_requirements, register_classifier
-from distilbench.tracking import ensure_experiment
+from distilbench.deploy.predict import PROBABILITY, ServingSettings, TextClassifier, frame_predictions
+from distilbench.deploy.registry import ALIAS, pip_requirements, register_classifier
+from distilbench.models.compress import export_onnx, quantize_onnx
+from distilbench.tracking.runs import ensure_experiment
 from tests.deploy.conftest import LABELS
 
 TEXTS = ["match goal team score", "computer software chip", "election vote minister", "number 3"]

@@ -11,11 +11,11 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from distilbench.compress import OnnxClassifier, export_onnx, quantize_onnx
-from distilbench.errors import AssetError
-from distilbench.predict import ONNX_FILES, ServingSettings, TextClassifier, load_predictor
-from distilbench.registry import pip_requirements, register_classifier
-from distilbench.tracking import ensure_experiment
+from distilbench.core.errors import AssetError
+from distilbench.deploy.predict import ONNX_FILES, ServingSettings, TextClassifier, load_predictor
+from distilbench.deploy.registry import pip_requirements, register_classifier
+from distilbench.models.compress import OnnxClassifier, export_onnx, quantize_onnx
+from distilbench.tracking.runs import ensure_experiment
 from tests.deploy.conftest import LABELS
 
 TEXTS = ["match goal team score", "computer software chip phone", "election vote minister", "number 3 code"]
@@ -103,7 +103,7 @@ def test_the_registered_onnx_int8_model_answers_as_its_folder(classifier_dir, tm
 
 
 def test_every_report_variant_is_a_runtime_a_folder_can_serve():
-    from distilbench.fold_variants import COMPRESSED
-    from distilbench.predict import RUNTIMES
+    from distilbench.crossval.variants import COMPRESSED
+    from distilbench.deploy.predict import RUNTIMES
 
     assert ("torch-fp32", *COMPRESSED) == RUNTIMES  # predict stays light: it cannot import fold_variants

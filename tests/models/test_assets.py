@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from distilbench.errors import AssetError
+from distilbench.core.errors import AssetError
+from distilbench.core.paths import CACHE_ENV
 from distilbench.models import assets
-from distilbench.paths import CACHE_ENV
 
 
 def _split_fake_checkpoint(tmp_path: Path, parts: int = 3) -> list[Path]:

@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertForSequenceClassification
 
-from distilbench.config import ModelSpec
+from distilbench.config.settings import ModelSpec
 from distilbench.models.pooling import MeanPoolingClassifier, load_classifier, mean_pool, resolve_pooling
 from distilbench.models.zoo import build_model, make_student
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from transformers import AutoTokenizer
 
-from distilbench.config import ModelSpec
+from distilbench.config.settings import ModelSpec
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, save_model
 
 

@@ -66,7 +66,7 @@ def edit_params(project: Path, change) -> None:
 
 
 def test_bad_data_in_prepare_is_one_line_and_changes_nothing(project: Path, monkeypatch) -> None:
-    from distilbench.config import load_config
+    from distilbench.config.settings import load_config
     from distilbench.data.prepared import prepare_all
 
     monkeypatch.chdir(project)  # what the stage did before: prepared from good data
@@ -147,7 +147,9 @@ def test_a_full_disk_while_the_report_is_written_keeps_the_old_report(project: P
         (project / "reports" / name).write_text(f"the previous {name}")
     before = {p.name: p.read_bytes() for p in (project / "reports").iterdir()}
     code = (
-        "import errno, sys; from distilbench import report; from distilbench.cli import main\n"
+        "import errno, sys\n"
+        "from distilbench.report import stage as report\n"
+        "from distilbench.cli import main\n"
         "def full(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device')\n"
         "report.plot_tradeoff = full\n"
         "sys.exit(main(['report']))\n"

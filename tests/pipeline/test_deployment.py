@@ -17,7 +17,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments import run_deployment
 from prefect.runner import Runner
 
-from distilbench.experiments import DVC
+from distilbench.pipeline.experiments import DVC
 from flows.serve import deployments
 from tests.pipeline.conftest import Project
 

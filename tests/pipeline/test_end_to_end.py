@@ -10,7 +10,7 @@ import pytest
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 import flows.crossval as crossval_module
-from distilbench.study import run_fold as run_fold_for_real
+from distilbench.crossval.stage import run_fold as run_fold_for_real
 from tests.pipeline.conftest import Project
 
 MODELS = ["teacher", "student", "distilled", "cnn"]

@@ -20,9 +20,9 @@ from prefect.exceptions import ObjectNotFound
 
 import flows.crossval as crossval_module
 import flows.gpus as gpus_module
-from distilbench.errors import ConfigError, DataError, is_transient
-from distilbench.fold import FoldResult
-from distilbench.runtime import claim_gpu
+from distilbench.core.errors import ConfigError, DataError, is_transient
+from distilbench.core.runtime import claim_gpu
+from distilbench.crossval.fold import FoldResult
 from flows.crossval import fold_task
 from flows.gpus import GPU_LIMIT, fold_device
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from distilbench.config import read_yaml
+from distilbench.config.settings import read_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 

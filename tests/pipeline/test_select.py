@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from distilbench.champion import CHAMPION_TAG, champion_markdown
 from mlflow.tracking import MlflowClient
 
-import distilbench.fold as fold_module
-import distilbench.refit as refit_module
-from distilbench.champion import CHAMPION_TAG, champion_markdown
-from distilbench.config import load_config
+import distilbench.crossval.fold as fold_module
+import distilbench.deploy.refit as refit_module
+from distilbench.config.settings import load_config
 from distilbench.data.prepared import load_prepared, prepare_all
-from distilbench.predict import TextClassifier, load_predictor
-from distilbench.refit import refit, refit_job
-from distilbench.registry import ALIAS
+from distilbench.deploy.predict import TextClassifier, load_predictor
+from distilbench.deploy.refit import refit, refit_job
+from distilbench.deploy.registry import ALIAS
 from distilbench.training.distill import Distiller
 from tests.pipeline.conftest import Project
 
@@ -179,7 +179,7 @@ def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the
 def test_an_unknown_row_fails_before_any_training(project, monkeypatch):
     project.run(with_report=True)
     monkeypatch.setattr(refit_module, "fit_whole", lambda *_: pytest.fail("trained"))
-    from distilbench.errors import ConfigError
+    from distilbench.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"select.model: 'nope' is not a row of the report; choose one of"):
         run_select(project, model="nope")

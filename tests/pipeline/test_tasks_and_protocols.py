@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import distilbench.fold as fold_module
+import distilbench.crossval.fold as fold_module
 from tests.conftest import tiny_rows
 
 TEACHER = {"name": "teacher", "source": "local", "id": "TINY"}

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME, MLFLOW_RUN_NOTE
 
-from distilbench.environment import is_project_server, prefect_server_home
-from distilbench.mlflow_views import (
+from distilbench.config.environment import is_project_server, prefect_server_home
+from distilbench.core.paths import ProjectPaths
+from distilbench.tracking.views import (
     EXPERIMENT_KIND_TAG,
     SHARED_VIEW_TAG_PREFIX,
     STUDY_METRICS,
     STUDY_VIEW_KEY,
 )
-from distilbench.paths import ProjectPaths
 from tests.pipeline.conftest import Project
 
 FOLDS = 3

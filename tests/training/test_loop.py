@@ -9,8 +9,8 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from distilbench.config import DistillConfig, TrainConfig
-from distilbench.runtime import resolve_runtime
+from distilbench.config.settings import DistillConfig, TrainConfig
+from distilbench.core.runtime import resolve_runtime
 from distilbench.training.distill import Distiller
 from distilbench.training.loop import FineTuner, encode, make_collator
 from tests.conftest import WORDS, tiny_rows
@@ -207,7 +207,7 @@ def test_the_new_head_gets_its_own_learning_rate(tiny_model_dir, tokenizer):
 def test_inference_speed_is_measured_warm_on_the_same_examples_for_every_model(
     tiny_model_dir, tokenizer, features, monkeypatch
 ):
-    import distilbench.inference_speed as speed
+    import distilbench.training.inference_speed as speed
 
     trainer = FineTuner(
         tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings()

@@ -1,1 +1,1 @@
-"""The data layer: dataset specs, sources, validation, folds and the prepared-dataset format."""
+"""The data layer: dataset sources, validation, folds and the prepared-dataset format."""

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from distilbench.data.spec import FORMATS, DatasetSpec
+from distilbench.config.datasets import FORMATS, DatasetSpec
+from distilbench.core.errors import DataError
 from distilbench.data.table import SourceTable, quoted
-from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from distilbench.data.spec import DatasetSpec
+from distilbench.config.datasets import DatasetSpec
+from distilbench.core.errors import DataError
 from distilbench.data.table import SourceTable, quoted
-from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
 

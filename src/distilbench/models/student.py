@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 import transformers
 
-from distilbench.config import check_layers
+from distilbench.config.settings import check_layers
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import torch
 from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
-from distilbench.config import ModelSpec, ZooConfig, check_layers
-from distilbench.errors import AssetError, ConfigError
+from distilbench.config.settings import ModelSpec, ZooConfig, check_layers
+from distilbench.core.errors import AssetError, ConfigError
 from distilbench.models.assets import packaged_model_dir
 from distilbench.models.cnn import TextCNN, TextCNNConfig
 from distilbench.models.pooling import MeanPoolingClassifier, pretrained_classifier, resolve_pooling

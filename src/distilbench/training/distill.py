@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from distilbench.config import DistillConfig
+from distilbench.config.settings import DistillConfig
 from distilbench.training.distill_loss import HIDDEN_LOSSES, kd_loss
 from distilbench.training.loop import FineTuner, model_inputs
 

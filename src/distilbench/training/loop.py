@@ -21,11 +21,11 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
-from distilbench.clock import wall_clock_ms
-from distilbench.config import TrainConfig
-from distilbench.evaluation import headline_score
-from distilbench.inference_speed import SpeedResult, measure_speed
-from distilbench.runtime import Runtime
+from distilbench.config.settings import TrainConfig
+from distilbench.core.clock import wall_clock_ms
+from distilbench.core.runtime import Runtime
+from distilbench.training.evaluation import headline_score
+from distilbench.training.inference_speed import SpeedResult, measure_speed
 
 logger = logging.getLogger(__name__)
 

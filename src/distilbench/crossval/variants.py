@@ -1,0 +1,115 @@
+"""A fold's compressed variants: the fine-tuned model as torch dynamic int8, ONNX fp32 and ONNX int8,
+scored on the same held-out examples and timed the same way as every other row. Inference only: the
+variants are made from the fold's trained weights, nothing is retrained.
+
+The variants run on the CPU (dynamic quantization and the ONNX Runtime session here are CPU-only), with
+ONNX Runtime given as many threads as torch has, so their latencies compare with the fp32 row's on a
+CPU run. A fold trained on CUDA still scores its variants on the CPU: their latencies then compare with
+each other, not with the GPU row.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from distilbench.models.compress import Variant, build_variants
+from distilbench.training.evaluation import fold_metrics, predict
+from distilbench.training.inference_speed import measure_speed
+from distilbench.training.loop import Features
+
+COMPRESSED = ("torch-int8", "onnx-fp32", "onnx-int8")  # the rows a `compress: true` model adds, in order
+SEPARATOR = "+"  # a variant's row name: <model>+<variant>, e.g. minilm-l3-student+onnx-int8
+EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
+
+
+def variant_row_name(model: str, variant: str) -> str:
+    return f"{model}{SEPARATOR}{variant}"
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """One compressed variant on one held-out fold."""
+
+    variant: str  # one of COMPRESSED
+    metrics: dict[str, float]  # as the fp32 row's: accuracy, macro_f1 (...)
+    build_seconds: float  # quantizing or exporting it (its share of the build when they share a step)
+    eval_seconds: float  # one pass over the held-out fold at the eval batch size
+    model_mb: float  # on disk: the ONNX file, or torch.save of the int8 state dict
+    latency_p50_ms: float
+    latency_p95_ms: float
+    throughput_per_s: float
+    agreement: float  # share of held-out predictions equal to the fp32 model's
+    max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
+
+
+@dataclass(frozen=True)
+class HeldOutFold:
+    """What a variant is scored on: the fold's held-out examples and its fp32 model's answers to them."""
+
+    features: Features
+    truth: np.ndarray
+    fp32_logits: np.ndarray
+    collate: Callable[[Features], dict]
+    multilabel: bool
+    threshold: float
+    eval_batch_size: int
+
+    def metrics(self, logits: np.ndarray) -> dict[str, float]:
+        return fold_metrics(logits, self.truth, self.multilabel, self.threshold)
+
+    def agreement(self, logits: np.ndarray) -> float:
+        """Share of examples predicted as the fp32 model predicts them (all labels, for multilabel)."""
+        same = predict(logits, self.multilabel, self.threshold) == predict(
+            self.fp32_logits, self.multilabel, self.threshold
+        )
+        return float(np.mean(same.all(axis=-1) if self.multilabel else same))
+
+
+def score_variants(model: torch.nn.Module, fold: HeldOutFold) -> tuple[VariantResult, ...]:
+    """Build the three variants of `model` and score each on the held-out fold against its fp32 logits."""
+    cpu = torch.device("cpu")
+    device = next(model.parameters()).device
+    model.to(cpu).eval()
+    try:
+        with tempfile.TemporaryDirectory(prefix="distilbench-variants-") as directory:
+            start = time.perf_counter()
+            example = fold.collate(fold.features[:EXAMPLE_ROWS])
+            built = build_variants(model, example, Path(directory), threads=torch.get_num_threads())
+            build_seconds = (time.perf_counter() - start) / len(COMPRESSED)
+            return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in COMPRESSED)
+    finally:
+        model.to(device)
+
+
+def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> VariantResult:
+    """One variant's scores on the fold, and its speed by the protocol every row is timed by."""
+    predict_batch = functools.partial(_predict_features, variant.predict_logits, fold.collate)
+    held_out, size = fold.features, fold.eval_batch_size
+    start = time.perf_counter()
+    logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
+    eval_seconds = time.perf_counter() - start
+    speed = measure_speed(predict_batch, held_out)
+    return VariantResult(
+        variant=variant.name,
+        metrics=fold.metrics(logits),
+        build_seconds=build_seconds,
+        eval_seconds=eval_seconds,
+        model_mb=variant.size_mb,
+        latency_p50_ms=speed.latency_p50_ms,
+        latency_p95_ms=speed.latency_p95_ms,
+        throughput_per_s=speed.throughput_per_s,
+        agreement=fold.agreement(logits),
+        max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
+    )
+
+
+def _predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:
+    return predict_logits(collate(features))

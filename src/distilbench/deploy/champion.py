@@ -1,0 +1,263 @@
+"""The select stage: choose a row of the report, refit its model on the whole dataset, register it.
+
+:mod:`distilbench.deploy.choice` picks the row, :mod:`distilbench.deploy.refit` trains it; this module is
+the glue: the model folder that serves the chosen variant (`models/<dataset>/`), the MLflow run of the
+refit, the registered model `distilbench-<dataset>@champion`, and `reports/champion.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mlflow.entities import Metric, Param, RunStatus
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
+
+from distilbench.config.settings import Config
+from distilbench.core.atomic import atomic_directory, write_text
+from distilbench.core.clock import wall_clock_ms
+from distilbench.core.errors import ConfigError, DataError
+from distilbench.core.paths import ProjectPaths
+from distilbench.crossval.stage import study_experiment
+from distilbench.deploy.choice import Choice, Rule, choose, rows_of
+from distilbench.deploy.predict import ONNX_FILES, ServingSettings
+from distilbench.deploy.refit import Refit, refit
+from distilbench.deploy.registry import register_classifier
+from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
+from distilbench.models.zoo import save_model
+from distilbench.tracking.store import store_errors
+
+logger = logging.getLogger(__name__)
+
+CHAMPION_TAG = "distilbench.champion"  # on the refit's run: filter the runs table with tags.`...` = 'true'
+SOURCE = {MLFLOW_SOURCE_NAME: "distilbench select", MLFLOW_SOURCE_TYPE: "LOCAL"}
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    directory: Path  # weights, tokenizer, serving.json and, for an ONNX variant, its .onnx file
+    settings: ServingSettings
+    size_mb: float  # of what is served: fp32 safetensors, the int8 state dict, or the ONNX file
+    onnx_int8: Path | None  # the ONNX int8 file, when that is the variant served
+
+
+@dataclass(frozen=True)
+class Champion:
+    """One dataset's line of reports/champion.json."""
+
+    dataset: str
+    row: str
+    model: str
+    variant: str
+    reason: str
+    registered_name: str
+    version: str
+    model_uri: str
+    run_id: str
+    refit_seconds: float
+    refit_examples: int
+    model_mb: float
+    cv_accuracy: float
+    teacher_accuracy: float
+
+
+def read_metrics(path: Path) -> dict:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; run the report stage first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from error
+
+
+def unservable_models(cfg: Config) -> set[str]:
+    """Zoo models the registry cannot serve: the text CNN (predict loads transformer classifiers)."""
+    return {m.name for m in cfg.zoo.models if m.kind == "cnn"}
+
+
+def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
+    """One choice per dataset of the report, by select's rule."""
+    rule = Rule.from_config(cfg.select)
+    tables = rows_of(metrics, unservable_models(cfg))
+    choices = [choose(rows, cfg.zoo.teacher, rule) for rows in tables.values() if rows]
+    zoo = {m.name for m in cfg.zoo.models}
+    for choice in choices:  # checked for every dataset before the first refit starts
+        if choice.model not in zoo:
+            raise ConfigError(
+                f"select: row {choice.row!r} is of model {choice.model!r}, which is not in the zoo "
+                f"{cfg.zoo.name}; rerun crossval and report"
+            )
+    return choices
+
+
+def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
+    """Write the refitted model and what serves `variant` (whole, or not at all) to `directory`."""
+    settings = ServingSettings(refitted.labels, refitted.max_length, refitted.multilabel, variant)
+    with atomic_directory(directory) as staging:
+        fp32_mb = save_model(refitted.model, staging)  # a MeanPoolingClassifier saves its own way
+        refitted.tokenizer.save_pretrained(staging)
+        settings.write(staging)
+        size_mb = fp32_mb if variant == "torch-fp32" else _compressed_files(refitted, variant, staging)
+    onnx_int8 = directory / ONNX_FILES["onnx-int8"] if variant == "onnx-int8" else None
+    return ServedModel(directory, settings, size_mb, onnx_int8)
+
+
+def _compressed_files(refitted: Refit, variant: str, folder: Path) -> float:
+    """Build what a compressed variant serves from (an ONNX file) into `folder`; returns its size in MB."""
+    model = refitted.model
+    if variant == "torch-int8":  # quantized again at every load: deterministic from the fp32 weights
+        return state_dict_mb(quantize_int8(model))
+    batch = refitted.tokenizer(
+        list(refitted.example_texts), truncation=True, max_length=refitted.max_length, padding=True
+    )
+    target = folder / ONNX_FILES[variant]
+    if variant == "onnx-fp32":
+        return file_mb(export_onnx(model, dict(batch), target))
+    with tempfile.TemporaryDirectory(prefix="distilbench-onnx-") as tmp:
+        fp32 = export_onnx(model, dict(batch), Path(tmp) / ONNX_FILES["onnx-fp32"])
+        return file_mb(quantize_onnx(fp32, target))
+
+
+def refit_params(cfg: Config, choice: Choice) -> dict[str, object]:
+    """`dataset` and `model` as the crossval parents have them: the study view's columns show them."""
+    return {
+        "dataset": choice.dataset,
+        "model": choice.row,
+        "source_model": choice.model,
+        "variant": choice.variant,
+        "rule": Rule.from_config(cfg.select).describe(),
+        "max_accuracy_drop": cfg.select.max_accuracy_drop,
+        "teacher": cfg.zoo.teacher,
+        "teacher_accuracy": choice.teacher_accuracy,
+        "cv_accuracy": choice.accuracy,
+        "cv_latency_p50_ms": choice.latency_ms,
+        "seed": cfg.seed,
+    }
+
+
+def run_name(choice: Choice) -> str:
+    return f"{choice.dataset} · champion · {choice.row}"
+
+
+def open_refit_run(tracking_uri: str, experiment_id: str, cfg: Config, choice: Choice, start_ms: int) -> str:
+    """The refit's MLflow run, named and tagged so the runs table shows it as the champion refit."""
+    client = MlflowClient(tracking_uri)
+    tags = {
+        **SOURCE,
+        CHAMPION_TAG: "true",
+        "dataset": choice.dataset,
+        "model": choice.row,
+        MLFLOW_RUN_NOTE: f"Champion of {choice.dataset}: {choice.row}, {choice.reason}. "
+        "Refitted on the whole dataset with the cross-validation recipe; its accuracy is the CV estimate.",
+    }
+    run = client.create_run(experiment_id, start_time=start_ms, run_name=run_name(choice), tags=tags)
+    params = [Param(k, str(v)) for k, v in refit_params(cfg, choice).items()]
+    client.log_batch(run.info.run_id, params=params)
+    return run.info.run_id
+
+
+def log_refit_metrics(tracking_uri: str, run_id: str, refitted: Refit, served: ServedModel) -> None:
+    values = {
+        "train_seconds": refitted.seconds,
+        "train_examples": refitted.examples,
+        "best_epoch": refitted.best_epoch,
+        "model_mb": served.size_mb,
+    }
+    now = wall_clock_ms()
+    metrics = [Metric(k, float(v), now, 0) for k, v in values.items() if not math.isnan(float(v))]
+    MlflowClient(tracking_uri).log_batch(run_id, metrics=metrics)
+
+
+def refit_and_register(
+    cfg: Config, choice: Choice, prepared_root: Path, models_root: Path, tracking_uri: str, experiment_id: str
+) -> Champion:
+    """Refit the chosen row's model, save what serves its variant, log the run and register it."""
+    started = wall_clock_ms()
+    refitted = refit(cfg, prepared_root / choice.dataset, choice.model, tracking_uri)
+    served = save_served(refitted, choice.variant, models_root / choice.dataset)
+    with store_errors(tracking_uri):
+        run_id = open_refit_run(tracking_uri, experiment_id, cfg, choice, started)
+    try:
+        log_refit_metrics(tracking_uri, run_id, refitted, served)
+        registered = register_classifier(
+            served.directory,
+            choice.dataset,
+            served.settings,
+            experiment_id,
+            onnx_int8=served.onnx_int8,
+            run_id=run_id,
+            description=version_description(choice),
+        )
+    except BaseException:
+        MlflowClient(tracking_uri).set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+        raise
+    return Champion(
+        dataset=choice.dataset,
+        row=choice.row,
+        model=choice.model,
+        variant=choice.variant,
+        reason=choice.reason,
+        registered_name=registered.name,
+        version=registered.version,
+        model_uri=registered.model_uri,
+        run_id=registered.run_id,
+        refit_seconds=round(refitted.seconds, 3),
+        refit_examples=refitted.examples,
+        model_mb=round(served.size_mb, 3),
+        cv_accuracy=choice.accuracy,
+        teacher_accuracy=choice.teacher_accuracy,
+    )
+
+
+def select_champions(
+    cfg: Config, prepared_root: Path, metrics_path: Path, out: Path, models_root: Path, project: ProjectPaths
+) -> list[Champion]:
+    """The select stage: a champion per dataset of the report, registered; reports/champion.json."""
+    choices = choose_all(cfg, read_metrics(metrics_path))  # a bad select.model fails before any training
+    tracking_uri, experiment_id = study_experiment(cfg, project)
+    champions = [
+        refit_and_register(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices
+    ]
+    write_champions(out, champions)
+    return champions
+
+
+def write_champions(path: Path, champions: Sequence[Champion]) -> None:
+    """dataset → its champion, for `dvc` (cache: false) and for programs; beside it the same as markdown
+    for people (champion.md, which `make run` prints after the comparison)."""
+    payload = {c.dataset: {k: v for k, v in asdict(c).items() if k != "dataset"} for c in champions}
+    write_text(path, json.dumps(payload, indent=2) + "\n")
+    write_text(path.with_suffix(".md"), "\n".join(champion_markdown(champions)))
+
+
+def version_description(choice: Choice) -> str:
+    """The registered version's description: which row of the study and why it was chosen."""
+    return (
+        f"`{choice.row}` of the distilbench study on `{choice.dataset}`, refitted on the whole dataset. "
+        f"Chosen as {choice.reason}."
+    )
+
+
+def champion_markdown(champions: Sequence[Champion]) -> list[str]:
+    """The "Champion" paragraph: what is registered, why, and how to use it."""
+    lines = ["## Champion", ""]
+    for c in champions:
+        lines += [
+            f"**{c.dataset}**: `{c.row}` ({c.variant}) is registered as `{c.registered_name}` version "
+            f"{c.version}, alias `champion`. Chosen as {c.reason}. Refitted on the whole dataset "
+            f"({c.refit_examples} training rows, {c.refit_seconds:.0f} s), it serves {c.model_mb:.1f} MB; "
+            f"its expected accuracy is the cross-validated {c.cv_accuracy:.4f} "
+            f"(teacher {c.teacher_accuracy:.4f}).",
+            "",
+            "```",
+            f'distilbench predict --model {c.model_uri} "some text to classify"',
+            "```",
+            "",
+        ]
+    return lines

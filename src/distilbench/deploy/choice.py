@@ -1,0 +1,155 @@
+"""Which cross-validated row becomes the champion: by name, or the fastest close enough to the teacher.
+
+The rows are the report's `reports/metrics.json` (dataset → row → numbers): one per model of the zoo
+(fp32 torch) and, for a model with `compress: true`, one per compressed variant, named
+`<model>+<variant>`. The majority-class baseline is an entry there too, but never a row to choose.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from distilbench.config.settings import SelectConfig
+from distilbench.core.errors import ConfigError, DataError
+from distilbench.crossval.variants import SEPARATOR
+from distilbench.deploy.predict import (
+    RUNTIMES as VARIANTS,  # what a saved folder can serve: every report variant
+)
+from distilbench.report.majority import BASELINE_KEY
+
+FP32 = VARIANTS[0]  # the variant of a row without `+`: the model as trained
+
+
+@dataclass(frozen=True)
+class Row:
+    dataset: str
+    name: str  # <model> or <model>+<variant>
+    accuracy: float  # cross-validated mean
+    latency_ms: float  # warm batch-1 p50; NaN when the report has none
+    model_mb: float
+    servable: bool = True  # False: a model the registry cannot serve (the text CNN)
+
+    @property
+    def model(self) -> str:
+        return self.name.split(SEPARATOR, 1)[0]
+
+    @property
+    def variant(self) -> str:
+        return self.name.split(SEPARATOR, 1)[1] if SEPARATOR in self.name else FP32
+
+
+@dataclass(frozen=True)
+class Rule:
+    model: str | None  # a row by name wins over the rule
+    max_accuracy_drop: float  # accuracy points below the teacher's (1 point = 0.01 accuracy)
+
+    @classmethod
+    def from_config(cls, select: SelectConfig) -> Rule:
+        return cls(select.model, select.max_accuracy_drop)
+
+    def describe(self) -> str:
+        if self.model:
+            return f"select.model = {self.model}"
+        return f"fastest within {_points(self.max_accuracy_drop)} of the teacher"
+
+
+@dataclass(frozen=True)
+class Choice:
+    dataset: str
+    row: str
+    model: str  # the zoo model refitted
+    variant: str  # what is served: torch-fp32, torch-int8, onnx-fp32, onnx-int8
+    reason: str  # one sentence for users
+    accuracy: float
+    latency_ms: float
+    teacher_accuracy: float
+
+
+def rows_of(
+    metrics: Mapping[str, Mapping[str, object]], unservable: Iterable[str] = ()
+) -> dict[str, list[Row]]:
+    """dataset → its choosable rows, from metrics.json's nested numbers.
+
+    A row is an entry with an `accuracy_mean`; the baseline is left out. Rows of a model in `unservable`
+    are kept (a name given by the user is then refused with a reason) but marked.
+    """
+    unservable = set(unservable)
+    tables: dict[str, list[Row]] = {}
+    for dataset, entries in metrics.items():
+        rows = tables.setdefault(dataset, [])
+        for name, numbers in entries.items():
+            if name == BASELINE_KEY or not isinstance(numbers, Mapping) or "accuracy_mean" not in numbers:
+                continue
+            rows.append(
+                Row(
+                    dataset,
+                    name,
+                    float(numbers["accuracy_mean"]),
+                    float(numbers.get("latency_p50_ms", math.nan)),
+                    float(numbers.get("model_mb", math.nan)),
+                    servable=name.split(SEPARATOR, 1)[0] not in unservable,
+                )
+            )
+    return tables
+
+
+def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
+    """The row to refit and register, for one dataset's rows.
+
+    By name when the rule names one; else the lowest batch-1 latency among servable rows whose accuracy is
+    at least the teacher's minus `max_accuracy_drop` points. The teacher always qualifies, so a choice is
+    always made. Ties on latency go to the more accurate row, then the smaller, then the name.
+    """
+    if not rows:
+        raise DataError("metrics.json: no model rows to choose from; run the report stage first")
+    dataset = rows[0].dataset
+    by_name = {row.name: row for row in rows}
+    if teacher not in by_name:
+        raise DataError(
+            f"metrics.json, dataset {dataset}: no row for the teacher {teacher!r}; rerun crossval and report"
+        )
+    teacher_accuracy = by_name[teacher].accuracy
+    if rule.model:
+        return _named(by_name, rule.model, teacher_accuracy)
+    floor = teacher_accuracy - rule.max_accuracy_drop / 100
+    eligible = [r for r in rows if r.servable and r.accuracy >= floor and not math.isnan(r.latency_ms)]
+    if by_name[teacher] not in eligible:  # a teacher without a latency still qualifies
+        eligible.append(by_name[teacher])
+    best = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
+    reason = (
+        f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1) of the {len(eligible)} within "
+        f"{_points(rule.max_accuracy_drop)} of the teacher {teacher} "
+        f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
+    )
+    return _choice(best, reason, teacher_accuracy)
+
+
+def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float) -> Choice:
+    row = by_name.get(name)
+    servable = sorted(n for n, r in by_name.items() if r.servable)
+    if row is None:
+        raise ConfigError(f"select.model: {name!r} is not a row of the report; choose one of {servable}")
+    if not row.servable:
+        raise ConfigError(
+            f"select.model: {name!r} is the text CNN, which distilbench predict and the registry cannot "
+            f"serve (they serve transformer classifiers); choose one of {servable}"
+        )
+    if row.variant not in VARIANTS:
+        raise ConfigError(f"select.model: {name!r} has an unknown variant {row.variant!r}; known: {VARIANTS}")
+    return _choice(row, f"named by select.model ({row.accuracy:.4f} accuracy)", teacher_accuracy)
+
+
+def _choice(row: Row, reason: str, teacher_accuracy: float) -> Choice:
+    return Choice(
+        row.dataset, row.name, row.model, row.variant, reason, row.accuracy, row.latency_ms, teacher_accuracy
+    )
+
+
+def _or_inf(value: float) -> float:
+    return math.inf if math.isnan(value) else value
+
+
+def _points(drop: float) -> str:
+    return f"{drop:g} accuracy point{'' if drop == 1 else 's'}"

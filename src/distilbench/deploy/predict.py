@@ -1,0 +1,297 @@
+"""Classify texts with a fine-tuned classifier: a saved folder or a model in the MLflow registry.
+
+    distilbench predict --model models:/distilbench-bbc@champion "some text" "another text"
+    distilbench predict --model path/to/saved/model < texts.jsonl > predictions.jsonl
+
+A saved folder holds the model, its tokenizer and ``serving.json`` (label names, max_length, multilabel:
+what the registry stores with the model). A folder without it falls back to the config's id2label.
+Output, one JSON object per text: {"text": ..., "label": ..., "probabilities": {label: p, ...}}; for a
+multilabel model "label" is the list of labels at or above the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from distilbench.core.errors import AssetError, DataError
+from distilbench.data.files import jsonl_records
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from distilbench.models.compress import OnnxClassifier
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FILE = "serving.json"  # beside the weights: what a saved folder needs to be served
+PROBABILITY = "probability:"  # prefix of the per-class columns of a prediction table
+THRESHOLD = 0.5  # multilabel: a label is predicted at or above this probability
+REGISTRY_SCHEMES = ("models:/", "runs:/")
+
+
+# what a saved folder serves: its fp32 weights, those quantized to int8 when loaded (deterministic from
+# them), or an ONNX file shipped in the folder
+RUNTIMES = ("torch-fp32", "torch-int8", "onnx-fp32", "onnx-int8")
+ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model-int8.onnx"}
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    labels: tuple[str, ...]  # class names in logit order
+    max_length: int  # tokens per text; longer texts are truncated, as in training
+    multilabel: bool = False
+    runtime: str = "torch-fp32"  # one of RUNTIMES
+
+    def write(self, directory: Path) -> Path:
+        path = Path(directory) / SETTINGS_FILE
+        path.write_text(json.dumps({**asdict(self), "labels": list(self.labels)}, indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, directory: Path, config) -> ServingSettings:
+        """serving.json when the folder has one, else what the model's config says."""
+        path = Path(directory) / SETTINGS_FILE
+        if path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            runtime = saved.get("runtime", "torch-fp32")  # folders saved before runtimes: fp32
+            if runtime not in RUNTIMES:
+                raise AssetError(f"{path}: runtime {runtime!r} is not one of {list(RUNTIMES)}")
+            labels = tuple(saved["labels"])
+            return cls(labels, int(saved["max_length"]), bool(saved.get("multilabel", False)), runtime)
+        labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
+        longest = getattr(config, "max_position_embeddings", None) or 512
+        multilabel = getattr(config, "problem_type", None) == "multi_label_classification"
+        return cls(labels, min(512, longest), multilabel)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    label: str | list[str]
+    probabilities: dict[str, float]
+
+    def record(self) -> dict:
+        return {"text": self.text, "label": self.label, "probabilities": self.probabilities}
+
+
+class Predictor(Protocol):
+    def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
+
+
+class TextClassifier:
+    """A model and its tokenizer in eval mode on the CPU: texts in, probabilities and labels out.
+
+    `model` is a torch classifier, or an ONNX Runtime session (compress.OnnxClassifier) for a folder
+    whose serving.json says an ONNX runtime.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module | OnnxClassifier,
+        tokenizer,
+        settings: ServingSettings,
+        batch_size: int = 32,
+    ):
+        import torch
+
+        self.model = model.cpu().eval() if isinstance(model, torch.nn.Module) else model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_dir(cls, directory: Path, batch_size: int = 32) -> TextClassifier:
+        from transformers import AutoTokenizer
+
+        from distilbench.models.pooling import load_classifier  # with the head it was trained with
+
+        directory = check_model_dir(directory)
+        model = load_classifier(directory)
+        settings = ServingSettings.read(directory, model.config)
+        served = served_model(model, directory, settings.runtime)
+        return cls(served, AutoTokenizer.from_pretrained(directory), settings, batch_size)
+
+    def logits(self, inputs: dict) -> torch.Tensor:
+        import torch
+
+        if isinstance(self.model, torch.nn.Module):
+            return self.model(**inputs).logits.float()
+        return torch.from_numpy(self.model.predict_logits(inputs))  # an ONNX Runtime session
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, one column per label (softmax; sigmoid for a multilabel model)."""
+        import numpy as np
+        import torch
+
+        rows = []
+        with torch.no_grad():
+            for start in range(0, len(texts), self.batch_size):
+                chunk = list(texts[start : start + self.batch_size])
+                batch = self.tokenizer(
+                    chunk,
+                    truncation=True,
+                    max_length=self.settings.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                inputs = {
+                    k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")
+                }
+                logits = self.logits(inputs)
+                rows.append(torch.sigmoid(logits) if self.settings.multilabel else torch.softmax(logits, -1))
+        if not rows:
+            return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
+        return torch.cat(rows).numpy()
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        labels = self.settings.labels
+        predictions = []
+        for text, row in zip(texts, self.probabilities(texts), strict=True):
+            if self.settings.multilabel:
+                label: str | list[str] = [name for name, p in zip(labels, row, strict=True) if p >= THRESHOLD]
+            else:
+                label = labels[int(row.argmax())]
+            predictions.append(
+                Prediction(text, label, {n: float(p) for n, p in zip(labels, row, strict=True)})
+            )
+        return predictions
+
+    def predict_frame(self, texts: Sequence[str]) -> pd.DataFrame:
+        """The predictions as a table: `label`, then one `probability:<label>` column per class."""
+        return predictions_frame(self.predict(texts), self.settings.labels)
+
+
+def served_model(model: torch.nn.Module, directory: Path, runtime: str) -> torch.nn.Module | OnnxClassifier:
+    """What answers for a folder: its fp32 model, that model quantized to int8, or its ONNX file."""
+    import torch
+
+    from distilbench.models.compress import OnnxClassifier, quantize_int8
+
+    if runtime == "torch-int8":
+        return quantize_int8(model)
+    if runtime in ONNX_FILES:
+        path = Path(directory) / ONNX_FILES[runtime]
+        if not path.is_file():
+            raise AssetError(
+                f"model {str(directory)!r}: serving.json says {runtime}, but {path.name} is missing"
+            )
+        return OnnxClassifier(path, threads=torch.get_num_threads())
+    return model
+
+
+def predictions_frame(predictions: Sequence[Prediction], labels: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["label", *(PROBABILITY + name for name in labels)]
+    rows = [[p.label, *(p.probabilities[name] for name in labels)] for p in predictions]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def frame_predictions(texts: Sequence[str], frame: pd.DataFrame) -> list[Prediction]:
+    """Back from a prediction table (what a registered model returns) to one Prediction per text."""
+    names = [c.removeprefix(PROBABILITY) for c in frame.columns if c.startswith(PROBABILITY)]
+    predictions = []
+    for text, (_, row) in zip(texts, frame.iterrows(), strict=True):
+        label = row["label"] if isinstance(row["label"], str) else [str(x) for x in row["label"]]
+        predictions.append(Prediction(text, label, {n: float(row[PROBABILITY + n]) for n in names}))
+    return predictions
+
+
+# MLflow's advice on every PythonModel without type hints on predict: the model's signature is explicit
+# (registry.register_classifier), so it would only clutter predict's stderr. (A filter does not hold it:
+# loading sets its own warning filters.)
+TYPE_HINT_ADVICE = ("Add type hints to the `predict` method", "Any type hint is inferred as AnyType")
+
+
+def _warn_again(caught: list[warnings.WarningMessage]) -> None:
+    for warning in caught:
+        if not any(advice in str(warning.message) for advice in TYPE_HINT_ADVICE):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+class RegisteredClassifier:
+    """A model from the MLflow registry (or a run), loaded as pyfunc: the same predictions as its folder."""
+
+    def __init__(self, uri: str):
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                self.model = mlflow.pyfunc.load_model(uri)
+            _warn_again(caught)
+        except MlflowException as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            store = mlflow.get_tracking_uri()
+            raise AssetError(
+                f"model {uri!r}: cannot be loaded from the MLflow store {store} ({first}); "
+                "check the name and alias (or version), and MLFLOW_TRACKING_URI"
+            ) from error
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        import pandas as pd
+
+        if not texts:
+            return []
+        return frame_predictions(texts, self.model.predict(pd.DataFrame({"text": list(texts)})))
+
+
+def check_model_dir(directory: Path | str) -> Path:
+    path = Path(directory)
+    if not path.is_dir():
+        raise AssetError(
+            f"model {str(directory)!r}: no such folder; give a saved model's folder "
+            "or a registered model (models:/<name>@<alias>)"
+        )
+    if not (path / "config.json").is_file():
+        raise AssetError(f"model {str(directory)!r}: not a saved model (no config.json in it)")
+    return path
+
+
+def load_predictor(model: str) -> Predictor:
+    """A registered model (models:/name@alias, models:/name/3, runs:/id/model) or a saved folder."""
+    if model.startswith(REGISTRY_SCHEMES):
+        return RegisteredClassifier(model)
+    return TextClassifier.from_dir(Path(model))
+
+
+# -- JSON Lines in and out ---------------------------------------------------------------------------------
+def read_texts(lines: Iterable[str], origin: str = "<stdin>") -> list[str]:
+    """The `text` field of each JSON Lines record; blank lines are skipped. The first bad line stops it
+    with a DataError naming the line (1-based) and the field."""
+    texts = []
+    for number, record in jsonl_records(lines, origin):
+        if "text" not in record:
+            keys = ", ".join(repr(k) for k in record) or "none"
+            raise DataError(f"{origin}, line {number}, field 'text': missing (the fields are {keys})")
+        if not isinstance(record["text"], str):
+            raise DataError(f"{origin}, line {number}, field 'text': {record['text']!r} is not a string")
+        texts.append(record["text"])
+    return texts
+
+
+def json_lines(predictions: Iterable[Prediction]) -> Iterator[str]:
+    for prediction in predictions:
+        yield json.dumps(prediction.record(), ensure_ascii=False)
+
+
+def predict(model: str, texts: Sequence[str], source: TextIO, sink: TextIO) -> int:
+    """`distilbench predict`: the texts given, else JSON Lines from `source`; JSON Lines to `sink`.
+
+    The input is read and checked before the model loads, so a bad line fails at once. Returns how many
+    texts were classified.
+    """
+    texts = list(texts) if texts else read_texts(source, getattr(source, "name", "<stdin>"))
+    predictions = load_predictor(model).predict(texts) if texts else []
+    for line in json_lines(predictions):
+        sink.write(line + "\n")
+    sink.flush()
+    return len(predictions)

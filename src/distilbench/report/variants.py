@@ -1,0 +1,118 @@
+"""The report's deployment view: compressed-variant rows, the Pareto front of accuracy against batch-1
+latency, and whether the best compressed variant meets the issue's inference target.
+
+A variant row (`<model>+<variant>`, see :mod:`distilbench.crossval.variants`) is a model of the report like
+any other; here it gets a spec of its own, so the tables order it after its source and the paired test
+compares it with its fp32 source.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from distilbench.crossval.variants import COMPRESSED
+from distilbench.report.figures import note_figure
+from distilbench.report.pareto import pareto_front, plot_pareto
+
+# the inference target (issue 9): a compressed student at least this many times the fp32 teacher's
+# batch-1 speed, for at most this many accuracy points lost
+TARGET_SPEEDUP = 3.0
+TARGET_MAX_DROP_PTS = 1.0
+
+
+def with_variant_specs(specs: list[dict], folds: pd.DataFrame) -> list[dict]:
+    """The zoo's specs with, after each model that has variants in the folds, one spec per variant."""
+    if "variant_of" not in folds:
+        return specs
+    present = folds.dropna(subset=["variant_of"])[["variant_of", "variant", "model"]].drop_duplicates()
+    out = []
+    for spec in specs:
+        out.append(spec)
+        own = present[present["variant_of"] == spec["name"]]
+        ordered = sorted(own.itertuples(), key=lambda r: COMPRESSED.index(r.variant))
+        out += [
+            {
+                "name": r.model,
+                "kind": spec.get("kind", "transformer"),
+                "variant_of": r.variant_of,
+                "variant": r.variant,
+            }
+            for r in ordered
+        ]
+    return out
+
+
+def teacher_of(spec: dict, by_name: dict[str, dict]) -> str | None:
+    """Whose fold teacher a row's cost includes: a variant shares its source's."""
+    source = by_name.get(spec.get("variant_of"), spec)
+    return source.get("distil_from")
+
+
+def with_pareto(summary: pd.DataFrame, teacher: str) -> pd.DataFrame:
+    """`pareto` (per dataset: accuracy up, batch-1 latency down; rows without a latency are never on the
+    front) and `latency_speedup_vs_teacher` (the teacher's batch-1 p50 over the row's)."""
+    timed = summary["latency_p50_ms"].notna()
+    out = summary.assign(pareto=False)
+    if timed.any():
+        front = pareto_front(_pareto_columns(summary[timed]), by="dataset")
+        out.loc[timed, "pareto"] = front["pareto"].to_numpy()
+    teachers = summary[summary["model"] == teacher].set_index("dataset")["latency_p50_ms"]
+    return out.assign(latency_speedup_vs_teacher=summary["dataset"].map(teachers) / summary["latency_p50_ms"])
+
+
+def _pareto_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dataset": rows["dataset"].to_numpy(),
+            "model": rows["model"].to_numpy(),
+            "accuracy": rows["accuracy_mean"].to_numpy(),
+            "latency_ms": rows["latency_p50_ms"].to_numpy(),
+            "size_mb": rows["model_mb"].to_numpy(),
+        }
+    )
+
+
+def plot_front(summary: pd.DataFrame, path: Path) -> Path:
+    """reports/pareto.png: one panel per dataset, Pareto-optimal rows filled and labelled."""
+    timed = summary[summary["latency_p50_ms"].notna()]
+    if timed.empty:  # results from before latency was measured: the file DVC expects, saying so
+        return note_figure("No batch-1 latency in these results: rerun crossval for the Pareto view", path)
+    frame = _pareto_columns(timed).assign(pareto=timed["pareto"].to_numpy())
+    return plot_pareto(frame, path)
+
+
+def _points(value: float) -> str:
+    return f"{value + 0.0:+.2f}" if round(value, 2) else "±0.00"  # never "-0.00"
+
+
+def target_line(rows: pd.DataFrame, teacher: str) -> list[str]:
+    """One sentence: the fastest compressed variant within the accuracy budget, against the target."""
+    if "variant" not in rows or rows["variant"].isna().all():
+        return []
+    base = rows[rows["model"] == teacher]
+    if base.empty or math.isnan(float(base["latency_p50_ms"].iloc[0])):
+        return []
+    accuracy, latency = float(base["accuracy_mean"].iloc[0]), float(base["latency_p50_ms"].iloc[0])
+    variants = rows[rows["variant"].notna()].assign(
+        drop_pts=lambda f: 100 * (accuracy - f["accuracy_mean"]),
+        speedup=lambda f: latency / f["latency_p50_ms"],
+    )
+    within = variants[variants["drop_pts"] <= TARGET_MAX_DROP_PTS]
+    target = f"target ≥ {TARGET_SPEEDUP:.0f}× for ≤ {TARGET_MAX_DROP_PTS:.0f} point"
+    if within.empty:
+        return [
+            f"**Inference target not met**: no compressed variant is within {TARGET_MAX_DROP_PTS:.0f} "
+            f"point of the teacher ({target})."
+        ]
+    best = within.sort_values("speedup", ascending=False).iloc[0]
+    met = "met" if best["speedup"] >= TARGET_SPEEDUP else "not met"
+    return [
+        f"**Inference target {met}**: the fastest compressed variant within {TARGET_MAX_DROP_PTS:.0f} point "
+        f"of the teacher, {best['model']}, answers one example in {best['latency_p50_ms']:.1f} ms (p50) "
+        f"against the fp32 teacher's {latency:.1f} ms: {best['speedup']:.2f}× "
+        f"at {_points(-best['drop_pts'])} accuracy points ({target}). "
+        "Pareto-optimal rows are marked ✓; the picture is pareto.png."
+    ]

@@ -1,0 +1,79 @@
+"""Can this run's results be kept? Checked before any training, so a full hour is never lost to a store
+that refuses the first write.
+
+MLflow, given a sqlite file it cannot open, retries for about a minute before failing with a
+SQLAlchemy traceback; a read-only or locked store fails only when the first fold is logged. Here each
+becomes one :class:`~distilbench.core.errors.StorageError` line naming the path and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from distilbench.core.errors import StorageError
+from distilbench.core.paths import ProjectPaths
+from distilbench.tracking.runs import is_server
+
+# what sqlite says (inside MLflow's and SQLAlchemy's wrappers) -> what the user can do about it
+STORE_PROBLEMS = {
+    "readonly database": "is read-only; make the file and its folder writable",
+    "database is locked": "is locked by another process; wait for it to finish (or stop it) and rerun",
+    "unable to open database": "cannot be opened; check that its folder exists and is writable",
+    "disk i/o error": "cannot be written (disk I/O error); check the disk",
+    "database or disk is full": "cannot be written: the disk is full",
+    # an MLflow server as the store (MLFLOW_TRACKING_URI=http://...) that does not answer
+    "max retries exceeded": "does not answer; start it (make ui-mlflow) or unset MLFLOW_TRACKING_URI",
+}
+
+
+def check_store(paths: ProjectPaths, tracking_uri: str | None = None) -> None:
+    """The MLflow store (`tracking_uri`, default this clone's), its artifact folder and the fold cache
+    can all be written. A tracking server keeps the artifacts itself: no local artifact folder then."""
+    tracking_uri = tracking_uri or paths.tracking_uri
+    database = sqlite_file(tracking_uri)
+    if database is not None:
+        if database.is_dir():
+            raise StorageError(f"MLflow store {database}: is a directory, not a sqlite file")
+        writable_folder(database.parent, "MLflow store folder")
+        if database.exists() and not os.access(database, os.W_OK):
+            raise StorageError(f"MLflow store {database}: {STORE_PROBLEMS['readonly database']}")
+    if not is_server(tracking_uri):
+        writable_folder(paths.artifact_root, "MLflow artifact folder")
+    writable_folder(paths.cache, "cache folder")
+
+
+def sqlite_file(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (None for a server or another database)."""
+    # sqlite:///relative/path and sqlite:////absolute/path (urlparse would make both absolute)
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix) or len(tracking_uri) == len(prefix):
+        return None
+    return Path(tracking_uri[len(prefix) :].split("?", 1)[0])
+
+
+def writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and write (then remove) a probe file in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise StorageError(f"{what} {folder}: cannot be written ({error.strerror or error})") from error
+
+
+@contextlib.contextmanager
+def store_errors(tracking_uri: str) -> Iterator[None]:
+    """Turn a store refusing a write (read-only, locked, full) into one StorageError line; anything
+    else is a bug and keeps its traceback."""
+    try:
+        yield
+    except Exception as error:
+        text = str(error).lower()
+        problem = next((advice for sign, advice in STORE_PROBLEMS.items() if sign in text), None)
+        if problem is None:
+            raise
+        raise StorageError(f"MLflow store {tracking_uri} {problem}") from error
