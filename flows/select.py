@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from distilbench.champion import Champion, champion_markdown, select_champions
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
@@ -16,6 +15,7 @@ from distilbench.core.paths import (
     ProjectPaths,
 )
 from distilbench.core.runtime import set_threads
+from distilbench.deploy.champion import Champion, champion_markdown, select_champions
 from distilbench.tracking.store import check_store
 
 

@@ -154,7 +154,7 @@ def select(ctx: Context, model: str | None, rows: dict | None = SELECT_ROWS) -> 
     """The select stage's choice, on a report of the quickstart's rows."""
     import json
 
-    from distilbench.champion import choose_all, read_metrics
+    from distilbench.deploy.champion import choose_all, read_metrics
 
     local = {"source": "local", "id": str(ctx.tiny_model)}
     models = [

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from distilbench.champion import CHAMPION_TAG, champion_markdown
 from mlflow.tracking import MlflowClient
 
 import distilbench.crossval.fold as fold_module
 import distilbench.deploy.refit as refit_module
 from distilbench.config.settings import load_config
 from distilbench.data.prepared import load_prepared, prepare_all
+from distilbench.deploy.champion import CHAMPION_TAG, champion_markdown
 from distilbench.deploy.predict import TextClassifier, load_predictor
 from distilbench.deploy.refit import refit, refit_job
 from distilbench.deploy.registry import ALIAS
