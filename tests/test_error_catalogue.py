@@ -20,8 +20,8 @@ import yaml
 from distilbench.config.datasets import DatasetSpec
 from distilbench.config.settings import ZooConfig, load_config
 from distilbench.core.errors import is_user_error, user_message
-from distilbench.data.prepared import plan_dataset, prepare_dataset
-from tests.data.conftest import ROWS, csv_text
+from distilbench.data.prepared import plan_dataset
+from tests.data.conftest import ROWS, csv_text, prepare_one
 from tests.results import results_json
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
@@ -109,7 +109,7 @@ def hub_id(id: str, **keys) -> None:
 def prepared(folder: str = "data/prepared") -> Path:
     data_file("tiny.csv", csv_text())
     spec = DatasetSpec.from_params({"source": "file", "path": "data/raw/tiny.csv"}, "data.datasets[0]")
-    prepare_dataset(spec, 2, 0, Path(folder) / "tiny")
+    prepare_one(spec, 2, 0, Path(folder))
     return Path(folder) / "tiny"
 
 

@@ -110,13 +110,6 @@ def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
     return [d.name for d in stale]
 
 
-def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path, repeats: int = 1) -> dict:
-    """Prepare one dataset into ``out_dir`` (replaced only once complete); returns its meta dict."""
-    planned = plan_dataset(spec, folds, seed, Path(out_dir).name, repeats)
-    (meta,) = write_prepared([planned], Path(out_dir).parent)
-    return meta
-
-
 @dataclass(frozen=True)
 class PlannedDataset:
     """A dataset checked and split, not yet written: everything that bad data can fail on is done."""
@@ -127,9 +120,7 @@ class PlannedDataset:
     meta: dict[str, Any]
 
 
-def plan_dataset(
-    spec: DatasetSpec, folds: int, seed: int, folder: str | None = None, repeats: int = 1
-) -> PlannedDataset:
+def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> PlannedDataset:
     """Load, validate, clean, cap and split one dataset (``repeats`` times for repeated k-fold)."""
     holdout = spec.protocol == "holdout"
     if holdout and repeats > 1:  # DataConfig refuses this combination; a direct caller gets the same answer
@@ -148,7 +139,7 @@ def plan_dataset(
     else:
         fold_ids = tuple(_kfold(examples, folds, each, spec.name) for each in seeds)
     meta = _meta(spec, examples, counts, capped_from, folds, seeds, holdout, table.note)
-    return PlannedDataset(folder or spec.name, examples, fold_ids, meta)
+    return PlannedDataset(spec.name, examples, fold_ids, meta)
 
 
 def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
@@ -173,7 +164,7 @@ def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
 
 
 def load_prepared(dataset_dir: Path) -> PreparedDataset:
-    """Read a dataset written by :func:`prepare_dataset`, checking it was not changed since."""
+    """Read a dataset written by :func:`prepare_all`, checking it was not changed since."""
     dataset_dir = Path(dataset_dir)
     meta_path, examples_path = dataset_dir / META_FILE, dataset_dir / EXAMPLES_FILE
     if not meta_path.is_file() or not examples_path.is_file():
