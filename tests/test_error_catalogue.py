@@ -183,6 +183,16 @@ def edited_prepared_data() -> None:
     crossval_plan()
 
 
+def older_prepared_data() -> None:
+    import json
+
+    meta_path = prepared() / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["repeats"]  # as prepare wrote it before repeated k-fold existed
+    meta_path.write_text(json.dumps(meta))
+    crossval_plan()
+
+
 def full_disk(ctx: Context, module, name: str) -> None:
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -392,6 +402,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "nothing prepared yet": lambda ctx: crossval_plan(),
     "prepared data edited by hand": lambda ctx: edited_prepared_data(),
     "prepared meta.json damaged": lambda ctx: ((prepared() / "meta.json").write_text("{"), crossval_plan()),
+    "data prepared by an older version": lambda ctx: older_prepared_data(),
     "MLflow store is a directory": lambda ctx: (Path("db").mkdir(), store("sqlite:///db")),
     "MLflow artifact folder not writable": lambda ctx: (
         data_file("f", "x"),
