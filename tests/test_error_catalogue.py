@@ -229,6 +229,17 @@ def predict_from(model: str, stdin: str) -> None:
     predict(model, [], io.StringIO(stdin), io.StringIO())
 
 
+def model_folder(ctx: Context, folder: str, serving: dict | None) -> None:
+    """The tiny model saved in `folder`, with `serving` as its serving.json (None: none)."""
+    import json
+    import shutil
+
+    shutil.copytree(ctx.tiny_model, folder)
+    if serving is not None:
+        (Path(folder) / "serving.json").write_text(json.dumps(serving))
+    predict_from(folder, '{"text": "a"}\n')
+
+
 def registered_model_missing(ctx: Context) -> None:
     ctx.monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
     predict_from("models:/distilbench-nope@champion", '{"text": "a"}\n')
@@ -437,6 +448,10 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "folder is not a saved model": lambda ctx: (
         Path("models/empty").mkdir(parents=True),
         predict_from("models/empty", '{"text": "a"}\n'),
+    ),
+    "model folder without serving.json": lambda ctx: model_folder(ctx, "models/bare", None),
+    "model folder saved by an older version": lambda ctx: model_folder(
+        ctx, "models/old", {"labels": ["a", "b"], "max_length": 64, "multilabel": False}
     ),
     "registered model not found": registered_model_missing,
     # any stage
