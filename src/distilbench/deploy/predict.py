@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 SETTINGS_FILE = "serving.json"  # beside the weights: what a saved folder needs to be served
 PROBABILITY = "probability:"  # prefix of the per-class columns of a prediction table
 THRESHOLD = 0.5  # multilabel: a label is predicted at or above this probability
+BATCH_SIZE = 32  # texts per forward pass
 REGISTRY_SCHEMES = ("models:/", "runs:/")
 
 
@@ -101,17 +102,15 @@ class TextClassifier:
         model: torch.nn.Module | OnnxClassifier,
         tokenizer,
         settings: ServingSettings,
-        batch_size: int = 32,
     ):
         import torch
 
         self.model = model.cpu().eval() if isinstance(model, torch.nn.Module) else model
         self.tokenizer = tokenizer
         self.settings = settings
-        self.batch_size = batch_size
 
     @classmethod
-    def from_dir(cls, directory: Path, batch_size: int = 32) -> TextClassifier:
+    def from_dir(cls, directory: Path) -> TextClassifier:
         from transformers import AutoTokenizer
 
         from distilbench.models.pooling import load_classifier  # with the head it was trained with
@@ -120,7 +119,7 @@ class TextClassifier:
         settings = ServingSettings.read(directory)  # before the weights load: a refusal comes at once
         model = load_classifier(directory)
         served = served_model(model, directory, settings.runtime)
-        return cls(served, AutoTokenizer.from_pretrained(directory), settings, batch_size)
+        return cls(served, AutoTokenizer.from_pretrained(directory), settings)
 
     def logits(self, inputs: dict) -> torch.Tensor:
         import torch
@@ -136,8 +135,8 @@ class TextClassifier:
 
         rows = []
         with torch.no_grad():
-            for start in range(0, len(texts), self.batch_size):
-                chunk = list(texts[start : start + self.batch_size])
+            for start in range(0, len(texts), BATCH_SIZE):
+                chunk = list(texts[start : start + BATCH_SIZE])
                 batch = self.tokenizer(
                     chunk,
                     truncation=True,
