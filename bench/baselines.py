@@ -61,12 +61,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.optim.optimizer import register_optimizer_step_post_hook
+from torch.utils.data import DataLoader
 from transformers import (
     AutoTokenizer,
     BertConfig,
@@ -79,7 +81,14 @@ from transformers import (
 
 from distilbench.config.settings import TrainConfig
 from distilbench.core.runtime import resolve_runtime, seed_everything
-from distilbench.training.loop import FineTuner, encode, make_collator, parameter_groups, subset
+from distilbench.training.loop import (
+    Features,
+    FineTuner,
+    encode,
+    make_collator,
+    parameter_groups,
+    subset,
+)
 
 PROTOCOL = "@@bench "  # marks a child's result lines: libraries may print other lines on stdout
 GLUE = {"max_length": 128, "batch_size": 8, "learning_rate": 2e-5, "epochs": 3}  # run_glue.py's defaults
@@ -254,6 +263,44 @@ def hf_rows(w: Workload, rows: np.ndarray, max_length: int, static: bool) -> lis
     return [{**{k: encoded[k][i] for k in keys}, "labels": int(w.targets[r])} for i, r in enumerate(rows)]
 
 
+# -- the loop with length-grouped batches (GPU mode) -----------------------------------------------------
+def length_grouped_order(
+    lengths: Sequence[int], batch_size: int, generator: torch.Generator, mega: int = 50
+) -> list[int]:
+    """A shuffled order whose consecutive batches hold texts of similar length, so dynamic padding pads
+    little: HF's LengthGroupedSampler (shuffle, cut into chunks of `mega` batches, sort each by length)."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    chunk = mega * batch_size
+    chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
+    return [i for c in chunks for i in sorted(c, key=lambda i: -lengths[i])]
+
+
+class LengthGroupedSampler(torch.utils.data.Sampler[int]):
+    """A new length-grouped order every epoch, drawn from the loop's seeded generator."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator):
+        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        return iter(length_grouped_order(self.lengths, self.batch_size, self.generator))
+
+
+class LengthGroupedFineTuner(FineTuner):
+    """The loop with batches of similar-length texts (less padding), as Trainer(group_by_length=True).
+
+    Only this benchmark groups: the pipeline keeps the loop's plain seeded shuffle, whose order its fold
+    results depend on. Nothing but the training batches' order differs from FineTuner.
+    """
+
+    def _train_loader(self, train: Features) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.seed)
+        sampler = LengthGroupedSampler([len(f["input_ids"]) for f in train], self.train.batch_size, generator)
+        return DataLoader(train, batch_size=self.train.batch_size, sampler=sampler, collate_fn=self.collate)
+
+
 # -- the Trainer legs ------------------------------------------------------------------------------------
 class LoopGroupsTrainer(Trainer):
     """The HF Trainer with its own default optimizer class (fused AdamW) and the loop's parameter groups:
@@ -337,7 +384,7 @@ def run_clocked(train) -> None:
         train()
 
 
-def leg_loop(s: argparse.Namespace, w: Workload, fine_tuner: type[FineTuner] = FineTuner) -> dict:
+def leg_loop(s: argparse.Namespace, w: Workload) -> dict:
     model = w.new_model()
     features = subset(encode(w.tokenizer, w.texts, w.targets, w.train.max_length), w.train_rows)
     batches = math.ceil(len(features) / w.train.batch_size)
@@ -347,7 +394,8 @@ def leg_loop(s: argparse.Namespace, w: Workload, fine_tuner: type[FineTuner] = F
     )
     clock, counter = clocked(s, w, make_collator(w.tokenizer))
     runtime = resolve_runtime(w.precision, w.device)
-    trainer = fine_tuner(model, counter, runtime, train, seed=w.seed, group_by_length=s.bert_base)
+    fine_tuner = LengthGroupedFineTuner if s.bert_base else FineTuner  # as the Trainer leg groups
+    trainer = fine_tuner(model, counter, runtime, train, seed=w.seed)
     run_clocked(lambda: trainer.fit(features))
     return {"steps": clock.done, "parameters": sum(p.numel() for p in model.parameters())}
 

@@ -20,8 +20,8 @@ import yaml
 from distilbench.config.datasets import DatasetSpec
 from distilbench.config.settings import ZooConfig, load_config
 from distilbench.core.errors import is_user_error, user_message
-from distilbench.data.prepared import plan_dataset, prepare_dataset
-from tests.data.conftest import ROWS, csv_text
+from distilbench.data.prepared import plan_dataset
+from tests.data.conftest import ROWS, csv_text, prepare_one
 from tests.results import results_json
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
@@ -109,7 +109,7 @@ def hub_id(id: str, **keys) -> None:
 def prepared(folder: str = "data/prepared") -> Path:
     data_file("tiny.csv", csv_text())
     spec = DatasetSpec.from_params({"source": "file", "path": "data/raw/tiny.csv"}, "data.datasets[0]")
-    prepare_dataset(spec, 2, 0, Path(folder) / "tiny")
+    prepare_one(spec, 2, 0, Path(folder))
     return Path(folder) / "tiny"
 
 
@@ -183,6 +183,16 @@ def edited_prepared_data() -> None:
     crossval_plan()
 
 
+def older_prepared_data() -> None:
+    import json
+
+    meta_path = prepared() / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["repeats"]  # as prepare wrote it before repeated k-fold existed
+    meta_path.write_text(json.dumps(meta))
+    crossval_plan()
+
+
 def full_disk(ctx: Context, module, name: str) -> None:
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -217,6 +227,17 @@ def predict_from(model: str, stdin: str) -> None:
     from distilbench.deploy.predict import predict
 
     predict(model, [], io.StringIO(stdin), io.StringIO())
+
+
+def model_folder(ctx: Context, folder: str, serving: dict | None) -> None:
+    """The tiny model saved in `folder`, with `serving` as its serving.json (None: none)."""
+    import json
+    import shutil
+
+    shutil.copytree(ctx.tiny_model, folder)
+    if serving is not None:
+        (Path(folder) / "serving.json").write_text(json.dumps(serving))
+    predict_from(folder, '{"text": "a"}\n')
 
 
 def registered_model_missing(ctx: Context) -> None:
@@ -392,6 +413,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "nothing prepared yet": lambda ctx: crossval_plan(),
     "prepared data edited by hand": lambda ctx: edited_prepared_data(),
     "prepared meta.json damaged": lambda ctx: ((prepared() / "meta.json").write_text("{"), crossval_plan()),
+    "data prepared by an older version": lambda ctx: older_prepared_data(),
     "MLflow store is a directory": lambda ctx: (Path("db").mkdir(), store("sqlite:///db")),
     "MLflow artifact folder not writable": lambda ctx: (
         data_file("f", "x"),
@@ -426,6 +448,10 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "folder is not a saved model": lambda ctx: (
         Path("models/empty").mkdir(parents=True),
         predict_from("models/empty", '{"text": "a"}\n'),
+    ),
+    "model folder without serving.json": lambda ctx: model_folder(ctx, "models/bare", None),
+    "model folder saved by an older version": lambda ctx: model_folder(
+        ctx, "models/old", {"labels": ["a", "b"], "max_length": 64, "multilabel": False}
     ),
     "registered model not found": registered_model_missing,
     # any stage

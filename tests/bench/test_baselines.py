@@ -96,3 +96,34 @@ def test_gpu_mode_runs_on_cpu_and_reports_mfu_and_the_trainer_ratio(
     out = capsys.readouterr().out
     assert "loop MFU:" in out and "trainer MFU:" in out and "loop/trainer examples/s" in out
     assert "fp32" in out  # no bf16 claimed on a CPU
+
+
+def test_length_grouped_batches_cover_every_row_once_with_less_padding(baselines, tiny_model_dir):
+    import numpy as np
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from distilbench.config.settings import TrainConfig
+    from distilbench.core.runtime import resolve_runtime
+    from distilbench.training.loop import FineTuner, encode, make_collator
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = tiny_rows(8)
+    features = encode(tokenizer, [text for text, _ in rows], np.zeros(len(rows), dtype=np.int64), 32)
+    lengths = [len(f["input_ids"]) for f in features]
+
+    def batches(cls: type[FineTuner]) -> list[list[int]]:
+        model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=3)
+        trainer = cls(
+            model, make_collator(tokenizer), resolve_runtime("fp32"), TrainConfig(batch_size=4), seed=7
+        )
+        return [batch["index"].tolist() for batch in trainer._train_loader(features)]
+
+    def padding(rows_of_batches: list[list[int]]) -> int:
+        return sum(
+            max(lengths[i] for i in rows) * len(rows) - sum(lengths[i] for i in rows)
+            for rows in rows_of_batches
+        )
+
+    grouped = batches(baselines.LengthGroupedFineTuner)
+    assert sorted(i for rows in grouped for i in rows) == list(range(len(features)))
+    assert padding(grouped) < padding(batches(FineTuner))

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from distilbench.config.datasets import DatasetSpec
-from distilbench.data.prepared import prepare_dataset
+from distilbench.config.datasets import DataConfig, DatasetSpec
+from distilbench.data.prepared import prepare_all
 
 # 3 classes x 4 distinct texts: enough for 2..4 stratified folds
 ROWS = [(f"{label} example number {i}", label) for label in ("ham", "eggs", "spam") for i in range(4)]
@@ -34,12 +34,18 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
     return _write
 
 
+def prepare_one(spec: DatasetSpec, folds: int, seed: int, out_root: Path, repeats: int = 1) -> dict:
+    """The prepare stage (prepare_all) with `spec` as its only dataset, into out_root/<name>; its meta."""
+    (meta,) = prepare_all(DataConfig(folds=folds, repeats=repeats, datasets=(spec,)), seed, out_root)
+    return meta
+
+
 @pytest.fixture
 def prepare(tmp_path: Path) -> Callable[..., dict]:
-    """prepare_dataset for a file spec built from keyword params, into tmp_path/prepared/<name>."""
+    """prepare_one for a file spec built from keyword params, into tmp_path/prepared/<name>."""
 
     def _prepare(path: Path, folds: int = 2, seed: int = 0, repeats: int = 1, **params: Any) -> dict:
         spec = DatasetSpec.from_params({"source": "file", "path": str(path), **params}, "data.datasets[0]")
-        return prepare_dataset(spec, folds, seed, tmp_path / "prepared" / spec.name, repeats)
+        return prepare_one(spec, folds, seed, tmp_path / "prepared", repeats)
 
     return _prepare

@@ -203,15 +203,20 @@ def test_repeat_one_is_exactly_the_plain_kfold_of_before(write, prepare, tmp_pat
     assert (tmp_path / "prepared" / "rep" / "examples.parquet").read_bytes() == single_bytes
 
 
-def test_data_prepared_before_repeats_existed_reads_as_one_repeat(write, prepare, tmp_path: Path) -> None:
+def test_data_prepared_by_an_older_prepare_asks_for_a_rerun(write, prepare, tmp_path: Path) -> None:
     import json
 
     prepare(write("old.csv", csv_text()))
     meta_path = tmp_path / "prepared" / "old" / "meta.json"
     meta = json.loads(meta_path.read_text())
-    del meta["repeats"], meta["fold_seeds"]
+    del meta["repeats"], meta["fold_seeds"]  # as written before repeated k-fold existed
     meta_path.write_text(json.dumps(meta))
-    assert load_prepared(meta_path.parent).repeats == 1
+    older = r"meta\.json: written by an older prepare \(no repeats\); re-run prepare$"
+    with pytest.raises(DataError, match=older):
+        load_prepared(meta_path.parent)
+
+    prepare(write("new.csv", csv_text()))  # the rerun: the old folder, no longer configured, goes
+    assert sorted(p.name for p in (tmp_path / "prepared").iterdir()) == ["new"]
 
 
 def test_each_repeat_keeps_groups_in_one_fold(write, prepare, tmp_path: Path) -> None:

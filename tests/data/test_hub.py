@@ -9,7 +9,8 @@ import pytest
 
 from distilbench.config.datasets import DatasetSpec
 from distilbench.core.errors import DataError
-from distilbench.data.prepared import load_prepared, prepare_dataset
+from distilbench.data.prepared import load_prepared
+from tests.data.conftest import prepare_one
 
 datasets = pytest.importorskip("datasets")
 
@@ -41,8 +42,8 @@ def hub(folder: Path, **params) -> DatasetSpec:
 
 
 def test_holdout_uses_the_named_splits(glue_like: Path, tmp_path: Path) -> None:
-    meta = prepare_dataset(hub(glue_like, protocol="holdout"), 5, 0, tmp_path / "out")
-    data = load_prepared(tmp_path / "out")
+    meta = prepare_one(hub(glue_like, protocol="holdout"), 5, 0, tmp_path / "out")
+    data = load_prepared(tmp_path / "out" / meta["name"])
     assert meta["protocol"] == "holdout" and data.eval_folds == (0,)
     assert data.labels == ("negative", "positive")  # ClassLabel ids become their names
     train, held_out = data.split(0)
@@ -61,27 +62,27 @@ def test_holdout_uses_the_named_splits(glue_like: Path, tmp_path: Path) -> None:
 def test_kfold_concatenates_labelled_splits_and_skips_an_unlabelled_test(
     glue_like: Path, tmp_path: Path
 ) -> None:
-    meta = prepare_dataset(hub(glue_like), 2, 0, tmp_path / "out")
+    meta = prepare_one(hub(glue_like), 2, 0, tmp_path / "out")
     # 8 + 5 rows; "train text 0" appears twice with conflicting labels (0 in train, 1 in dev): dropped
     assert meta["conflicting_duplicates"] == 2 and meta["n_examples"] == 11
-    assert not any(t.startswith("test") for t in load_prepared(tmp_path / "out").texts)
+    assert not any(t.startswith("test") for t in load_prepared(tmp_path / "out" / meta["name"]).texts)
 
 
 def test_holdout_with_a_missing_split(glue_like: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"no split 'dev'; it has train, validation, test"):
-        prepare_dataset(hub(glue_like, protocol="holdout", eval_split="dev"), 5, 0, tmp_path / "out")
+        prepare_one(hub(glue_like, protocol="holdout", eval_split="dev"), 5, 0, tmp_path / "out")
 
 
 def test_holdout_eval_split_without_labels(glue_like: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"split 'test', column 'label': no labels \(all -1\)"):
-        prepare_dataset(hub(glue_like, protocol="holdout", eval_split="test"), 5, 0, tmp_path / "out")
+        prepare_one(hub(glue_like, protocol="holdout", eval_split="test"), 5, 0, tmp_path / "out")
 
 
 def test_hub_missing_column_lists_columns(glue_like: Path, tmp_path: Path) -> None:
     with pytest.raises(
         DataError, match=r"split 'train', column 'text': no such column; the columns are 'sentence', 'label'"
     ):
-        prepare_dataset(hub(glue_like, text_columns="text"), 2, 0, tmp_path / "out")
+        prepare_one(hub(glue_like, text_columns="text"), 2, 0, tmp_path / "out")
 
 
 def test_multilabel_list_of_class_labels(tmp_path: Path) -> None:
@@ -96,9 +97,9 @@ def test_multilabel_list_of_class_labels(tmp_path: Path) -> None:
     spec = DatasetSpec.from_params(
         {"source": "hub", "id": str(tmp_path / "emo"), "label_columns": "labels"}, "d"
     )
-    meta = prepare_dataset(spec, 2, 0, tmp_path / "out")
+    meta = prepare_one(spec, 2, 0, tmp_path / "out")
     assert meta["task"] == "multilabel" and meta["labels"] == ["anger", "fear", "joy"]
-    data = load_prepared(tmp_path / "out")
+    data = load_prepared(tmp_path / "out" / meta["name"])
     assert data.targets[data.texts.index("t3")].tolist() == [1.0, 0.0, 1.0]
     assert np.isin(data.folds, [0, 1]).all()
 
@@ -112,14 +113,14 @@ def test_unreachable_hub_dataset_names_the_id(monkeypatch: pytest.MonkeyPatch, t
     with pytest.raises(
         DataError, match=r"^hub dataset 'glue', config 'sst2' could not be loaded \(ConnectionError"
     ):
-        prepare_dataset(spec, 2, 0, tmp_path / "out")
+        prepare_one(spec, 2, 0, tmp_path / "out")
 
 
 def test_kfold_on_named_splits_only(glue_like: Path, tmp_path: Path) -> None:
-    meta = prepare_dataset(hub(glue_like, splits="train"), 2, 0, tmp_path / "out")
+    meta = prepare_one(hub(glue_like, splits="train"), 2, 0, tmp_path / "out")
     assert meta["n_examples"] == 8 and meta["conflicting_duplicates"] == 0
     with pytest.raises(DataError, match=r"no split 'dev'; it has train, validation, test"):
-        prepare_dataset(hub(glue_like, splits=["train", "dev"]), 2, 0, tmp_path / "out")
+        prepare_one(hub(glue_like, splits=["train", "dev"]), 2, 0, tmp_path / "out")
 
 
 def test_toxic_style_class_label_columns_become_multilabel(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_toxic_style_class_label_columns_become_multilabel(tmp_path: Path) -> No
     )
     raw = {"source": "hub", "id": str(tmp_path / "jig"), "text_columns": "comment_text"}
     spec = DatasetSpec.from_params({**raw, "label_columns": ["toxic", "insult"]}, "d")
-    meta = prepare_dataset(spec, 2, 0, tmp_path / "out")
+    meta = prepare_one(spec, 2, 0, tmp_path / "out")
     assert meta["labels"] == ["insult", "toxic"] and meta["class_counts"] == {"insult": 4, "toxic": 4}
 
 
@@ -147,6 +148,6 @@ def test_a_holdout_class_seen_only_in_training_is_kept_and_logged(tmp_path: Path
             "validation": split(["dev text 0", "dev text 1"], [0, 0]),
         }
     ).save_to_disk(str(folder))
-    meta = prepare_dataset(hub(folder, protocol="holdout"), 5, 0, tmp_path / "out")
+    meta = prepare_one(hub(folder, protocol="holdout"), 5, 0, tmp_path / "out")
     assert meta["labels"] == ["negative", "positive"]
     assert "class 'positive' is never evaluated (not in split 'validation')" in caplog.text

@@ -10,8 +10,9 @@ import pytest
 
 from distilbench.config.datasets import DatasetSpec
 from distilbench.core.errors import AssetError
-from distilbench.data.prepared import load_prepared, prepare_dataset
+from distilbench.data.prepared import load_prepared
 from distilbench.data.sources import ROTTEN_NOTE, load_bbc
+from tests.data.conftest import prepare_one
 
 
 def packaged(name: str) -> DatasetSpec:
@@ -27,7 +28,7 @@ def test_bbc_loads_all_articles_and_decodes_the_latin1_one() -> None:
 
 
 def test_bbc_prepares_to_five_balanced_folds(tmp_path: Path) -> None:
-    meta = prepare_dataset(packaged("bbc"), 5, 42, tmp_path / "bbc")
+    meta = prepare_one(packaged("bbc"), 5, 42, tmp_path)
     assert meta["duplicates_removed"] == 98
     assert meta["n_examples"] == 2225 - 98
     assert meta["labels"] == ["business", "entertainment", "politics", "sport", "tech"]
@@ -43,15 +44,15 @@ def test_rotten_tomatoes_capped_keeps_movies_in_one_fold(tmp_path: Path) -> None
     spec = DatasetSpec.from_params(
         {"source": "packaged", "id": "rotten_tomatoes", "max_examples": 400}, "data.datasets[0]"
     )
-    meta = prepare_dataset(spec, 3, 0, tmp_path / "rt")
+    meta = prepare_one(spec, 3, 0, tmp_path)
     assert meta["note"] == ROTTEN_NOTE
     assert meta["labels"] == ["fresh", "rotten"]
     assert meta["capped_from"] == 12752 and meta["n_examples"] == 400
-    saved = json.loads((tmp_path / "rt" / "meta.json").read_text())
+    saved = json.loads((tmp_path / "rotten_tomatoes" / "meta.json").read_text())
     assert saved["note"] == ROTTEN_NOTE
     import pandas as pd
 
-    frame = pd.read_parquet(tmp_path / "rt" / "examples.parquet")
+    frame = pd.read_parquet(tmp_path / "rotten_tomatoes" / "examples.parquet")
     assert (frame.groupby("group")["fold"].nunique() == 1).all()
 
 

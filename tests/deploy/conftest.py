@@ -8,6 +8,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
+from distilbench.deploy.predict import ServingSettings
 from tests.conftest import WORDS
 
 LABELS = sorted(WORDS)
@@ -31,6 +32,7 @@ def classifier_dir(tiny_model_dir: Path, tmp_path_factory) -> Path:
     torch.manual_seed(0)
     BertForSequenceClassification(config).eval().save_pretrained(directory)
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(directory)
+    ServingSettings(tuple(LABELS), max_length=64).write(directory)  # as select saves a model folder
     return directory
 
 

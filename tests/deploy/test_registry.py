@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from distilbench.core.errors import AssetError
 from distilbench.deploy.predict import PROBABILITY, ServingSettings, TextClassifier, frame_predictions
 from distilbench.deploy.registry import ALIAS, pip_requirements, register_classifier
 from distilbench.models.compress import export_onnx, quantize_onnx
@@ -64,11 +65,15 @@ def test_registering_twice_moves_the_champion_to_version_2(classifier_dir, store
     assert not list(local.rglob("__pycache__"))
 
 
-def test_the_settings_stored_win_over_the_config(classifier_dir, tmp_path) -> None:
-    assert TextClassifier.from_dir(classifier_dir).settings == ServingSettings(tuple(LABELS), 64)  # config's
+def test_a_folder_serves_the_settings_stored_in_it_and_refuses_without_them(classifier_dir, tmp_path) -> None:
+    assert TextClassifier.from_dir(classifier_dir).settings == ServingSettings(tuple(LABELS), 64)
     staged = tmp_path / "copy"
     shutil.copytree(classifier_dir, staged)
     ServingSettings(("x", "y", "z"), max_length=8).write(staged)
     classifier = TextClassifier.from_dir(staged)
     assert classifier.settings == ServingSettings(("x", "y", "z"), 8, False)
     assert set(classifier.predict(["a"])[0].probabilities) == {"x", "y", "z"}
+
+    (staged / "serving.json").unlink()  # no guessing from the model's config: max_length would differ
+    with pytest.raises(AssetError, match=r"copy': no serving\.json in it \(select saves models with one\)"):
+        TextClassifier.from_dir(staged)

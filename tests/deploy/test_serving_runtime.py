@@ -66,12 +66,14 @@ def test_a_torch_int8_folder_loads_quantized(classifier_dir, tmp_path, fp32):
     assert [p.label for p in served.predict(TEXTS)] == [p.label for p in fp32.predict(TEXTS)]
 
 
-def test_a_folder_saved_before_runtimes_serves_fp32(classifier_dir, tmp_path):
+def test_a_folder_saved_before_runtimes_asks_for_a_rerun(classifier_dir, tmp_path):
     folder = served_folder(classifier_dir, tmp_path, "torch-fp32")
     saved = json.loads((folder / "serving.json").read_text())
-    del saved["runtime"]
+    del saved["runtime"]  # as select wrote it before runtimes existed
     (folder / "serving.json").write_text(json.dumps(saved))
-    assert TextClassifier.from_dir(folder).settings.runtime == "torch-fp32"
+    older = r"serving\.json: written by an older select \(no runtime\); rerun select$"
+    with pytest.raises(AssetError, match=older):
+        TextClassifier.from_dir(folder)
 
 
 def test_a_missing_onnx_file_or_an_unknown_runtime_is_one_error(classifier_dir, tmp_path):

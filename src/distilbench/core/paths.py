@@ -78,11 +78,3 @@ class ProjectPaths:
     @property
     def assets(self) -> Path:
         return self.cache / "assets"  # checkpoints rebuilt from their packages on first use
-
-    @property
-    def teacher_logits(self) -> Path:
-        return self.cache / "teacher_logits"
-
-    @property
-    def fold_teachers(self) -> Path:
-        return self.cache / "fold_teachers"

@@ -31,10 +31,8 @@ class Runtime:
         return torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
 
 
-def pick_device(prefer: str | None = None) -> torch.device:
-    """CUDA when there is one, else CPU; `prefer` (e.g. "cpu") overrides."""
-    if prefer:
-        return torch.device(prefer)
+def pick_device() -> torch.device:
+    """CUDA when there is one, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

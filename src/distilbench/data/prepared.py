@@ -43,6 +43,8 @@ from distilbench.data.validate import (
 logger = logging.getLogger(__name__)
 
 HOLDOUT_TRAIN, HOLDOUT_EVAL = -1, 0  # holdout rows' fold: train rows are never evaluated
+# what every reader of meta.json relies on (``note`` is written only when there is one)
+META_KEYS = ("name", "task", "labels", "protocol", "eval_folds", "repeats", "n_examples", "data_hash")
 
 
 @dataclass(frozen=True)
@@ -102,19 +104,13 @@ def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
 
 def remove_stale(out_root: Path, keep: set[str]) -> list[str]:
     """Delete prepared datasets (folders with a meta.json) whose name is not in ``keep``."""
-    prepared = [d for d in sorted(out_root.iterdir()) if read_meta(d, missing_ok=True) is not None]
+    # the meta file is not read: a stale folder written by an older prepare goes all the same
+    prepared = [d for d in sorted(out_root.iterdir()) if (d / META_FILE).is_file()]
     stale = [d for d in prepared if d.name not in keep]
     for folder in stale:
         logger.info("removing %s: no longer in params data.datasets", folder)
         shutil.rmtree(folder)
     return [d.name for d in stale]
-
-
-def prepare_dataset(spec: DatasetSpec, folds: int, seed: int, out_dir: Path, repeats: int = 1) -> dict:
-    """Prepare one dataset into ``out_dir`` (replaced only once complete); returns its meta dict."""
-    planned = plan_dataset(spec, folds, seed, Path(out_dir).name, repeats)
-    (meta,) = write_prepared([planned], Path(out_dir).parent)
-    return meta
 
 
 @dataclass(frozen=True)
@@ -127,9 +123,7 @@ class PlannedDataset:
     meta: dict[str, Any]
 
 
-def plan_dataset(
-    spec: DatasetSpec, folds: int, seed: int, folder: str | None = None, repeats: int = 1
-) -> PlannedDataset:
+def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> PlannedDataset:
     """Load, validate, clean, cap and split one dataset (``repeats`` times for repeated k-fold)."""
     holdout = spec.protocol == "holdout"
     if holdout and repeats > 1:  # DataConfig refuses this combination; a direct caller gets the same answer
@@ -148,7 +142,7 @@ def plan_dataset(
     else:
         fold_ids = tuple(_kfold(examples, folds, each, spec.name) for each in seeds)
     meta = _meta(spec, examples, counts, capped_from, folds, seeds, holdout, table.note)
-    return PlannedDataset(folder or spec.name, examples, fold_ids, meta)
+    return PlannedDataset(spec.name, examples, fold_ids, meta)
 
 
 def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
@@ -173,7 +167,7 @@ def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
 
 
 def load_prepared(dataset_dir: Path) -> PreparedDataset:
-    """Read a dataset written by :func:`prepare_dataset`, checking it was not changed since."""
+    """Read a dataset written by :func:`prepare_all`, checking it was not changed since."""
     dataset_dir = Path(dataset_dir)
     meta_path, examples_path = dataset_dir / META_FILE, dataset_dir / EXAMPLES_FILE
     if not meta_path.is_file() or not examples_path.is_file():
@@ -184,7 +178,6 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
     data_hash = verified_hash(dataset_dir, meta)
     table = pq.read_table(examples_path).to_pydict()
     labels = tuple(meta["labels"])
-    repeats = meta.get("repeats", 1)  # prepared before repeated k-fold existed: one repeat
     return PreparedDataset(
         name=meta["name"],
         task=meta["task"],
@@ -194,7 +187,9 @@ def load_prepared(dataset_dir: Path) -> PreparedDataset:
         folds=np.asarray(table["fold"], dtype=np.int64),
         eval_folds=tuple(meta["eval_folds"]),
         data_hash=data_hash,
-        later_repeats=tuple(np.asarray(table[fold_column(r)], dtype=np.int64) for r in range(2, repeats + 1)),
+        later_repeats=tuple(
+            np.asarray(table[fold_column(r)], dtype=np.int64) for r in range(2, meta["repeats"] + 1)
+        ),
     )
 
 
@@ -204,7 +199,7 @@ def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
     if not examples_path.is_file():
         raise DataError(f"{dataset_dir}: not a prepared dataset (no {EXAMPLES_FILE}); run prepare")
     data_hash = file_sha256(examples_path)
-    if data_hash != meta.get("data_hash"):
+    if data_hash != meta["data_hash"]:
         raise DataError(
             f"{examples_path}: changed since it was prepared (sha256 differs from {META_FILE}); "
             "re-run prepare"
@@ -213,14 +208,19 @@ def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
 
 
 def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | None:
-    """A prepared dataset's meta file (None for a folder without one when ``missing_ok``)."""
+    """A prepared dataset's meta file (None for a folder without one when ``missing_ok``), with every key
+    that later stages read: one written by an older prepare is refused, not guessed at."""
     path = Path(dataset_dir) / META_FILE
     if missing_ok and not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:  # edited by hand, or cut short by a full disk outside prepare
         raise DataError(f"{path}: not valid JSON ({error}); re-run prepare") from error
+    missing = [key for key in META_KEYS if key not in meta] if isinstance(meta, dict) else list(META_KEYS)
+    if missing:
+        raise DataError(f"{path}: written by an older prepare (no {', '.join(missing)}); re-run prepare")
+    return meta
 
 
 def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:

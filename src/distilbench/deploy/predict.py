@@ -3,8 +3,8 @@
     distilbench predict --model models:/distilbench-bbc@champion "some text" "another text"
     distilbench predict --model path/to/saved/model < texts.jsonl > predictions.jsonl
 
-A saved folder holds the model, its tokenizer and ``serving.json`` (label names, max_length, multilabel:
-what the registry stores with the model). A folder without it falls back to the config's id2label.
+A saved folder (the select stage writes ``models/<dataset>/``) holds the model, its tokenizer and
+``serving.json`` (label names, max_length, multilabel, runtime: what the registry stores with the model).
 Output, one JSON object per text: {"text": ..., "label": ..., "probabilities": {label: p, ...}}; for a
 multilabel model "label" is the list of labels at or above the threshold.
 """
@@ -15,7 +15,7 @@ import json
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 SETTINGS_FILE = "serving.json"  # beside the weights: what a saved folder needs to be served
 PROBABILITY = "probability:"  # prefix of the per-class columns of a prediction table
 THRESHOLD = 0.5  # multilabel: a label is predicted at or above this probability
+BATCH_SIZE = 32  # texts per forward pass
 REGISTRY_SCHEMES = ("models:/", "runs:/")
 
 
@@ -56,20 +57,23 @@ class ServingSettings:
         return path
 
     @classmethod
-    def read(cls, directory: Path, config) -> ServingSettings:
-        """serving.json when the folder has one, else what the model's config says."""
+    def read(cls, directory: Path) -> ServingSettings:
+        """The folder's serving.json, as select writes it; a folder without one, or with one written by an
+        older version, is refused rather than served on guessed settings."""
         path = Path(directory) / SETTINGS_FILE
-        if path.is_file():
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            runtime = saved.get("runtime", "torch-fp32")  # folders saved before runtimes: fp32
-            if runtime not in RUNTIMES:
-                raise AssetError(f"{path}: runtime {runtime!r} is not one of {list(RUNTIMES)}")
-            labels = tuple(saved["labels"])
-            return cls(labels, int(saved["max_length"]), bool(saved.get("multilabel", False)), runtime)
-        labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
-        longest = getattr(config, "max_position_embeddings", None) or 512
-        multilabel = getattr(config, "problem_type", None) == "multi_label_classification"
-        return cls(labels, min(512, longest), multilabel)
+        if not path.is_file():
+            raise AssetError(
+                f"model {str(directory)!r}: no {SETTINGS_FILE} in it (select saves models with one); "
+                "rerun select"
+            )
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        missing = [f.name for f in fields(cls) if f.name not in saved]
+        if missing:
+            raise AssetError(f"{path}: written by an older select (no {', '.join(missing)}); rerun select")
+        if saved["runtime"] not in RUNTIMES:
+            raise AssetError(f"{path}: runtime {saved['runtime']!r} is not one of {list(RUNTIMES)}")
+        labels, max_length = tuple(saved["labels"]), int(saved["max_length"])
+        return cls(labels, max_length, bool(saved["multilabel"]), saved["runtime"])
 
 
 @dataclass(frozen=True)
@@ -98,26 +102,24 @@ class TextClassifier:
         model: torch.nn.Module | OnnxClassifier,
         tokenizer,
         settings: ServingSettings,
-        batch_size: int = 32,
     ):
         import torch
 
         self.model = model.cpu().eval() if isinstance(model, torch.nn.Module) else model
         self.tokenizer = tokenizer
         self.settings = settings
-        self.batch_size = batch_size
 
     @classmethod
-    def from_dir(cls, directory: Path, batch_size: int = 32) -> TextClassifier:
+    def from_dir(cls, directory: Path) -> TextClassifier:
         from transformers import AutoTokenizer
 
         from distilbench.models.pooling import load_classifier  # with the head it was trained with
 
         directory = check_model_dir(directory)
+        settings = ServingSettings.read(directory)  # before the weights load: a refusal comes at once
         model = load_classifier(directory)
-        settings = ServingSettings.read(directory, model.config)
         served = served_model(model, directory, settings.runtime)
-        return cls(served, AutoTokenizer.from_pretrained(directory), settings, batch_size)
+        return cls(served, AutoTokenizer.from_pretrained(directory), settings)
 
     def logits(self, inputs: dict) -> torch.Tensor:
         import torch
@@ -133,8 +135,8 @@ class TextClassifier:
 
         rows = []
         with torch.no_grad():
-            for start in range(0, len(texts), self.batch_size):
-                chunk = list(texts[start : start + self.batch_size])
+            for start in range(0, len(texts), BATCH_SIZE):
+                chunk = list(texts[start : start + BATCH_SIZE])
                 batch = self.tokenizer(
                     chunk,
                     truncation=True,

@@ -102,7 +102,7 @@ def fit_whole(job: FoldJob, data: PreparedDataset) -> tuple[FineTuner, int, int]
     teacher exports for its student. Returns the trainer, the best epoch and the rows trained on."""
     logger.info("%s: refitting on all %d rows", job.label, len(data.texts))
     rows = np.arange(len(data.texts))
-    runtime = resolve_runtime(job.train.precision, None)
+    runtime = resolve_runtime(job.train.precision)
     trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, rows)
     export_for_students(job, trainer, features, rows)
     return trainer, fitted.best_epoch, len(fit_rows)

