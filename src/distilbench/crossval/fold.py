@@ -19,9 +19,10 @@ from distilbench.core.atomic import atomic_path
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
-from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants, variant_row_name
+from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
+from distilbench.models.variants import variant_row_name
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence

@@ -27,7 +27,7 @@ from distilbench.crossval.plan import (
     prepared_datasets,
     training_order,
 )
-from distilbench.crossval.variants import COMPRESSED, variant_row_name
+from distilbench.models.variants import COMPRESSED, variant_row_name
 from distilbench.report.stage import fold_frame, summarize_models
 from distilbench.tracking.runs import (
     VARIANT_METRICS,

@@ -21,17 +21,12 @@ import numpy as np
 import torch
 
 from distilbench.models.compress import Variant, build_variants
+from distilbench.models.variants import COMPRESSED
 from distilbench.training.evaluation import fold_metrics, predict
 from distilbench.training.inference_speed import measure_speed
 from distilbench.training.loop import Features
 
-COMPRESSED = ("torch-int8", "onnx-fp32", "onnx-int8")  # the rows a `compress: true` model adds, in order
-SEPARATOR = "+"  # a variant's row name: <model>+<variant>, e.g. minilm-l3-student+onnx-int8
 EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
-
-
-def variant_row_name(model: str, variant: str) -> str:
-    return f"{model}{SEPARATOR}{variant}"
 
 
 @dataclass(frozen=True)
