@@ -125,8 +125,8 @@ def test_the_fingerprint_names_the_packaged_weights_version() -> None:
 
 @pytest.mark.parametrize("repeats", [1, 2])
 def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats) -> None:
+    from distilbench.crossval.mlflow_runs import fold_params
     from distilbench.crossval.notes import fold_note
-    from distilbench.tracking.runs import fold_params
     from tests.results import fold_result
 
     job = plan(config(), ref(repeats=repeats))[-1]

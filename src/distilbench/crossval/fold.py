@@ -1,7 +1,7 @@
 """One fold: fine-tune (or distil) on its training part, score on the held-out part. Plain numbers out.
 
-:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.tracking.runs.log_fold` logs its
-:class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` does one after the other.
+:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.crossval.mlflow_runs.log_fold`
+logs its :class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` does one after the other.
 """
 
 from __future__ import annotations

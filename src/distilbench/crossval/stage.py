@@ -17,6 +17,7 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
+from distilbench.crossval.mlflow_runs import VARIANT_METRICS, fail_open_parents, find_parent_run, log_fold
 from distilbench.crossval.notes import parent_note
 from distilbench.crossval.plan import (
     FoldJob,
@@ -30,14 +31,10 @@ from distilbench.crossval.plan import (
 from distilbench.models.variants import COMPRESSED, variant_row_name
 from distilbench.report.stage import fold_frame, summarize_models
 from distilbench.tracking.runs import (
-    VARIANT_METRICS,
     artifact_location,
     close_parent_run,
     ensure_experiment,
-    fail_open_parents,
-    find_parent_run,
     log_child_comparison,
-    log_fold,
 )
 from distilbench.tracking.store import store_errors
 
