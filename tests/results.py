@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from distilbench.crossval.fold import FoldResult
+from distilbench.crossval.summary import RESULTS_VERSION
 
 
 def fold_result(
@@ -37,5 +38,10 @@ def results_json(models: tuple[str, ...] = ("teacher", "student"), folds: int = 
         for m, model in enumerate(models)
         for fold in range(1, folds + 1)
     ]
-    payload = {"teacher": models[0], "models": [{"name": m} for m in models], "folds": records}
+    payload = {
+        "version": RESULTS_VERSION,
+        "teacher": models[0],
+        "models": [{"name": m} for m in models],
+        "folds": records,
+    }
     return json.dumps(payload)

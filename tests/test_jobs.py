@@ -54,14 +54,14 @@ def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_r
     students = [j for j in jobs if j.teacher is not None]
     assert len(students) == 6
     for job in students:
-        assert (job.teacher.model.name, job.teacher.repeat, job.teacher.fold) == (
+        assert (job.teacher.model.name, job.teacher.repeat, job.teacher.fold_index) == (
             "teacher",
             job.repeat,
-            job.fold,
+            job.fold_index,
         )
         assert jobs.index(job.teacher) < jobs.index(job)
     assert len({j.cache_key for j in jobs}) == len(jobs)
-    seeds = {(j.repeat, j.fold): j.fold_seed for j in jobs if j.model.name == "teacher"}
+    seeds = {(j.repeat, j.fold_index): j.fold_seed for j in jobs if j.model.name == "teacher"}
     assert len(set(seeds.values())) == 6
     assert [seeds[1, f] for f in range(3)] == [10, 11, 12]  # repeat 1: seed + fold, as before repeats
 
@@ -69,9 +69,9 @@ def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_r
 def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() -> None:
     cfg = config()
     single, repeated = plan(cfg, ref(repeats=1)), plan(cfg, ref(repeats=3))
-    first = {(j.model.name, j.fold): j for j in repeated if j.repeat == 1}
+    first = {(j.model.name, j.fold_index): j for j in repeated if j.repeat == 1}
     for job in single:
-        twin = first[job.model.name, job.fold]
+        twin = first[job.model.name, job.fold_index]
         assert job.cache_key == twin.cache_key and job.fold_seed == twin.fold_seed
     assert parent_key(cfg, cfg.zoo.models[0], ref(1)) != parent_key(cfg, cfg.zoo.models[0], ref(3))
 

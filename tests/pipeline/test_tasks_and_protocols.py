@@ -85,7 +85,7 @@ def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_student
     monkeypatch.setattr(
         fold_module,
         "export_train_logits",
-        lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1],
+        lambda job, *args: (exports.append(job.fold_index), real_export(job, *args))[1],
     )
     project = make_project(
         datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
@@ -151,7 +151,7 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
 
     def spy(job, model, *args):
         if job.teacher is not None:  # the student's weights before its first step
-            starts[job.fold] = (job, {k: v.clone() for k, v in model.state_dict().items()})
+            starts[job.fold_index] = (job, {k: v.clone() for k, v in model.state_dict().items()})
         return real_make_trainer(job, model, *args)
 
     monkeypatch.setattr(fold_module, "make_trainer", spy)

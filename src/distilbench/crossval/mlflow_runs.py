@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 from distilbench.crossval.fold import FoldResult  # noqa: E402
 from distilbench.crossval.notes import fold_note  # noqa: E402
 from distilbench.crossval.plan import FoldJob, ParentSpec  # noqa: E402
+from distilbench.crossval.summary import VARIANT_METRICS  # noqa: E402
 from distilbench.tracking.runs import as_params, find_runs, log_metrics, stamped  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,9 @@ def delete_unfinished(client: MlflowClient, experiment_id: str, fold_key: str) -
             client.delete_run(run.info.run_id)
 
 
-def log_fold(job: FoldJob, result: FoldResult) -> str:
-    """Log one computed fold as a child run of its parent: params, metrics, curves, confusion matrix.
+def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> str:
+    """Log one computed fold as a child run of its parent, once: params, metrics, its savings against the
+    teacher's run on the same fold, curves, confusion matrix.
 
     The run is created only once the fold is computed, so a crash while training leaves no run at all;
     one left unfinished by a crash while logging is deleted here before the fold is logged again.
@@ -127,7 +129,8 @@ def log_fold(job: FoldJob, result: FoldResult) -> str:
     run_id = run.info.run_id
     try:
         client.log_batch(run_id, params=as_params(fold_params(job, result)))
-        log_metrics(client, run_id, stamped(fold_metrics(result), result.finished_ms) + curves(result))
+        metrics = stamped(fold_metrics(result) | savings, result.finished_ms)
+        log_metrics(client, run_id, metrics + curves(result))
         client.log_inputs(run_id, datasets=[dataset_input(job, "training and held-out evaluation")])
         if result.confusion is not None:
             log_confusion(client, run_id, job, result)
@@ -189,33 +192,17 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
 
 def fold_metrics(result: FoldResult) -> dict[str, float]:
     """What was measured, under the keys the parents use too; counts and settings are params."""
-    return {
-        **result.metrics,
-        "train_eval_seconds": result.train_seconds + result.eval_seconds,
-        "train_seconds": result.train_seconds,
-        "eval_seconds": result.eval_seconds,
-        "model_mb": result.model_mb,
-        "examples_per_second": result.examples_per_second,
-        "export_seconds": result.export_seconds,
-        "latency_p50_ms": result.latency_p50_ms,
-        "latency_p95_ms": result.latency_p95_ms,
-        "throughput_per_s": result.throughput_per_s,
-        **result.distill_stats,
-        **variant_metrics(result),
-    }
-
-
-VARIANT_METRICS = ("accuracy", "macro_f1", "model_mb", "latency_p50_ms", "latency_p95_ms", "throughput_per_s")
+    return {**result.measured(), **result.distill_stats, **variant_metrics(result)}
 
 
 def variant_metrics(result: FoldResult) -> dict[str, float]:
     """A compressed variant's numbers in its source fold's run, under `<variant>/<metric>`."""
     out = {}
-    for record in result.variant_records():
-        numbers = {**record["metrics"], **record}
-        variant = record["variant"]
+    for row in result.variant_rows():
+        numbers = row.measured()
+        variant = row.variant.variant
         out |= {f"{variant}/{k}": float(numbers[k]) for k in VARIANT_METRICS if k in numbers}
-        out[f"{variant}/agreement_with_fp32"] = record["agreement_with_fp32"]
+        out[f"{variant}/agreement_with_fp32"] = row.variant.agreement
     return out
 
 
