@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from distilbench.config.settings import ModelSpec
+
 
 @dataclass(frozen=True)
 class FoldMetric:
@@ -58,6 +60,11 @@ OPTIONAL_FOLD_FIELDS = {
     "threads": math.nan,
     **{m.key: math.nan for m in FOLD_METRICS if m.summary and not m.std},  # e.g. never timed: no latency
 }
+
+
+def model_specs(records: list[dict]) -> list[ModelSpec]:
+    """The results file's `models` typed again (JSON gave its tuples back as lists)."""
+    return [ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()}) for r in records]
 
 
 def saved_pct(value, of):

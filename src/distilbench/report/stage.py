@@ -16,7 +16,7 @@ import pandas as pd
 
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
-from distilbench.crossval.summary import RESULTS_VERSION, fold_frame, summarize_models
+from distilbench.crossval.summary import RESULTS_VERSION, fold_frame, model_specs, summarize_models
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
     BASELINE_KEY,
@@ -36,7 +36,7 @@ from distilbench.report.tables import (
     threads_line,
     to_markdown,
 )
-from distilbench.report.variants import plot_front, target_line, teacher_of, with_pareto, with_variant_specs
+from distilbench.report.variants import RowSpec, plot_front, target_line, with_pareto, with_variant_specs
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +49,17 @@ class ReportInputs:
     summary: pd.DataFrame  # one row per dataset x model (summarize_models)
     baselines: pd.DataFrame  # the majority-class folds, as recorded (maybe empty)
     baseline_summary: pd.DataFrame  # their mean ± std per dataset
-    specs: list[dict]  # the zoo's model specs
+    specs: list[RowSpec]  # the zoo's models, and their compressed variants
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
 
     @property
     def distilled(self) -> frozenset[str]:
-        return frozenset(s["name"] for s in self.specs if s.get("distil_from"))
+        return frozenset(s.name for s in self.specs if s.distil_from)
 
     @property
     def transformers(self) -> set[str]:
-        return {s["name"] for s in self.specs if s.get("kind") == "transformer"}
+        return {s.name for s in self.specs if s.kind == "transformer"}
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
@@ -68,12 +68,13 @@ class ReportInputs:
 
 def inputs_of(results: dict) -> ReportInputs:
     folds = fold_frame(results["folds"])
-    specs = with_variant_specs(results["models"], folds)  # compressed variants are rows of their own
-    by_name = {s["name"]: s for s in specs}
-    distil_from = {s["name"]: teacher for s in specs if (teacher := teacher_of(s, by_name))}
+    # compressed variants are rows of their own
+    specs = with_variant_specs(model_specs(results["models"]), folds)
+    by_name = {s.name: s for s in specs}
+    distil_from = {s.name: s.cost_includes for s in specs if s.cost_includes}
     summary = summarize_models(folds, results["teacher"], list(by_name), distil_from)
     summary = with_pareto(summary, results["teacher"]).assign(
-        variant=summary["model"].map(lambda name: by_name.get(name, {}).get("variant"))
+        variant=summary["model"].map(lambda name: getattr(by_name.get(name), "variant", None))
     )
     return ReportInputs(
         folds,
