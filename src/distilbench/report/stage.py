@@ -16,7 +16,13 @@ import pandas as pd
 
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
-from distilbench.crossval.summary import RESULTS_VERSION, fold_frame, model_specs, summarize_models
+from distilbench.crossval.summary import (
+    FOLD_METRICS,
+    RESULTS_VERSION,
+    fold_frame,
+    model_specs,
+    summarize_models,
+)
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
     BASELINE_KEY,
@@ -119,18 +125,13 @@ def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
 
 
-# summary columns metrics.json keeps besides the _mean, _std and _pct ones
+# summary columns metrics.json keeps besides the _mean, _std and _pct ones: every summarised per-fold
+# metric, and what the summary and the report derive from them
 METRIC_COLUMNS = (
+    *(column for m in FOLD_METRICS for column in (m.summary, m.total) if column),
     "parameters",
-    "model_mb",
-    "seconds_per_fold",
-    "seconds_total",
     "end_to_end_seconds_per_fold",
-    "examples_per_second",
     "speedup_vs_teacher",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "throughput_per_s",
     "throughput_speedup_vs_teacher",
     "latency_speedup_vs_teacher",
     "pareto",  # 1 on the dataset's accuracy / batch-1 latency Pareto front, else 0
