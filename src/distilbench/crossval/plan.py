@@ -8,7 +8,6 @@ folds that did not finish, and an edited training parameter redoes all of them.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import json
@@ -16,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig
+from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig, ZooConfig
 from distilbench.core.errors import ConfigError
 from distilbench.crossval.fingerprint import Fingerprint, fingerprint
 from distilbench.data.prepared import read_meta, verified_hash
@@ -115,8 +114,9 @@ class FoldJob:
     export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
     repeat: int = 1  # repeated k-fold: which partition the fold belongs to (1-based)
     n_repeats: int = 1
-    # the zoo teacher's job on the same dataset, repeat and fold (None for the teacher itself): the fold
-    # run's savings are against its result. Not part of the cache key: it changes nothing computed.
+    # what the fold run's savings are against: the zoo teacher's job on the same dataset, repeat and fold
+    # (the teacher's own fold is its own baseline). Not in the cache key: they change nothing computed.
+    is_baseline: bool = False  # this is the zoo teacher's job
     baseline: FoldJob | None = None
 
     @property
@@ -239,12 +239,12 @@ def plan_jobs(
 ) -> tuple[FoldJob, ...]:
     """Every fold of every repeat of every dataset x model; teachers come before the students that distil
     from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold (as is
-    every other model's baseline, the zoo teacher's)."""
+    every other model's baseline, the zoo teacher's job)."""
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int, int], FoldJob] = {}
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     for data in datasets:
-        for spec in training_order(cfg.zoo.models):
+        for spec in baseline_first(training_order(cfg.zoo.models), cfg.zoo):
             for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
                 jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
@@ -266,10 +266,14 @@ def plan_jobs(
                     export_model=needs_fold_model(spec, cfg),
                     repeat=repeat,
                     n_repeats=data.repeats,
+                    is_baseline=spec.name == cfg.zoo.teacher,
+                    baseline=jobs.get((data.name, cfg.zoo.teacher, repeat, fold)),
                 )
-    return tuple(
-        job
-        if job.model.name == cfg.zoo.teacher
-        else dataclasses.replace(job, baseline=jobs[job.dataset, cfg.zoo.teacher, job.repeat, job.fold_index])
-        for job in jobs.values()
-    )
+    return tuple(jobs.values())
+
+
+def baseline_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
+    """The zoo teacher planned first, so every other fold can wait for its baseline, the teacher's fold
+    (after its own fold teacher, when the zoo teacher is itself distilled: that one has no baseline)."""
+    first = {zoo.teacher, zoo.model(zoo.teacher).distil_from}
+    return sorted(models, key=lambda m: m.name not in first)

@@ -105,8 +105,10 @@ def run_fold(job: FoldJob, device: str | None = None, baseline: FoldResult | Non
     with its savings against `baseline`, the teacher's result on the same fold (job.baseline's; the
     teacher's own fold is its own baseline)."""
     result = compute_fold(job, device)
+    against = result if job.is_baseline else baseline
+    savings = fold_savings(result, against) if against else {}
     with store_errors(job.tracking_uri):
-        run_id = log_fold(job, result, fold_savings(result, baseline or result))
+        run_id = log_fold(job, result, savings)
     return dataclasses.replace(result, run_id=run_id)
 
 
