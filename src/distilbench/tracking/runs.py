@@ -7,19 +7,15 @@ callers run in worker threads (or on Dask workers). What a fold's or a parent's 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mlflow.entities import Metric, Param
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NOTE
 
 from distilbench.core.clock import wall_clock_ms
 from distilbench.tracking.views import experiment_tags
-
-logger = logging.getLogger(__name__)
 
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
@@ -75,14 +71,6 @@ def close_parent_run(
     client.set_tag(run_id, MLFLOW_RUN_NOTE, note)
     client.log_text(run_id, fold_table_csv, "folds.csv")
     client.set_terminated(run_id, status, end_time=end_ms)
-
-
-def log_child_comparison(tracking_uri: str, run_id: str, metrics: Mapping[str, float], at_ms: int) -> None:
-    """A fold's savings against the same fold's teacher: known only once both have run."""
-    try:
-        log_metrics(MlflowClient(tracking_uri), run_id, stamped(metrics, at_ms))
-    except MlflowException as error:  # a cached fold whose run was deleted from the store since
-        logger.warning("fold run %s: savings not logged (%s)", run_id, error.message)
 
 
 def log_report_files(tracking_uri: str, run_id: str, files: Iterable[Path]) -> None:
