@@ -31,7 +31,9 @@ def fold_result(
     return FoldResult(**{**values, **fields})
 
 
-def results_json(models: tuple[str, ...] = ("teacher", "student"), folds: int = 2) -> str:
+def results_json(
+    models: tuple[str, ...] = ("teacher", "student"), folds: int = 2, version: int = RESULTS_VERSION
+) -> str:
     """Two models x two folds on one dataset; the first model is the teacher."""
     records = [
         fold_result(model=model, fold=fold, m=m).as_record()
@@ -39,7 +41,7 @@ def results_json(models: tuple[str, ...] = ("teacher", "student"), folds: int = 
         for fold in range(1, folds + 1)
     ]
     payload = {
-        "version": RESULTS_VERSION,
+        "version": version,
         "teacher": models[0],
         "models": [{"name": m} for m in models],
         "folds": records,
