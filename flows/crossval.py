@@ -1,5 +1,6 @@
 """`crossval` stage: fine-tune or distil every model on every fold, one Prefect task per fold."""
 
+import functools
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -14,9 +15,7 @@ from distilbench.core.runtime import set_threads
 from distilbench.crossval.fold import FoldResult
 from distilbench.crossval.notes import fold_line
 from distilbench.crossval.plan import FoldJob
-from distilbench.crossval.stage import Study, close_parents, fail_study, plan_study, run_fold, write_results
-from distilbench.models.zoo import check_zoo
-from distilbench.tracking.store import check_store
+from distilbench.crossval.stage import Study, run_crossval, run_fold
 from distilbench.tracking.views import study_view_url
 from flows.gpus import fold_device
 
@@ -39,10 +38,13 @@ def retry_if_transient(_task, _task_run, state) -> bool:
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_if_transient,
 )
-def fold_task(job: FoldJob, teacher_result: FoldResult | None = None) -> FoldResult:
-    # teacher_result only orders the tasks: a distilled student waits for its fold teacher's logits
+def fold_task(
+    job: FoldJob, teacher_result: FoldResult | None = None, baseline: FoldResult | None = None
+) -> FoldResult:
+    # teacher_result only orders the tasks: a distilled student waits for its fold teacher's logits;
+    # baseline is the teacher's result on the same fold, which the fold's run states its savings against
     with fold_device(Path(job.cache_root) / "locks") as device:
-        result = run_fold(job, device)
+        result = run_fold(job, device, baseline)
     get_run_logger().info(fold_line(job.label, result))
     return result
 
@@ -55,13 +57,20 @@ def task_runner(cfg: CrossvalConfig) -> TaskRunner:
     return ThreadPoolTaskRunner(max_workers=cfg.max_workers)
 
 
-def submit_folds(runner: TaskRunner, study: Study) -> list[PrefectFuture]:
-    """Every fold task of the study; a distilled student's task waits for its fold teacher's."""
+def submit_folds(runner: TaskRunner, study: Study) -> list[FoldResult]:
+    """Every fold task of the study, submitted through `runner` so each is listed on this flow run's page;
+    a fold's task waits for its fold teacher's and its baseline's."""
+    get_run_logger().info(
+        "%d fold tasks; MLflow study view: %s", len(study.jobs), study_view_url(study.experiment_id)
+    )
     futures: dict[str, PrefectFuture] = {}
     for job in study.jobs:
         teacher = futures[job.teacher.cache_key] if job.teacher else None
-        futures[job.cache_key] = runner.submit(fold_task, {"job": job, "teacher_result": teacher})
-    return list(futures.values())
+        baseline = futures[job.baseline.cache_key] if job.baseline else None
+        futures[job.cache_key] = runner.submit(
+            fold_task, {"job": job, "teacher_result": teacher, "baseline": baseline}
+        )
+    return [future.result() for future in futures.values()]
 
 
 @flow(name="distilbench-crossval")
@@ -69,23 +78,8 @@ def crossval(
     params: str = PARAMS_FILE, prepared: str = PREPARED_DIR, results: str = RESULTS_FILE
 ) -> list[FoldResult]:
     cfg = load_config(Path(params))
-    project = ProjectPaths.current()
-    # before any training: a store that refuses the first fold would waste it
-    check_store(project, cfg.tracking.uri)
-    check_zoo(cfg.zoo)
     set_threads(cfg.crossval.max_workers)
-    study = plan_study(cfg, Path(prepared), project)
-    get_run_logger().info(
-        "%d fold tasks; MLflow study view: %s", len(study.jobs), study_view_url(study.experiment_id)
-    )
-    # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too;
-    # submitting through it from this flow lists every fold task on this flow run's page
+    # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
     with task_runner(cfg.crossval) as runner:
-        try:
-            fold_results = [future.result() for future in submit_folds(runner, study)]
-        except BaseException:
-            fail_study(study)
-            raise
-    close_parents(study, fold_results, cfg.zoo.teacher)
-    write_results(Path(results), cfg, study, fold_results)
-    return fold_results
+        submit = functools.partial(submit_folds, runner)
+        return run_crossval(cfg, Path(prepared), Path(results), ProjectPaths.current(), submit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from distilbench.crossval.fold import FoldResult
+from distilbench.crossval.summary import RESULTS_VERSION
 
 
 def fold_result(
@@ -30,12 +31,19 @@ def fold_result(
     return FoldResult(**{**values, **fields})
 
 
-def results_json(models: tuple[str, ...] = ("teacher", "student"), folds: int = 2) -> str:
+def results_json(
+    models: tuple[str, ...] = ("teacher", "student"), folds: int = 2, version: int = RESULTS_VERSION
+) -> str:
     """Two models x two folds on one dataset; the first model is the teacher."""
     records = [
         fold_result(model=model, fold=fold, m=m).as_record()
         for m, model in enumerate(models)
         for fold in range(1, folds + 1)
     ]
-    payload = {"teacher": models[0], "models": [{"name": m} for m in models], "folds": records}
+    payload = {
+        "version": version,
+        "teacher": models[0],
+        "models": [{"name": m} for m in models],
+        "folds": records,
+    }
     return json.dumps(payload)

@@ -429,6 +429,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     "no crossval results": lambda ctx: report(None),
     "results not JSON": lambda ctx: report("{"),
     "results not from crossval": lambda ctx: report('{"folds": []}'),
+    "results from an older distilbench": lambda ctx: report(results_json(version=1)),
     # select
     "no report yet": lambda ctx: select(ctx, None, rows=None),
     "unknown row": lambda ctx: select(ctx, "studnet"),

@@ -54,24 +54,42 @@ def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_r
     students = [j for j in jobs if j.teacher is not None]
     assert len(students) == 6
     for job in students:
-        assert (job.teacher.model.name, job.teacher.repeat, job.teacher.fold) == (
+        assert (job.teacher.model.name, job.teacher.repeat, job.teacher.fold_index) == (
             "teacher",
             job.repeat,
-            job.fold,
+            job.fold_index,
         )
         assert jobs.index(job.teacher) < jobs.index(job)
     assert len({j.cache_key for j in jobs}) == len(jobs)
-    seeds = {(j.repeat, j.fold): j.fold_seed for j in jobs if j.model.name == "teacher"}
+    seeds = {(j.repeat, j.fold_index): j.fold_seed for j in jobs if j.model.name == "teacher"}
     assert len(set(seeds.values())) == 6
     assert [seeds[1, f] for f in range(3)] == [10, 11, 12]  # repeat 1: seed + fold, as before repeats
+
+
+def test_every_fold_but_the_teachers_has_the_teachers_same_fold_as_baseline_planned_before_it() -> None:
+    jobs = plan(config(), ref(repeats=2))
+    for job in jobs:
+        if job.model.name == "teacher":
+            assert job.is_baseline and job.baseline is None
+            continue
+        assert not job.is_baseline
+        assert (job.baseline.model.name, job.baseline.repeat, job.baseline.number) == (
+            "teacher",
+            job.repeat,
+            job.number,
+        )
+        assert jobs.index(job.baseline) < jobs.index(job)
+    # the baseline decides nothing computed: the cache key leaves it out
+    job = next(j for j in jobs if j.baseline)
+    assert dataclasses.replace(job, baseline=None).cache_key == job.cache_key
 
 
 def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() -> None:
     cfg = config()
     single, repeated = plan(cfg, ref(repeats=1)), plan(cfg, ref(repeats=3))
-    first = {(j.model.name, j.fold): j for j in repeated if j.repeat == 1}
+    first = {(j.model.name, j.fold_index): j for j in repeated if j.repeat == 1}
     for job in single:
-        twin = first[job.model.name, job.fold]
+        twin = first[job.model.name, job.fold_index]
         assert job.cache_key == twin.cache_key and job.fold_seed == twin.fold_seed
     assert parent_key(cfg, cfg.zoo.models[0], ref(1)) != parent_key(cfg, cfg.zoo.models[0], ref(3))
 
@@ -125,8 +143,8 @@ def test_the_fingerprint_names_the_packaged_weights_version() -> None:
 
 @pytest.mark.parametrize("repeats", [1, 2])
 def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats) -> None:
+    from distilbench.crossval.mlflow_runs import fold_params
     from distilbench.crossval.notes import fold_note
-    from distilbench.tracking.runs import fold_params
     from tests.results import fold_result
 
     job = plan(config(), ref(repeats=repeats))[-1]

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from distilbench.config.settings import ModelSpec
 from distilbench.report.variants import target_line, with_pareto, with_variant_specs
 
 
@@ -66,7 +67,7 @@ def test_target_line_names_the_fastest_variant_within_a_point():
 
 
 def test_variant_specs_follow_their_source_in_the_fixed_order():
-    specs = [{"name": "teacher", "kind": "transformer"}, {"name": "s", "kind": "transformer"}]
+    specs = [ModelSpec(name="teacher", kind="transformer"), ModelSpec(name="s", kind="transformer")]
     folds = pd.DataFrame(
         {
             "model": ["teacher", "s", "s+onnx-int8", "s+torch-int8"],
@@ -74,5 +75,6 @@ def test_variant_specs_follow_their_source_in_the_fixed_order():
             "variant": [None, None, "onnx-int8", "torch-int8"],
         }
     )
-    names = [s["name"] for s in with_variant_specs(specs, folds)]
-    assert names == ["teacher", "s", "s+torch-int8", "s+onnx-int8"]
+    rows = with_variant_specs(specs, folds)
+    assert [s.name for s in rows] == ["teacher", "s", "s+torch-int8", "s+onnx-int8"]
+    assert [s.variant_of for s in rows] == [None, None, "s", "s"]

@@ -12,9 +12,10 @@ import torch
 from transformers import AutoTokenizer
 
 from distilbench.core.errors import AssetError
-from distilbench.deploy.predict import ONNX_FILES, ServingSettings, TextClassifier, load_predictor
+from distilbench.deploy.predict import ServingSettings, TextClassifier, load_predictor
 from distilbench.deploy.registry import pip_requirements, register_classifier
 from distilbench.models.compress import OnnxClassifier, export_onnx, quantize_onnx
+from distilbench.models.variants import ONNX_FILES
 from distilbench.tracking.runs import ensure_experiment
 from tests.deploy.conftest import LABELS
 
@@ -105,7 +106,6 @@ def test_the_registered_onnx_int8_model_answers_as_its_folder(classifier_dir, tm
 
 
 def test_every_report_variant_is_a_runtime_a_folder_can_serve():
-    from distilbench.crossval.variants import COMPRESSED
-    from distilbench.deploy.predict import RUNTIMES
+    from distilbench.models.variants import COMPRESSED, VARIANTS
 
-    assert ("torch-fp32", *COMPRESSED) == RUNTIMES  # predict stays light: it cannot import fold_variants
+    assert ("torch-fp32", *COMPRESSED) == VARIANTS  # one list: the report's rows and predict's runtimes

@@ -40,11 +40,11 @@ def record_training(monkeypatch, crash_on=None) -> list[tuple[str, int]]:
     """Spy on the fold tasks that really train; optionally crash on one (model, fold)."""
     trained = []
 
-    def run_fold(job, device=None):
+    def run_fold(job, device=None, baseline=None):
         if (job.model.name, job.number) == crash_on:
             raise SimulatedCrash(f"{job.model.name} fold {job.number}")
         trained.append((job.model.name, job.number))
-        return run_fold_for_real(job, device)
+        return run_fold_for_real(job, device, baseline)
 
     monkeypatch.setattr(crossval_module, "run_fold", run_fold)
     return trained

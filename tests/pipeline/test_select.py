@@ -68,7 +68,7 @@ def spy_on_fits(monkeypatch) -> list[tuple[str, str, int]]:
 def test_a_refit_job_is_the_whole_dataset_as_one_fold_seeded_with_the_seed(project, tmp_path):
     cfg = load_config(Path(project.params))
     job = refit_job(cfg, prepared(project), "distilled", "sqlite://", tmp_path / "refit")
-    assert (job.fold, job.n_folds, job.fold_seed) == (0, 1, cfg.seed)
+    assert (job.fold_index, job.n_folds, job.fold_seed) == (0, 1, cfg.seed)
     assert job.train == cfg.train.for_model(job.model)
     assert job.teacher.model.name == "teacher" and job.teacher.export_train_logits
     assert job.starts_from_fold_teacher and job.teacher.export_model  # copies the refitted teacher's layers

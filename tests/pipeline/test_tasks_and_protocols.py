@@ -85,7 +85,7 @@ def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_student
     monkeypatch.setattr(
         fold_module,
         "export_train_logits",
-        lambda job, *args: (exports.append(job.fold), real_export(job, *args))[1],
+        lambda job, *args: (exports.append(job.fold_index), real_export(job, *args))[1],
     )
     project = make_project(
         datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
@@ -151,7 +151,7 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
 
     def spy(job, model, *args):
         if job.teacher is not None:  # the student's weights before its first step
-            starts[job.fold] = (job, {k: v.clone() for k, v in model.state_dict().items()})
+            starts[job.fold_index] = (job, {k: v.clone() for k, v in model.state_dict().items()})
         return real_make_trainer(job, model, *args)
 
     monkeypatch.setattr(fold_module, "make_trainer", spy)
@@ -171,7 +171,8 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
     assert all(0 <= r.distill_stats["teacher_top_prob"] <= 1 for r in student_folds)
     teacher_folds = [r for r in results if r.model == "teacher"]
     assert all(r.export_seconds > 0 for r in teacher_folds)
-    assert all(r.latency_p50_ms <= r.latency_p95_ms and r.throughput_per_s > 0 for r in results)
+    speeds = [r.speed for r in results]
+    assert all(s.latency_p50_ms <= s.latency_p95_ms and s.throughput_per_s > 0 for s in speeds)
 
 
 def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make_project, tiny_csv):

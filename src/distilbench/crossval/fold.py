@@ -1,11 +1,13 @@
 """One fold: fine-tune (or distil) on its training part, score on the held-out part. Plain numbers out.
 
-:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.tracking.runs.log_fold` logs its
-:class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` does one after the other.
+:func:`compute_fold` knows nothing of MLflow or Prefect; :func:`distilbench.crossval.mlflow_runs.log_fold`
+logs its :class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` does one after the other.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,13 +21,16 @@ from distilbench.core.atomic import atomic_path
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
-from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants, variant_row_name
+from distilbench.crossval.summary import FOLD_METRICS
+from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
+from distilbench.models.variants import variant_row_name
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
 from distilbench.training.evaluation import confusion, fold_metrics
+from distilbench.training.inference_speed import SpeedResult
 from distilbench.training.loop import (
     EpochRecord,
     Features,
@@ -36,12 +41,18 @@ from distilbench.training.loop import (
     subset,
 )
 
+# a fold whose inference speed was not measured (a results record of a hand-made fold)
+NOT_TIMED = SpeedResult(math.nan, math.nan, math.nan, threads=0)
+BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant")
+
 
 @dataclass(frozen=True)
 class FoldResult:
+    """One fold's record; its per-fold metrics are those :data:`crossval.summary.FOLD_METRICS` names."""
+
     dataset: str
     model: str
-    fold: int  # 1-based, as every name and table shows it (FoldJob.number)
+    fold: int  # 1-based, as every name and table shows it (FoldJob.number; FoldJob.fold_index is 0-based)
     task: str
     metrics: dict[str, float]  # accuracy, macro_f1 (+ micro_f1, hamming_loss for multilabel)
     train_seconds: float
@@ -64,55 +75,70 @@ class FoldResult:
     run_id: str | None = None  # the MLflow child run, once logged
     # a teacher's extra work for its students: logits on the training split and saving the fold model
     export_seconds: float = 0.0
-    latency_p50_ms: float = float("nan")  # warm batch-1 latency (inference_speed)
-    latency_p95_ms: float = float("nan")
-    throughput_per_s: float = float("nan")  # warm batch-32 examples per second
+    speed: SpeedResult = NOT_TIMED  # warm batch-1 latency and batch-32 throughput (inference_speed)
     # a distilled student: how much its teacher's soft targets say (distill_loss.teacher_confidence)
     distill_stats: dict[str, float] = field(default_factory=dict)
     # a `compress: true` model: its int8 and ONNX variants scored on the same held-out fold
     variants: tuple[VariantResult, ...] = ()
+    # a variant's row (variant_rows): the fp32 row it was made from, and its own scoring
+    variant_of: str | None = None
+    variant: VariantResult | None = None
+
+    @property
+    def train_eval_seconds(self) -> float:
+        """Processing time as the studies count it: training plus evaluation."""
+        return self.train_seconds + self.eval_seconds
 
     @property
     def examples_per_second(self) -> float:
         return self.eval_examples / self.eval_seconds if self.eval_seconds else float("nan")
 
-    def as_record(self) -> dict:
-        """What results/crossval.json keeps of a fold: the numbers, not the training curve."""
-        record = asdict(self)
-        for bulky in ("history", "step_losses", "labels", "confusion", "variants"):
-            record.pop(bulky)
-        return {**record, "examples_per_second": self.examples_per_second}
+    def measured(self) -> dict[str, float]:
+        """Every per-fold metric of FOLD_METRICS this fold has, by key."""
+        known = {**asdict(self.speed), **self.metrics}
+        values = {m.key: known.get(m.key, getattr(self, m.key, None)) for m in FOLD_METRICS}
+        return {k: v for k, v in values.items() if v is not None}
 
-    def variant_records(self) -> list[dict]:
-        """Each compressed variant as a row of its own (`<model>+<variant>`), shaped like `as_record`.
+    def as_record(self) -> dict:
+        """What results/crossval.json keeps of a fold: its numbers (under FOLD_METRICS' keys), no curves."""
+        record = {k: v for k, v in asdict(self).items() if k not in BULKY and k != "metrics"}
+        if self.variant is None:
+            record.pop("variant_of")
+        else:
+            record |= {
+                "variant": self.variant.variant,
+                "agreement_with_fp32": self.variant.agreement,
+                "max_abs_logit_diff": self.variant.max_abs_logit_diff,
+            }
+        return record | self.measured()
+
+    def variant_rows(self) -> tuple[FoldResult, ...]:
+        """Each compressed variant as a row of its own (`<model>+<variant>`).
 
         Its cost to make is the source's training plus building the variant; its eval time, size,
         speed and scores are its own. `variant_of` names the fp32 row it is paired with in the report.
         """
-        source = self.as_record()
-        return [
-            {
-                **source,
-                "model": variant_row_name(self.model, v.variant),
-                "variant_of": self.model,
-                "variant": v.variant,
-                "metrics": v.metrics,
-                "train_seconds": self.train_seconds + v.build_seconds,
-                "eval_seconds": v.eval_seconds,
-                "examples_per_second": self.eval_examples / v.eval_seconds
-                if v.eval_seconds
-                else float("nan"),
-                "export_seconds": 0.0,
-                "model_mb": v.model_mb,
-                "latency_p50_ms": v.latency_p50_ms,
-                "latency_p95_ms": v.latency_p95_ms,
-                "throughput_per_s": v.throughput_per_s,
-                "agreement_with_fp32": v.agreement,
-                "max_abs_logit_diff": v.max_abs_logit_diff,
-                "distill_stats": {},
-            }
+        return tuple(
+            dataclasses.replace(
+                self,
+                model=variant_row_name(self.model, v.variant),
+                variant_of=self.model,
+                variant=v,
+                metrics=v.metrics,
+                train_seconds=self.train_seconds + v.build_seconds,
+                eval_seconds=v.eval_seconds,
+                export_seconds=0.0,
+                model_mb=v.model_mb,
+                speed=v.speed,
+                distill_stats={},
+                variants=(),
+            )
             for v in self.variants
-        ]
+        )
+
+    def records(self) -> list[dict]:
+        """The fold's record and its compressed variants' (results/crossval.json's `folds`)."""
+        return [row.as_record() for row in (self, *self.variant_rows())]
 
 
 def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):
@@ -212,7 +238,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     data = load_prepared(Path(job.dataset_dir))
     runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
     multilabel = data.task == "multilabel"
-    train_rows, eval_rows = data.split(job.fold, job.repeat)
+    train_rows, eval_rows = data.split(job.fold_index, job.repeat)
     trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, train_rows)
     held_out = subset(features, eval_rows)
     logits, eval_seconds = trainer.timed_predict(held_out)
@@ -245,9 +271,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
         export_seconds=export_seconds,
-        latency_p50_ms=speed.latency_p50_ms,
-        latency_p95_ms=speed.latency_p95_ms,
-        throughput_per_s=speed.throughput_per_s,
+        speed=speed,
         distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
         variants=variants,
     )

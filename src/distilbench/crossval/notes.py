@@ -38,11 +38,12 @@ def parent_note(
     model: str,
     teacher: str,
     others: Sequence[str],
+    n_folds: int,
     stats: Mapping[str, float],
     teacher_stats: Mapping[str, float],
 ) -> str:
-    """Dataset, model, teacher, what it was compared with, and the headline result."""
-    n_folds = int(stats.get("folds", 0))
+    """Dataset, model, teacher, what it was compared with, and the headline result (`stats`: the parent
+    run's metrics)."""
     header = f"**`{model}` on `{dataset}`**, {n_folds}-fold cross-validation (mean ± std over folds)."
     result = (
         f"Accuracy {stats['accuracy']:.4f} ± {stats.get('accuracy_std', 0.0):.4f}"

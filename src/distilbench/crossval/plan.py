@@ -15,15 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig
+from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig, ZooConfig
 from distilbench.core.errors import ConfigError
 from distilbench.crossval.fingerprint import Fingerprint, fingerprint
 from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.models.zoo import tokenizer_spec
 
-CACHE_VERSION = (
-    4  # bump when a code change alters what a fold computes or returns, to invalidate cached folds
-)
+# bump when a code change alters what a fold computes or returns, to invalidate cached folds
+# (5: FoldResult embeds its SpeedResult)
+CACHE_VERSION = 5
 
 
 def stable_hash(payload: object) -> str:
@@ -98,7 +98,7 @@ class FoldJob:
     dataset: str
     dataset_dir: str
     data_hash: str
-    fold: int
+    fold_index: int  # 0-based, the prepared data's fold; users see `number`
     n_folds: int
     model: ModelSpec
     tokenizer_from: ModelSpec  # the model itself, or for a CNN the zoo teacher whose vocabulary it uses
@@ -112,8 +112,12 @@ class FoldJob:
     distill: DistillConfig | None = None
     export_train_logits: bool = False  # a distilled student needs this model's logits on the training split
     export_model: bool = False  # ... and its fine-tuned weights, for DistilBERT's hidden-state cosine loss
-    repeat: int = 1  # repeated k-fold: which partition `fold` belongs to (1-based)
+    repeat: int = 1  # repeated k-fold: which partition the fold belongs to (1-based)
     n_repeats: int = 1
+    # what the fold run's savings are against: the zoo teacher's job on the same dataset, repeat and fold
+    # (the teacher's own fold is its own baseline). Not in the cache key: they change nothing computed.
+    is_baseline: bool = False  # this is the zoo teacher's job
+    baseline: FoldJob | None = None
 
     @property
     def cache_key(self) -> str:
@@ -122,7 +126,7 @@ class FoldJob:
             {
                 "version": CACHE_VERSION,
                 "data": self.data_hash,
-                "fold": self.fold,
+                "fold": self.fold_index,
                 # only when repeated, so the folds of a study without repeats keep their cached results
                 **({"repeat": self.repeat} if self.repeat > 1 else {}),
                 "model": asdict(self.model),
@@ -148,12 +152,12 @@ class FoldJob:
     @property
     def fold_seed(self) -> int:
         """Each fold of each repeat its own head initialisation and shuffle order (repeat 1: seed + fold)."""
-        return self.seed + (self.repeat - 1) * self.n_folds + self.fold
+        return self.seed + (self.repeat - 1) * self.n_folds + self.fold_index
 
     @property
     def number(self) -> int:
-        """The fold as users see it, 1-based, in every name, table and log line (`fold` indexes data)."""
-        return self.fold + 1
+        """The fold as users see it, 1-based, in every name, table and log line (FoldResult.fold)."""
+        return self.fold_index + 1
 
     @property
     def repeated(self) -> bool:
@@ -234,18 +238,19 @@ def plan_jobs(
     cache_root: Path,
 ) -> tuple[FoldJob, ...]:
     """Every fold of every repeat of every dataset x model; teachers come before the students that distil
-    from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold."""
+    from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold (as is
+    every other model's baseline, the zoo teacher's job)."""
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int, int], FoldJob] = {}
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     for data in datasets:
-        for spec in training_order(cfg.zoo.models):
+        for spec in baseline_first(training_order(cfg.zoo.models), cfg.zoo):
             for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
                 jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
                     dataset_dir=str(data.directory),
                     data_hash=data.data_hash,
-                    fold=fold,
+                    fold_index=fold,
                     n_folds=len(data.eval_folds),
                     model=spec,
                     tokenizer_from=tokenizer_spec(spec, cfg.zoo),
@@ -261,5 +266,14 @@ def plan_jobs(
                     export_model=needs_fold_model(spec, cfg),
                     repeat=repeat,
                     n_repeats=data.repeats,
+                    is_baseline=spec.name == cfg.zoo.teacher,
+                    baseline=jobs.get((data.name, cfg.zoo.teacher, repeat, fold)),
                 )
     return tuple(jobs.values())
+
+
+def baseline_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
+    """The zoo teacher planned first, so every other fold can wait for its baseline, the teacher's fold
+    (after its own fold teacher, when the zoo teacher is itself distilled: that one has no baseline)."""
+    first = {zoo.teacher, zoo.model(zoo.teacher).distil_from}
+    return sorted(models, key=lambda m: m.name not in first)

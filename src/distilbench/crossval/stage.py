@@ -1,22 +1,23 @@
 """The crossval stage as functions: plan a study (MLflow parents + fold jobs), run folds, finish it.
 
-The Prefect flow in flows/crossval.py only decides where each call runs.
+:func:`run_crossval` is the whole sequence; the Prefect flow in flows/crossval.py only passes in how the
+fold jobs are run (its tasks, their retries, cache and runner).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config.settings import Config, ModelSpec
 from distilbench.core import atomic
-from distilbench.core.clock import wall_clock_ms
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
+from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold
 from distilbench.crossval.notes import parent_note
 from distilbench.crossval.plan import (
     FoldJob,
@@ -27,19 +28,19 @@ from distilbench.crossval.plan import (
     prepared_datasets,
     training_order,
 )
-from distilbench.crossval.variants import COMPRESSED, variant_row_name
-from distilbench.report.stage import fold_frame, summarize_models
-from distilbench.tracking.runs import (
+from distilbench.crossval.summary import (
+    RESULTS_VERSION,
     VARIANT_METRICS,
-    artifact_location,
-    close_parent_run,
-    ensure_experiment,
-    fail_open_parents,
-    find_parent_run,
-    log_child_comparison,
-    log_fold,
+    fold_frame,
+    retained_pct,
+    run_metrics,
+    saved_pct,
+    summarize_models,
 )
-from distilbench.tracking.store import store_errors
+from distilbench.models.variants import COMPRESSED, variant_row_name
+from distilbench.models.zoo import check_zoo
+from distilbench.tracking.runs import artifact_location, close_parent_run, ensure_experiment
+from distilbench.tracking.store import check_store, store_errors
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,48 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
     }
 
 
-def run_fold(job: FoldJob, device: str | None = None) -> FoldResult:
-    """Compute one fold (on `device`, when the caller claimed one), then log it as its parent's child run."""
+def run_fold(job: FoldJob, device: str | None = None, baseline: FoldResult | None = None) -> FoldResult:
+    """Compute one fold (on `device`, when the caller claimed one), then log it as its parent's child run,
+    with its savings against `baseline`, the teacher's result on the same fold (job.baseline's; the
+    teacher's own fold is its own baseline)."""
     result = compute_fold(job, device)
+    against = result if job.is_baseline else baseline
+    savings = fold_savings(result, against) if against else {}
     with store_errors(job.tracking_uri):
-        return dataclasses.replace(result, run_id=log_fold(job, result))
+        run_id = log_fold(job, result, savings)
+    return dataclasses.replace(result, run_id=run_id)
+
+
+def run_in_order(study: Study) -> list[FoldResult]:
+    """The plain way to run a study's folds: one after the other, in the planned order (teachers first)."""
+    done: dict[str, FoldResult] = {}
+    for job in study.jobs:
+        done[job.cache_key] = run_fold(job, baseline=done[job.baseline.cache_key] if job.baseline else None)
+    return list(done.values())
+
+
+def run_crossval(
+    cfg: Config,
+    prepared_root: Path,
+    results_path: Path,
+    project: ProjectPaths,
+    submit_folds: Callable[[Study], Sequence[FoldResult]] = run_in_order,
+) -> list[FoldResult]:
+    """The crossval stage: plan, run every fold (`submit_folds` turns the study's ordered jobs into their
+    results: Prefect tasks in the flow, :func:`run_in_order` otherwise), close the MLflow parents (or mark
+    them failed) and write the results file."""
+    # before any training: a store that refuses the first fold would waste it
+    check_store(project, cfg.tracking.uri)
+    check_zoo(cfg.zoo)
+    study = plan_study(cfg, prepared_root, project)
+    try:
+        results = list(submit_folds(study))
+    except BaseException:
+        fail_study(study)
+        raise
+    close_parents(study, results, cfg.zoo.teacher)
+    write_results(results_path, cfg, study, results)
+    return results
 
 
 def fail_study(study: Study) -> None:
@@ -111,52 +149,41 @@ def fail_study(study: Study) -> None:
 
 
 def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None:
-    """Each parent's summary over its folds (the report's numbers), description and fold table; and each
-    fold's savings against the same fold's teacher. The parent ends when its own last fold ended."""
+    """Each parent's summary over its folds (the report's numbers), description and fold table. The parent
+    ends when its own last fold ended."""
     models = list(dict.fromkeys(p.model for p in study.parents))
     distil_from = {j.model.name: j.model.distil_from for j in study.jobs if j.model.distil_from}
-    summary = parent_metrics(results, teacher, models, distil_from)
-    for run_id, savings in fold_savings(results, teacher).items():
-        log_child_comparison(study.tracking_uri, run_id, savings, wall_clock_ms())
+    summary = summary_rows(results, teacher, models, distil_from)
     for parent in study.parents:
         dataset, model = parent.dataset, parent.model
         run_id = find_parent_run(study.tracking_uri, parent)
         own = [r for r in results if (r.dataset, r.model) == (dataset, model)]
         if run_id is None or not own:
             continue
-        stats = summary[dataset, model]
+        row = summary[dataset, model]
+        metrics = run_metrics(row)
+        teacher_metrics = run_metrics(summary[dataset, teacher]) if (dataset, teacher) in summary else {}
         others = [m for m in models if m != model]
         close_parent_run(
             study.tracking_uri,
             run_id,
-            {k: v for k, v in stats.items() if k not in NOT_METRICS} | variant_means(summary, dataset, model),
-            note=parent_note(dataset, model, teacher, others, stats, summary.get((dataset, teacher), {})),
+            metrics | variant_means(summary, dataset, model),
+            note=parent_note(dataset, model, teacher, others, int(row["folds"]), metrics, teacher_metrics),
             fold_table_csv=fold_table_csv(own),
             end_ms=max(r.finished_ms for r in own) or None,
         )
 
 
-# counts describe the run rather than measure it: they are params, not curves
-NOT_METRICS = ("folds", "repeats", "parameters")
-# the report's column names -> the metric keys fold runs use, so parent and child share a column
-PARENT_METRIC_KEYS = {"seconds_per_fold": "train_eval_seconds", "seconds_total": "train_eval_seconds_total"}
-
-
-def parent_metrics(
+def summary_rows(
     results: list[FoldResult], teacher: str, model_order: list[str], distil_from: dict[str, str] | None = None
-) -> dict:
-    """Mean (under the fold runs' key) and `_std` over folds and % saved vs the teacher (for a distilled
-    student also end to end, with its fold teachers' cost), computed once, by the report's own aggregation."""
+) -> dict[tuple[str, str], dict]:
+    """(dataset, model) -> its row of the report's summary (mean and std over folds, % saved vs the teacher;
+    for a distilled student also end to end, with its fold teachers' cost), compressed variants included."""
     if not results:
         return {}
-    records = fold_frame({"folds": [rec for r in results for rec in (r.as_record(), *r.variant_records())]})
-    frame = summarize_models(records, teacher, model_order, distil_from or {})
-    numeric = frame.drop(columns=["dataset", "model", "task"]).select_dtypes("number")
-    numeric = numeric.drop(columns=[c for c in numeric.columns if c.startswith("teacher_")])
-    return {
-        (row.dataset, row.model): {_metric_key(k): v for k, v in numeric.loc[i].items() if not math.isnan(v)}
-        for i, row in frame.iterrows()
-    }
+    folds = fold_frame([record for r in results for record in r.records()])
+    frame = summarize_models(folds, teacher, model_order, distil_from or {})
+    return {(row["dataset"], row["model"]): row for row in frame.to_dict(orient="records")}
 
 
 def variant_means(summary: dict, dataset: str, model: str) -> dict[str, float]:
@@ -164,42 +191,27 @@ def variant_means(summary: dict, dataset: str, model: str) -> dict[str, float]:
     fold runs' keys): the variants have no runs of their own."""
     out = {}
     for variant in COMPRESSED:
-        numbers = summary.get((dataset, variant_row_name(model, variant)), {})
+        row = summary.get((dataset, variant_row_name(model, variant)))
+        numbers = run_metrics(row) if row else {}
         out |= {f"{variant}/{k}": v for k, v in numbers.items() if k in VARIANT_METRICS}
     return out
 
 
-def _metric_key(column: str) -> str:
-    return PARENT_METRIC_KEYS.get(column, column.removesuffix("_mean"))
-
-
-def fold_savings(results: list[FoldResult], teacher: str) -> dict[str, dict[str, float]]:
-    """Per fold run: time and size saved, accuracy retained, against the teacher's run on the same fold."""
-    teachers = {(r.dataset, r.repeat, r.fold): r for r in results if r.model == teacher}
-    savings = {}
-    for r in results:
-        base = teachers.get((r.dataset, r.repeat, r.fold))
-        if base is None or r.run_id is None:
-            continue
-        seconds, base_seconds = r.train_seconds + r.eval_seconds, base.train_seconds + base.eval_seconds
-        ratios = {
-            "time_saved_pct": (seconds, base_seconds, True),
-            "size_saved_pct": (r.model_mb, base.model_mb, True),
-            "accuracy_retained_pct": (r.metrics["accuracy"], base.metrics["accuracy"], False),
-        }
-        # a teacher that scored 0 (a tiny test model) leaves its students' ratios undefined: not logged
-        savings[r.run_id] = {
-            key: 100 * (1 - value / of) if saved else 100 * value / of
-            for key, (value, of, saved) in ratios.items()
-            if of
-        }
-    return savings
+def fold_savings(result: FoldResult, teacher: FoldResult) -> dict[str, float]:
+    """Time and size saved, accuracy retained, against the teacher's result on the same fold."""
+    ratios = {
+        "time_saved_pct": (result.train_eval_seconds, teacher.train_eval_seconds, saved_pct),
+        "size_saved_pct": (result.model_mb, teacher.model_mb, saved_pct),
+        "accuracy_retained_pct": (result.metrics["accuracy"], teacher.metrics["accuracy"], retained_pct),
+    }
+    # a teacher that scored 0 (a tiny test model) leaves its students' ratios undefined: not logged
+    return {key: pct(value, of) for key, (value, of, pct) in ratios.items() if of}
 
 
 def fold_table_csv(results: list[FoldResult]) -> str:
     """The per-fold table a parent run keeps as an artifact."""
     ordered = sorted(results, key=lambda r: (r.repeat, r.fold))
-    frame = fold_frame({"folds": [r.as_record() for r in ordered]})
+    frame = fold_frame([r.as_record() for r in ordered])
     repeat = ["repeat"] if any(r.repeat > 1 for r in results) else []
     columns = [*repeat, "fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
     return frame[columns].to_csv(index=False, float_format="%.4f")
@@ -209,6 +221,7 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
     """The crossval stage's output: every fold's numbers, the majority-class baseline of every fold (no
     training: computed here, each time), plus what the report needs to lay them out."""
     payload = {
+        "version": RESULTS_VERSION,
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
         "tracking_uri": study.tracking_uri,  # the report is published to the store the folds went to
@@ -220,7 +233,7 @@ def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResul
         "folds": [
             record
             for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
-            for record in (r.as_record(), *r.variant_records())
+            for record in r.records()
         ],
         "baselines": majority_baselines(d.directory for d in study.datasets),
     }

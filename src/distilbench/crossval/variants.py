@@ -21,17 +21,12 @@ import numpy as np
 import torch
 
 from distilbench.models.compress import Variant, build_variants
+from distilbench.models.variants import COMPRESSED
 from distilbench.training.evaluation import fold_metrics, predict
-from distilbench.training.inference_speed import measure_speed
+from distilbench.training.inference_speed import SpeedResult, measure_speed
 from distilbench.training.loop import Features
 
-COMPRESSED = ("torch-int8", "onnx-fp32", "onnx-int8")  # the rows a `compress: true` model adds, in order
-SEPARATOR = "+"  # a variant's row name: <model>+<variant>, e.g. minilm-l3-student+onnx-int8
 EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
-
-
-def variant_row_name(model: str, variant: str) -> str:
-    return f"{model}{SEPARATOR}{variant}"
 
 
 @dataclass(frozen=True)
@@ -43,9 +38,7 @@ class VariantResult:
     build_seconds: float  # quantizing or exporting it (its share of the build when they share a step)
     eval_seconds: float  # one pass over the held-out fold at the eval batch size
     model_mb: float  # on disk: the ONNX file, or torch.save of the int8 state dict
-    latency_p50_ms: float
-    latency_p95_ms: float
-    throughput_per_s: float
+    speed: SpeedResult
     agreement: float  # share of held-out predictions equal to the fp32 model's
     max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
 
@@ -96,16 +89,13 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
     start = time.perf_counter()
     logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
     eval_seconds = time.perf_counter() - start
-    speed = measure_speed(predict_batch, held_out)
     return VariantResult(
         variant=variant.name,
         metrics=fold.metrics(logits),
         build_seconds=build_seconds,
         eval_seconds=eval_seconds,
         model_mb=variant.size_mb,
-        latency_p50_ms=speed.latency_p50_ms,
-        latency_p95_ms=speed.latency_p95_ms,
-        throughput_per_s=speed.throughput_per_s,
+        speed=measure_speed(predict_batch, held_out),
         agreement=fold.agreement(logits),
         max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
     )

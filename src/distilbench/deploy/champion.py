@@ -26,10 +26,11 @@ from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.stage import study_experiment
 from distilbench.deploy.choice import Choice, Rule, choose, rows_of
-from distilbench.deploy.predict import ONNX_FILES, ServingSettings
+from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
 from distilbench.deploy.registry import register_classifier
 from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
+from distilbench.models.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
 from distilbench.models.zoo import save_model
 from distilbench.tracking.store import store_errors
 
@@ -103,24 +104,24 @@ def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
         fp32_mb = save_model(refitted.model, staging)  # a MeanPoolingClassifier saves its own way
         refitted.tokenizer.save_pretrained(staging)
         settings.write(staging)
-        size_mb = fp32_mb if variant == "torch-fp32" else _compressed_files(refitted, variant, staging)
-    onnx_int8 = directory / ONNX_FILES["onnx-int8"] if variant == "onnx-int8" else None
+        size_mb = fp32_mb if variant == FP32 else _compressed_files(refitted, variant, staging)
+    onnx_int8 = directory / ONNX_FILES[ONNX_INT8] if variant == ONNX_INT8 else None
     return ServedModel(directory, settings, size_mb, onnx_int8)
 
 
 def _compressed_files(refitted: Refit, variant: str, folder: Path) -> float:
     """Build what a compressed variant serves from (an ONNX file) into `folder`; returns its size in MB."""
     model = refitted.model
-    if variant == "torch-int8":  # quantized again at every load: deterministic from the fp32 weights
+    if variant == TORCH_INT8:  # quantized again at every load: deterministic from the fp32 weights
         return state_dict_mb(quantize_int8(model))
     batch = refitted.tokenizer(
         list(refitted.example_texts), truncation=True, max_length=refitted.max_length, padding=True
     )
     target = folder / ONNX_FILES[variant]
-    if variant == "onnx-fp32":
+    if variant == ONNX_FP32:
         return file_mb(export_onnx(model, dict(batch), target))
     with tempfile.TemporaryDirectory(prefix="distilbench-onnx-") as tmp:
-        fp32 = export_onnx(model, dict(batch), Path(tmp) / ONNX_FILES["onnx-fp32"])
+        fp32 = export_onnx(model, dict(batch), Path(tmp) / ONNX_FILES[ONNX_FP32])
         return file_mb(quantize_onnx(fp32, target))
 
 

@@ -13,13 +13,8 @@ from dataclasses import dataclass
 
 from distilbench.config.settings import SelectConfig
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.crossval.variants import SEPARATOR
-from distilbench.deploy.predict import (
-    RUNTIMES as VARIANTS,  # what a saved folder can serve: every report variant
-)
+from distilbench.models.variants import VARIANTS, split_row_name
 from distilbench.report.majority import BASELINE_KEY
-
-FP32 = VARIANTS[0]  # the variant of a row without `+`: the model as trained
 
 
 @dataclass(frozen=True)
@@ -33,11 +28,11 @@ class Row:
 
     @property
     def model(self) -> str:
-        return self.name.split(SEPARATOR, 1)[0]
+        return split_row_name(self.name)[0]
 
     @property
     def variant(self) -> str:
-        return self.name.split(SEPARATOR, 1)[1] if SEPARATOR in self.name else FP32
+        return split_row_name(self.name)[1]
 
 
 @dataclass(frozen=True)
@@ -60,7 +55,7 @@ class Choice:
     dataset: str
     row: str
     model: str  # the zoo model refitted
-    variant: str  # what is served: torch-fp32, torch-int8, onnx-fp32, onnx-int8
+    variant: str  # what is served: one of models.variants.VARIANTS
     reason: str  # one sentence for users
     accuracy: float
     latency_ms: float
@@ -89,7 +84,7 @@ def rows_of(
                     float(numbers["accuracy_mean"]),
                     float(numbers.get("latency_p50_ms", math.nan)),
                     float(numbers.get("model_mb", math.nan)),
-                    servable=name.split(SEPARATOR, 1)[0] not in unservable,
+                    servable=split_row_name(name)[0] not in unservable,
                 )
             )
     return tables

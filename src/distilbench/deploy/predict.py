@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from distilbench.core.errors import AssetError, DataError
 from distilbench.data.files import jsonl_records
+from distilbench.models.variants import FP32, ONNX_FILES, TORCH_INT8, VARIANTS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,18 +39,12 @@ BATCH_SIZE = 32  # texts per forward pass
 REGISTRY_SCHEMES = ("models:/", "runs:/")
 
 
-# what a saved folder serves: its fp32 weights, those quantized to int8 when loaded (deterministic from
-# them), or an ONNX file shipped in the folder
-RUNTIMES = ("torch-fp32", "torch-int8", "onnx-fp32", "onnx-int8")
-ONNX_FILES = {"onnx-fp32": "model.onnx", "onnx-int8": "model-int8.onnx"}
-
-
 @dataclass(frozen=True)
 class ServingSettings:
     labels: tuple[str, ...]  # class names in logit order
     max_length: int  # tokens per text; longer texts are truncated, as in training
     multilabel: bool = False
-    runtime: str = "torch-fp32"  # one of RUNTIMES
+    runtime: str = FP32  # one of VARIANTS
 
     def write(self, directory: Path) -> Path:
         path = Path(directory) / SETTINGS_FILE
@@ -70,8 +65,8 @@ class ServingSettings:
         missing = [f.name for f in fields(cls) if f.name not in saved]
         if missing:
             raise AssetError(f"{path}: written by an older select (no {', '.join(missing)}); rerun select")
-        if saved["runtime"] not in RUNTIMES:
-            raise AssetError(f"{path}: runtime {saved['runtime']!r} is not one of {list(RUNTIMES)}")
+        if saved["runtime"] not in VARIANTS:
+            raise AssetError(f"{path}: runtime {saved['runtime']!r} is not one of {list(VARIANTS)}")
         labels, max_length = tuple(saved["labels"]), int(saved["max_length"])
         return cls(labels, max_length, bool(saved["multilabel"]), saved["runtime"])
 
@@ -177,7 +172,7 @@ def served_model(model: torch.nn.Module, directory: Path, runtime: str) -> torch
 
     from distilbench.models.compress import OnnxClassifier, quantize_int8
 
-    if runtime == "torch-int8":
+    if runtime == TORCH_INT8:
         return quantize_int8(model)
     if runtime in ONNX_FILES:
         path = Path(directory) / ONNX_FILES[runtime]

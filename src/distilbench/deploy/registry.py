@@ -28,6 +28,7 @@ from mlflow.tracking import MlflowClient
 
 import distilbench
 from distilbench.deploy.predict import ServingSettings, TextClassifier, check_model_dir
+from distilbench.models.variants import FP32, ONNX_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,8 @@ def registered_name(dataset: str) -> str:
     return f"distilbench-{dataset}"
 
 
-def pip_requirements(runtime: str = "torch-fp32") -> list[str]:
-    names = REQUIREMENTS + (ONNX_REQUIREMENTS if runtime.startswith("onnx") else ())
+def pip_requirements(runtime: str = FP32) -> list[str]:
+    names = REQUIREMENTS + (ONNX_REQUIREMENTS if runtime in ONNX_FILES else ())
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from distilbench.models.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
+
 logger = logging.getLogger(__name__)
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")  # in this order, when present
@@ -188,7 +190,7 @@ def state_dict_mb(model: torch.nn.Module) -> float:
 # -- all four at once ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Variant:
-    name: str  # torch-fp32, torch-int8, onnx-fp32, onnx-int8
+    name: str  # one of models.variants.VARIANTS
     size_mb: float  # on disk: torch.save of the state dict, or the ONNX file
     predict_logits: Callable[[Batch], np.ndarray]
 
@@ -198,16 +200,16 @@ def build_variants(
 ) -> list[Variant]:
     """The model and its three compressed variants, each with a size and a `predict_logits(batch)`.
 
-    ONNX files are written to `directory` (model.onnx, model-int8.onnx). Torch variants run with the
+    ONNX files are written to `directory` under their ONNX_FILES names. Torch variants run with the
     caller's torch thread setting; ONNX sessions with `threads`.
     """
     directory = Path(directory)
-    onnx_fp32 = export_onnx(model, example_batch, directory / "model.onnx")
-    onnx_int8 = quantize_onnx(onnx_fp32, directory / "model-int8.onnx")
+    onnx_fp32 = export_onnx(model, example_batch, directory / ONNX_FILES[ONNX_FP32])
+    onnx_int8 = quantize_onnx(onnx_fp32, directory / ONNX_FILES[ONNX_INT8])
     int8 = quantize_int8(model)
     return [
-        Variant("torch-fp32", state_dict_mb(model), functools.partial(torch_logits, model)),
-        Variant("torch-int8", state_dict_mb(int8), functools.partial(torch_logits, int8)),
-        Variant("onnx-fp32", file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits),
-        Variant("onnx-int8", file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits),
+        Variant(FP32, state_dict_mb(model), functools.partial(torch_logits, model)),
+        Variant(TORCH_INT8, state_dict_mb(int8), functools.partial(torch_logits, int8)),
+        Variant(ONNX_FP32, file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits),
+        Variant(ONNX_INT8, file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits),
     ]

@@ -1,8 +1,7 @@
-"""The pictures: the study's accuracy/time/size trade-off and each fold's confusion matrix."""
+"""The pictures: the study's accuracy/time/size trade-off (each fold's confusion matrix is crossval's)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -11,19 +10,6 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
-
-
-def confusion_matrix(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> Figure:
-    """Counts with class names on both axes: true classes down, predicted across."""
-    size = max(4.0, 0.6 * len(labels) + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    ConfusionMatrixDisplay(pd.DataFrame(matrix).to_numpy(), display_labels=list(labels)).plot(
-        ax=ax, cmap="Blues", colorbar=False, xticks_rotation=45
-    )
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 def close(fig: Figure) -> None:

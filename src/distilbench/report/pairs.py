@@ -4,10 +4,14 @@ student, from the same student fine-tuned on labels alone)? Folds are paired on 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from distilbench.report.statistics import PairedTest, corrected_resampled_ttest
+
+if TYPE_CHECKING:
+    from distilbench.report.variants import RowSpec
 
 PAIR_KEY = ["repeat", "fold"]
 SAME_ARCHITECTURE = ("kind", "source", "id", "layers")
@@ -24,25 +28,25 @@ class Comparison:
     test: PairedTest | None  # None with fewer than two paired folds (a hold-out split)
 
 
-def fine_tuned_twin(spec: dict, specs: list[dict]) -> str | None:
+def fine_tuned_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
     """The model with the distilled one's architecture trained without a teacher, if the zoo has one."""
     for other in specs:
-        same = all(other.get(k) == spec.get(k) for k in SAME_ARCHITECTURE)
-        if same and not other.get("distil_from") and other["name"] != spec["name"]:
-            return other["name"]
+        same = all(getattr(other.model, k) == getattr(spec.model, k) for k in SAME_ARCHITECTURE)
+        if same and not other.variant and not other.distil_from and other.name != spec.name:
+            return other.name
     return None
 
 
-def planned_pairs(specs: list[dict], teacher: str) -> list[tuple[str, str, str]]:
+def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, str]]:
     """(model, against, role): every model against the teacher, every distilled one against its twin,
     every compressed variant against its fp32 source."""
-    pairs = [(s["name"], teacher, "teacher") for s in specs if s["name"] != teacher]
+    pairs = [(s.name, teacher, "teacher") for s in specs if s.name != teacher]
     for spec in specs:
-        twin = fine_tuned_twin(spec, specs) if spec.get("distil_from") else None
+        twin = fine_tuned_twin(spec, specs) if spec.distil_from else None
         if twin:
-            pairs.append((spec["name"], twin, "fine-tuned"))
-        if spec.get("variant_of"):
-            pairs.append((spec["name"], spec["variant_of"], "fp32 source"))
+            pairs.append((spec.name, twin, "fine-tuned"))
+        if spec.variant_of:
+            pairs.append((spec.name, spec.variant_of, "fp32 source"))
     return pairs
 
 
@@ -67,7 +71,9 @@ def compare(folds: pd.DataFrame, model: str, against: str, role: str, n_examples
     )
 
 
-def dataset_comparisons(folds: pd.DataFrame, specs: list[dict], teacher: str, info: dict) -> list[Comparison]:
+def dataset_comparisons(
+    folds: pd.DataFrame, specs: list[RowSpec], teacher: str, info: dict
+) -> list[Comparison]:
     present = set(folds["model"])
     return [
         compare(folds, model, against, role, info.get("examples"))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +16,13 @@ import pandas as pd
 
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
+from distilbench.crossval.summary import (
+    FOLD_METRICS,
+    RESULTS_VERSION,
+    fold_frame,
+    model_specs,
+    summarize_models,
+)
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
     BASELINE_KEY,
@@ -29,7 +34,6 @@ from distilbench.report.majority import (
 from distilbench.report.pairs import Comparison, comparison_metrics, comparison_section, dataset_comparisons
 from distilbench.report.references import reference_line
 from distilbench.report.tables import (
-    MULTILABEL_METRICS,
     NONE,
     across_datasets,
     dataset_heading,
@@ -38,108 +42,9 @@ from distilbench.report.tables import (
     threads_line,
     to_markdown,
 )
-from distilbench.report.variants import plot_front, target_line, teacher_of, with_pareto, with_variant_specs
+from distilbench.report.variants import RowSpec, plot_front, target_line, with_pareto, with_variant_specs
 
 logger = logging.getLogger(__name__)
-
-# fields later crossval runs record; older results lack them, and the report reads those as shown here
-OPTIONAL_FOLD_FIELDS = {
-    "repeat": 1,  # one run of k folds
-    "export_seconds": 0.0,  # only a teacher fold exports (logits and model for its students)
-    "latency_p50_ms": math.nan,
-    "latency_p95_ms": math.nan,
-    "throughput_per_s": math.nan,
-    "threads": math.nan,
-}
-
-
-def fold_frame(results: dict) -> pd.DataFrame:
-    """One row per dataset × model × repeat × fold, with metrics flattened into columns."""
-    rows = [{**{k: v for k, v in r.items() if k != "metrics"}, **r["metrics"]} for r in results["folds"]]
-    frame = pd.DataFrame(rows)
-    for field, default in OPTIONAL_FOLD_FIELDS.items():
-        frame[field] = frame[field].fillna(default) if field in frame else default
-    frame["repeat"] = frame["repeat"].astype(int)
-    frame["train_eval_seconds"] = frame["train_seconds"] + frame["eval_seconds"]
-    return frame
-
-
-def with_end_to_end(folds: pd.DataFrame, distil_from: Mapping[str, str]) -> pd.DataFrame:
-    """`end_to_end_seconds`: a distilled fold's own train+eval plus what its fold teacher spent to make it
-    possible (training and exporting logits and model) on the same repeat and fold; own time otherwise."""
-    key = [folds[k] for k in ("dataset", "repeat", "fold")]
-    cost = pd.Series(
-        (folds["train_seconds"] + folds["export_seconds"]).to_numpy(),
-        index=pd.MultiIndex.from_arrays([*key, folds["model"]]),
-    )
-    teacher = folds["model"].map(distil_from)
-    teacher_cost = cost.reindex(pd.MultiIndex.from_arrays([*key, teacher])).to_numpy()
-    # a distilled fold without its teacher fold has no end-to-end time (NaN), rather than a flattering one
-    extra = pd.Series(teacher_cost, index=folds.index).where(teacher.notna(), 0.0)
-    return folds.assign(end_to_end_seconds=folds["train_eval_seconds"] + extra)
-
-
-def summarize_models(
-    folds: pd.DataFrame,
-    teacher: str,
-    model_order: list[str],
-    distil_from: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Per dataset × model: mean ± std over all repeats × folds, and what each model saves against the
-    teacher. With `distil_from` (model -> its teacher) also the end-to-end cost of distillation."""
-    metrics = [m for m in MULTILABEL_METRICS if m in folds.columns]
-    if distil_from is not None:
-        folds = with_end_to_end(folds, distil_from)
-    end_to_end = (
-        {"end_to_end_seconds_per_fold": ("end_to_end_seconds", "mean")} if distil_from is not None else {}
-    )
-    agg = (
-        folds.groupby(["dataset", "model"])
-        .agg(
-            task=("task", "first"),
-            folds=("fold", "count"),
-            repeats=("repeat", "nunique"),
-            parameters=("parameters", "first"),
-            model_mb=("model_mb", "mean"),
-            seconds_per_fold=("train_eval_seconds", "mean"),
-            seconds_total=("train_eval_seconds", "sum"),
-            **end_to_end,
-            examples_per_second=("examples_per_second", "mean"),
-            latency_p50_ms=("latency_p50_ms", "mean"),
-            latency_p95_ms=("latency_p95_ms", "mean"),
-            throughput_per_s=("throughput_per_s", "mean"),
-            **{f"{m}_mean": (m, "mean") for m in metrics},
-            **{f"{m}_std": (m, lambda s: s.std(ddof=1) if len(s) > 1 else 0.0) for m in metrics},
-        )
-        .reset_index()
-    )
-    agg = agg.merge(_teacher_baseline(agg, teacher), on="dataset", how="left")
-    agg["time_saved_pct"] = 100 * (1 - agg["seconds_per_fold"] / agg["teacher_seconds"])
-    if distil_from is not None:
-        # what it took to get this model (its teacher included) against what the teacher alone took
-        agg["end_to_end_time_saved_pct"] = 100 * (
-            1 - agg["end_to_end_seconds_per_fold"] / agg["teacher_seconds"]
-        )
-    agg["size_saved_pct"] = 100 * (1 - agg["model_mb"] / agg["teacher_mb"])
-    agg["accuracy_retained_pct"] = 100 * agg["accuracy_mean"] / agg["teacher_accuracy"]
-    agg["speedup_vs_teacher"] = agg["examples_per_second"] / agg["teacher_examples_per_second"]
-    agg["throughput_speedup_vs_teacher"] = agg["throughput_per_s"] / agg["teacher_throughput_per_s"]
-    agg["order"] = agg["model"].map({m: i for i, m in enumerate(model_order)})
-    return agg.sort_values(["dataset", "order"]).drop(columns="order").reset_index(drop=True)
-
-
-def _teacher_baseline(agg: pd.DataFrame, teacher: str) -> pd.DataFrame:
-    columns = ["seconds_per_fold", "model_mb", "accuracy_mean", "examples_per_second", "throughput_per_s"]
-    base = agg[agg["model"] == teacher][["dataset", *columns]]
-    return base.rename(
-        columns={
-            "seconds_per_fold": "teacher_seconds",
-            "model_mb": "teacher_mb",
-            "accuracy_mean": "teacher_accuracy",
-            "examples_per_second": "teacher_examples_per_second",
-            "throughput_per_s": "teacher_throughput_per_s",
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -150,17 +55,17 @@ class ReportInputs:
     summary: pd.DataFrame  # one row per dataset x model (summarize_models)
     baselines: pd.DataFrame  # the majority-class folds, as recorded (maybe empty)
     baseline_summary: pd.DataFrame  # their mean ± std per dataset
-    specs: list[dict]  # the zoo's model specs
+    specs: list[RowSpec]  # the zoo's models, and their compressed variants
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
 
     @property
     def distilled(self) -> frozenset[str]:
-        return frozenset(s["name"] for s in self.specs if s.get("distil_from"))
+        return frozenset(s.name for s in self.specs if s.distil_from)
 
     @property
     def transformers(self) -> set[str]:
-        return {s["name"] for s in self.specs if s.get("kind") == "transformer"}
+        return {s.name for s in self.specs if s.kind == "transformer"}
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
@@ -168,13 +73,14 @@ class ReportInputs:
 
 
 def inputs_of(results: dict) -> ReportInputs:
-    folds = fold_frame(results)
-    specs = with_variant_specs(results["models"], folds)  # compressed variants are rows of their own
-    by_name = {s["name"]: s for s in specs}
-    distil_from = {s["name"]: teacher for s in specs if (teacher := teacher_of(s, by_name))}
+    folds = fold_frame(results["folds"])
+    # compressed variants are rows of their own
+    specs = with_variant_specs(model_specs(results["models"]), folds)
+    by_name = {s.name: s for s in specs}
+    distil_from = {s.name: s.cost_includes for s in specs if s.cost_includes}
     summary = summarize_models(folds, results["teacher"], list(by_name), distil_from)
     summary = with_pareto(summary, results["teacher"]).assign(
-        variant=summary["model"].map(lambda name: by_name.get(name, {}).get("variant"))
+        variant=summary["model"].map(lambda name: getattr(by_name.get(name), "variant", None))
     )
     return ReportInputs(
         folds,
@@ -219,18 +125,13 @@ def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
 
 
-# summary columns metrics.json keeps besides the _mean, _std and _pct ones
+# summary columns metrics.json keeps besides the _mean, _std and _pct ones: every summarised per-fold
+# metric, and what the summary and the report derive from them
 METRIC_COLUMNS = (
+    *(column for m in FOLD_METRICS for column in (m.summary, m.total) if column),
     "parameters",
-    "model_mb",
-    "seconds_per_fold",
-    "seconds_total",
     "end_to_end_seconds_per_fold",
-    "examples_per_second",
     "speedup_vs_teacher",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "throughput_per_s",
     "throughput_speedup_vs_teacher",
     "latency_speedup_vs_teacher",
     "pareto",  # 1 on the dataset's accuracy / batch-1 latency Pareto front, else 0
@@ -287,6 +188,11 @@ def read_results(path: Path) -> dict:
     missing = [key for key in RESULT_KEYS if not isinstance(results, dict) or key not in results]
     if missing or not results["folds"]:
         raise DataError(f"{path}: not crossval results (no {', '.join(missing) or 'folds'}); rerun crossval")
+    if results.get("version", 1) != RESULTS_VERSION:
+        raise DataError(
+            f"{path}: crossval results of layout version {results.get('version', 1)}, this distilbench "
+            f"reads version {RESULTS_VERSION}; rerun crossval"
+        )
     return results
 
 

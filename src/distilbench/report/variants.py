@@ -1,7 +1,7 @@
 """The report's deployment view: compressed-variant rows, the Pareto front of accuracy against batch-1
 latency, and whether the best compressed variant meets the issue's inference target.
 
-A variant row (`<model>+<variant>`, see :mod:`distilbench.crossval.variants`) is a model of the report like
+A variant row (`<model>+<variant>`, see :mod:`distilbench.models.variants`) is a model of the report like
 any other; here it gets a spec of its own, so the tables order it after its source and the paired test
 compares it with its fp32 source.
 """
@@ -9,11 +9,13 @@ compares it with its fp32 source.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from distilbench.crossval.variants import COMPRESSED
+from distilbench.config.settings import ModelSpec
+from distilbench.models.variants import COMPRESSED
 from distilbench.report.figures import note_figure
 from distilbench.report.pareto import pareto_front, plot_pareto
 
@@ -23,32 +25,47 @@ TARGET_SPEEDUP = 3.0
 TARGET_MAX_DROP_PTS = 1.0
 
 
-def with_variant_specs(specs: list[dict], folds: pd.DataFrame) -> list[dict]:
-    """The zoo's specs with, after each model that has variants in the folds, one spec per variant."""
-    if "variant_of" not in folds:
-        return specs
-    present = folds.dropna(subset=["variant_of"])[["variant_of", "variant", "model"]].drop_duplicates()
+@dataclass(frozen=True)
+class RowSpec:
+    """A row of the report: a zoo model, or one of its compressed variants (`<model>+<variant>`)."""
+
+    name: str
+    model: ModelSpec  # the zoo's spec; a variant's is its fp32 source's
+    variant: str | None = None  # one of COMPRESSED, for a variant's row
+
+    @property
+    def variant_of(self) -> str | None:
+        return self.model.name if self.variant else None
+
+    @property
+    def distil_from(self) -> str | None:
+        """The row's own teacher: a variant is made from its source, not distilled."""
+        return None if self.variant else self.model.distil_from
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def cost_includes(self) -> str | None:
+        """Whose fold teacher a row's cost includes: a variant shares its source's."""
+        return self.model.distil_from
+
+
+def with_variant_specs(specs: list[ModelSpec], folds: pd.DataFrame) -> list[RowSpec]:
+    """The zoo's specs as rows with, after each model that has variants in the folds, one row per variant."""
     out = []
+    present = (
+        folds.dropna(subset=["variant_of"])[["variant_of", "variant", "model"]].drop_duplicates()
+        if "variant_of" in folds
+        else pd.DataFrame(columns=["variant_of", "variant", "model"])
+    )
     for spec in specs:
-        out.append(spec)
-        own = present[present["variant_of"] == spec["name"]]
+        out.append(RowSpec(spec.name, spec))
+        own = present[present["variant_of"] == spec.name]
         ordered = sorted(own.itertuples(), key=lambda r: COMPRESSED.index(r.variant))
-        out += [
-            {
-                "name": r.model,
-                "kind": spec.get("kind", "transformer"),
-                "variant_of": r.variant_of,
-                "variant": r.variant,
-            }
-            for r in ordered
-        ]
+        out += [RowSpec(r.model, spec, r.variant) for r in ordered]
     return out
-
-
-def teacher_of(spec: dict, by_name: dict[str, dict]) -> str | None:
-    """Whose fold teacher a row's cost includes: a variant shares its source's."""
-    source = by_name.get(spec.get("variant_of"), spec)
-    return source.get("distil_from")
 
 
 def with_pareto(summary: pd.DataFrame, teacher: str) -> pd.DataFrame:
