@@ -15,7 +15,7 @@ from distilbench.tracking.store import check_store
 def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     project = ProjectPaths.current()
     written = write_report(Path(results), Path(out))
-    tracking_uri = written.tracking_uri or project.tracking_uri  # the store the folds were logged to
+    tracking_uri = written.tracking_uri  # the store the folds were logged to
     check_store(project, tracking_uri)
     parents = publish_report(written, tracking_uri)
     # shown on this run's page and on the dashboard's Artifacts page; the key keeps one history

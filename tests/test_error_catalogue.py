@@ -428,7 +428,7 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
     # report
     "no crossval results": lambda ctx: report(None),
     "results not JSON": lambda ctx: report("{"),
-    "results not from crossval": lambda ctx: report('{"folds": []}'),
+    "results not from crossval": lambda ctx: report('{"teacher": "bert"}'),
     "results from an older distilbench": lambda ctx: report(results_json(version=1)),
     # select
     "no report yet": lambda ctx: select(ctx, None, rows=None),

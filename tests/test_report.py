@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from distilbench.core.errors import DataError
 from distilbench.report.stage import inputs_of, markdown_report, metrics_json, write_report
 from distilbench.report.statistics import corrected_resampled_ttest
 from tests.results import results_json
@@ -55,6 +56,8 @@ def results(accuracy: dict = ACCURACY, dataset: str = "news", specs: list = SPEC
         "models": specs,
         "datasets": {dataset: {"task": "multiclass", "examples": EXAMPLES, "protocol": "kfold"}},
         "folds": folds,
+        "baselines": [],
+        "tracking_uri": "sqlite:///mlflow.db",
         **top,
     }
 
@@ -150,9 +153,9 @@ def test_repeats_pair_on_repeat_and_fold_and_label_the_fold_columns():
         for model, repeat in scores
         for fold in (2, 1)
     ]
-    res = {"teacher": "bert", "models": [TEACHER, CNN], "folds": folds[::-1]}
+    res = results() | {"models": [TEACHER, CNN], "folds": folds[::-1]}
     markdown, metrics = report(res)
-    expected = corrected_resampled_ttest([-0.05, -0.02, -0.01, -0.10], n_train=1530, n_test=EVAL)
+    expected = corrected_resampled_ttest([-0.05, -0.02, -0.01, -0.10], n_train=EXAMPLES - EVAL, n_test=EVAL)
     assert metrics["news"]["cnn"]["vs_teacher_p_value"] == pytest.approx(expected.p_value, abs=1e-6)
     assert "2 × 2-fold CV" in markdown
     assert header_of(markdown, "r1 f1")[1:] == ["r1 f1", "r1 f2", "r2 f1", "r2 f2"]
@@ -213,7 +216,7 @@ def test_a_distilled_student_pays_for_its_fold_teacher_end_to_end():
         record("news", "bert-l2-distilled", 1, 0.8, train_seconds=5.0, eval_seconds=1.0),
         record("news", "cnn", 1, 0.7, train_seconds=3.0, eval_seconds=1.0),
     ]
-    res = {"teacher": "bert", "models": [TEACHER, DISTILLED, CNN], "folds": folds}
+    res = results() | {"models": [TEACHER, DISTILLED, CNN], "folds": folds}
     markdown, metrics = report(res)
     rows = cells_by_model(markdown, "End-to-end s / fold")
     assert rows["bert-l2-distilled"]["Train+val s / fold"] == "6.0"
@@ -225,15 +228,14 @@ def test_a_distilled_student_pays_for_its_fold_teacher_end_to_end():
     assert metrics["news"]["bert-l2-distilled"]["end_to_end_seconds_per_fold"] == 18.0
 
 
-def test_latency_and_throughput_replace_the_old_speed_column_when_measured():
+def test_every_row_shows_its_batch_1_latency_and_batch_32_throughput():
     speed = {"bert": (20.0, 30.0, 100.0), "cnn": (1.0, 2.0, 2500.0)}
     folds = [
         record("news", m, f, 0.9, latency_p50_ms=p50, latency_p95_ms=p95, throughput_per_s=tp, threads=2)
         for m, (p50, p95, tp) in speed.items()
         for f in (1, 2)
     ]
-    markdown, metrics = report({"teacher": "bert", "models": [TEACHER, CNN], "folds": folds})
-    assert "Inference speed vs teacher" not in markdown
+    markdown, metrics = report(results() | {"models": [TEACHER, CNN], "folds": folds})
     cells = cells_by_model(markdown, "Throughput (ex/s, batch 32)")["cnn"]
     assert cells["Latency p50 / p95 (ms, batch 1)"] == "1.0 / 2.0"
     assert cells["Throughput (ex/s, batch 32)"] == "2500"
@@ -246,7 +248,7 @@ def test_folds_timed_with_different_thread_counts_are_said_to_be():
     folds = [record("news", m, f, 0.9, threads=t) for m, t in (("bert", 2), ("cnn", 1)) for f in (1, 2)]
     folds.append(record("news", "cnn", 3, 0.9, threads=2))
     folds.append(record("news", "bert", 3, 0.9, threads=2))
-    markdown, _ = report({"teacher": "bert", "models": [TEACHER, CNN], "folds": folds})
+    markdown, _ = report(results() | {"models": [TEACHER, CNN], "folds": folds})
     assert "different numbers of torch threads (bert: 2; cnn: 1, 2)" in markdown
 
 
@@ -283,18 +285,15 @@ def test_one_dataset_has_no_cross_dataset_tables_but_its_published_line():
     assert "BERT-base 0.927; DistilBERT 0.913 — GLUE dev set" in markdown
 
 
-def test_results_from_before_the_new_fields_still_render(tmp_path):
+@pytest.mark.parametrize("key", ["baselines", "datasets", "tracking_uri"])
+def test_results_without_a_key_every_crossval_writes_are_refused_with_rerun_crossval(tmp_path, key):
     path = tmp_path / "crossval.json"
-    path.write_text(results_json(folds=3))
-    written = write_report(path, tmp_path / "reports")
-    assert "Inference speed vs teacher" in written.markdown and "Latency" not in written.markdown
-    assert "End-to-end" not in written.markdown  # no distilled student
-    assert "majority class" not in written.markdown and "⚠" not in written.markdown
-    assert header_of(written.markdown, "fold 1")[1:] == ["fold 1", "fold 2", "fold 3"]
-    assert "3-fold CV" in written.markdown
-    metrics = json.loads((tmp_path / "reports" / "metrics.json").read_text())
-    assert "vs_teacher_p_value" in metrics["tiny"]["student"] and "majority_class" not in metrics["tiny"]
-    assert all(isinstance(cell, str) for row in written.table for cell in row.values())
+    payload = json.loads(results_json(folds=3))
+    del payload[key]
+    path.write_text(json.dumps(payload))
+    with pytest.raises(DataError, match=rf"not crossval results \(no {key}\); rerun crossval"):
+        write_report(path, tmp_path / "reports")
+    assert not (tmp_path / "reports").exists()
 
 
 def test_a_hold_out_split_has_one_fold_and_no_test():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig, ZooConfig
 from distilbench.core.errors import ConfigError
+from distilbench.core.paths import META_FILE
 from distilbench.crossval.fingerprint import Fingerprint, fingerprint
 from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.models.zoo import tokenizer_spec
@@ -60,7 +61,7 @@ class PreparedRef:
             meta["n_examples"],
             meta["protocol"],
             meta.get("note"),
-            meta.get("repeats", 1),  # prepared before repeated k-fold existed: one repeat
+            meta["repeats"],
         )
 
 
@@ -69,7 +70,7 @@ def prepared_datasets(prepared_root: Path) -> list[PreparedRef]:
         raise ConfigError(f"{prepared_root}: no such folder; run the prepare stage first")
     # dot-folders are prepare's temporary writes (an interrupted one may linger): never data to train on
     folders = [d for d in sorted(prepared_root.iterdir()) if not d.name.startswith(".")]
-    refs = [PreparedRef.read(d) for d in folders if read_meta(d, missing_ok=True) is not None]
+    refs = [PreparedRef.read(d) for d in folders if (d / META_FILE).is_file()]
     if not refs:
         raise ConfigError(f"{prepared_root}: no prepared dataset; run the prepare stage first")
     return refs

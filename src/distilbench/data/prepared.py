@@ -207,12 +207,10 @@ def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
     return data_hash
 
 
-def read_meta(dataset_dir: Path, missing_ok: bool = False) -> dict[str, Any] | None:
-    """A prepared dataset's meta file (None for a folder without one when ``missing_ok``), with every key
-    that later stages read: one written by an older prepare is refused, not guessed at."""
+def read_meta(dataset_dir: Path) -> dict[str, Any]:
+    """A prepared dataset's meta file, with every key that later stages read: one written by an older
+    prepare is refused, not guessed at."""
     path = Path(dataset_dir) / META_FILE
-    if missing_ok and not path.is_file():
-        return None
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:  # edited by hand, or cut short by a full disk outside prepare

@@ -10,9 +10,9 @@ BASELINE_METRICS = ("accuracy", "macro_f1")
 
 
 def baseline_summary(results: dict) -> pd.DataFrame:
-    """Per dataset: the baseline's mean and std over its repeats × folds; empty for results without it."""
-    frame = pd.DataFrame(results.get("baselines") or [])
-    if frame.empty:
+    """Per dataset: the baseline's mean and std over its repeats × folds."""
+    frame = pd.DataFrame(results["baselines"])
+    if frame.empty:  # a study of no dataset has no floor to show
         return pd.DataFrame(columns=["dataset"])
     metrics = [m for m in BASELINE_METRICS if m in frame]
     return (

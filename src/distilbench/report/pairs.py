@@ -50,15 +50,14 @@ def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, st
     return pairs
 
 
-def compare(folds: pd.DataFrame, model: str, against: str, role: str, n_examples: int | None) -> Comparison:
+def compare(folds: pd.DataFrame, model: str, against: str, role: str, n_examples: int) -> Comparison:
     """One dataset's folds: the paired differences and their corrected resampled t-test."""
     accuracy = folds.pivot_table(index=PAIR_KEY, columns="model", values="accuracy")
     paired = accuracy[[model, against]].dropna()
     differences = paired[model] - paired[against]
     n_test = float(folds.loc[folds["model"] == model, "eval_examples"].mean())
-    # the outer training part (what the fold's model learnt from, inner validation included); results
-    # without the dataset's size fall back to the fold's own training examples
-    n_train = n_examples - n_test if n_examples else float(folds["train_examples"].mean())
+    # the outer training part (what the fold's model learnt from, inner validation included)
+    n_train = n_examples - n_test
     test = corrected_resampled_ttest(differences, n_train, n_test) if len(differences) > 1 else None
     return Comparison(
         folds["dataset"].iloc[0],
@@ -76,7 +75,7 @@ def dataset_comparisons(
 ) -> list[Comparison]:
     present = set(folds["model"])
     return [
-        compare(folds, model, against, role, info.get("examples"))
+        compare(folds, model, against, role, info["examples"])
         for model, against, role in planned_pairs(specs, teacher)
         if model in present and against in present
     ]

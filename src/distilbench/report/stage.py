@@ -85,11 +85,11 @@ def inputs_of(results: dict) -> ReportInputs:
     return ReportInputs(
         folds,
         summary,
-        pd.DataFrame(results.get("baselines") or []),
+        pd.DataFrame(results["baselines"]),
         baseline_summary(results),
         specs,
         results["teacher"],
-        results.get("datasets", {}),
+        results["datasets"],
     )
 
 
@@ -165,7 +165,7 @@ def metrics_json(study: ReportInputs) -> dict:
 
 
 REPORT_FILES = ("comparison.md", "comparison.csv", "metrics.json", "tradeoff.png", "pareto.png")
-RESULT_KEYS = ("teacher", "models", "folds")
+RESULT_KEYS = ("teacher", "models", "folds", "baselines", "datasets", "tracking_uri")
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ class Report:
     table: list[dict]  # the studies' table, one row per dataset x model, formatted as in the markdown
     files: tuple[Path, ...]
     teacher_runs: dict[str, str]  # dataset -> a fold run of its teacher (its parent holds the report)
-    tracking_uri: str | None = None  # the MLflow store those runs are in (None: results from before it)
+    tracking_uri: str  # the MLflow store those runs are in
 
 
 def read_results(path: Path) -> dict:
@@ -185,14 +185,17 @@ def read_results(path: Path) -> dict:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise DataError(f"{path}: not readable as crossval results ({error}); rerun crossval") from error
-    missing = [key for key in RESULT_KEYS if not isinstance(results, dict) or key not in results]
-    if missing or not results["folds"]:
-        raise DataError(f"{path}: not crossval results (no {', '.join(missing) or 'folds'}); rerun crossval")
-    if results.get("version", 1) != RESULTS_VERSION:
+    if not isinstance(results, dict) or "folds" not in results:
+        raise DataError(f"{path}: not crossval results (no folds); rerun crossval")
+    version = results.get("version", 1)  # files from before the layout had a version: 1
+    if version != RESULTS_VERSION:
         raise DataError(
-            f"{path}: crossval results of layout version {results.get('version', 1)}, this distilbench "
+            f"{path}: crossval results of layout version {version}, this distilbench "
             f"reads version {RESULTS_VERSION}; rerun crossval"
         )
+    missing = [key for key in RESULT_KEYS if key not in results]
+    if missing or not results["folds"]:
+        raise DataError(f"{path}: not crossval results (no {', '.join(missing) or 'folds'}); rerun crossval")
     return results
 
 
@@ -215,7 +218,7 @@ def write_report(results_path: Path, out_dir: Path) -> Report:
         study_table(study),
         files,
         teacher_fold_runs(results),
-        results.get("tracking_uri"),
+        results["tracking_uri"],
     )
 
 
