@@ -168,3 +168,24 @@ def test_a_fold_run_left_running_by_a_crash_is_deleted_and_the_fold_redone_once(
     assert keys == sorted((m, f) for m in MODELS for f in range(1, FOLDS + 1))  # one per fold
     assert all(k.info.status == "FINISHED" for k in kids)
     assert [r.info.run_id for r in project.runs() if r.info.status == "RUNNING"] == []
+
+
+def test_fold_results_are_cached_in_the_tests_own_prefect_storage(make_project, tiny_csv, prefect_results):
+    """conftest's prefect_results: a fold cached here is invisible to any other test."""
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[{"name": "teacher", "source": "local", "id": "TINY"}],
+        folds=2,
+        epochs=1,
+    )
+    keys = []
+
+    def run_fold(job, device=None):
+        keys.append(job.cache_key)
+        return run_fold_for_real(job, device)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crossval_module, "run_fold", run_fold)
+        project.run()
+    assert len(keys) == 2
+    assert set(keys) <= {path.name for path in prefect_results.iterdir()}  # the results, keyed by job
