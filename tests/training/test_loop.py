@@ -265,8 +265,7 @@ def test_length_grouped_batches_cover_every_row_once_with_less_padding(tiny_mode
 
 def test_the_optimizer_is_fused_adamw_on_cpu_as_the_trainers(tiny_model_dir, tokenizer):
     """The Trainer's default optimizer is fused AdamW; the loop's must not be the slower per-tensor one."""
-    trainer = FineTuner(
-        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings()
-    )
+    cpu = resolve_runtime("fp32", torch.device("cpu"))
+    trainer = FineTuner(tiny_model(tiny_model_dir), make_collator(tokenizer), cpu, settings())
     optimizer = trainer._optimizer()
     assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults["fused"] is True
