@@ -24,13 +24,13 @@ RESULTS_ENV = "PREFECT_RESULTS_LOCAL_STORAGE_PATH"
 
 
 @pytest.fixture(autouse=True)
-def prefect_results(tmp_path: Path, monkeypatch) -> Path:
+def prefect_results(tmp_path_factory, monkeypatch) -> Path:
     """Each test its own Prefect result storage, where the fold tasks persist their cached results: one
     test's cached fold can never satisfy another test's fold task with the same cache key (same data,
     model and settings), whatever order the tests run in. The session keeps one Prefect server."""
     from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
 
-    path = tmp_path / "prefect-results"
+    path = tmp_path_factory.mktemp("prefect-results")  # beside tmp_path: a test's project stays as made
     monkeypatch.setenv(RESULTS_ENV, str(path))  # for the flows a test runs in a subprocess
     with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: path}):  # for those run in this one
         yield path
