@@ -8,13 +8,21 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from distilbench.cli import STAGES
 from distilbench.config.environment import configure_environment
-from distilbench.pipeline.experiments import StudyRequest, reproduce, run_study
+from distilbench.core.paths import PARAMS_FILE
+from distilbench.pipeline.experiments import StudyRequest, reproduce, run_study, zoo_names
+
+# The run form's choices. zoo: the zoos of this clone's params.yaml (models.zoos), read when the flow is
+# loaded (`distilbench serve` at start: restart it after adding a zoo); free text without a params.yaml.
+ZOOS = zoo_names(Path(__file__).resolve().parents[1] / PARAMS_FILE)
+Zoo = Literal[ZOOS] if ZOOS else str
+Stage = Literal[tuple(STAGES)]  # the pipeline's stages, as `distilbench <stage>` and dvc.yaml name them
 
 
 @flow(name="distilbench-study", log_prints=True)
 def study(
-    zoo: str | None = None,
+    zoo: Zoo | None = None,
     datasets: list[dict] | None = None,
     folds: int | None = None,
     repeats: int | None = None,
@@ -27,10 +35,21 @@ def study(
 ) -> str:
     """Run the study as a DVC experiment with these params.yaml overrides (empty: the file's values).
 
-    zoo: models.zoo (quickstart, offline-base, paper). datasets: data.datasets entries, e.g.
-    [{"name": "rt", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 2000}].
-    folds: data.folds. repeats: data.repeats (repeated k-fold). The rest are train.* settings.
-    experiment_name: the DVC experiment's name (default: DVC picks one). Returns the experiment's name.
+    Args:
+        zoo: models.zoo, the teacher and students to compare (one of params.yaml's models.zoos).
+        datasets: data.datasets entries, as in params.yaml, e.g.
+            [{"name": "rt", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 2000}].
+        folds: data.folds, the number of cross-validation folds.
+        repeats: data.repeats, how many times k-fold is repeated with new folds.
+        epochs: train.epochs, training epochs per fold (train.min_steps may add some).
+        max_length: train.max_length, tokens kept per text.
+        batch_size: train.batch_size, training examples per step.
+        learning_rate: train.learning_rate, the encoder's peak learning rate.
+        max_steps: train.max_steps, a cap on steps per epoch (a quick run).
+        experiment_name: the DVC experiment's name (empty: DVC picks one).
+
+    Returns:
+        The DVC experiment's name.
     """
     # a served run is its own process: the same environment as any entry point (and INFO progress lines,
     # DVC's output included, in this run's logs)
@@ -55,8 +74,12 @@ def study(
 
 
 @flow(name="distilbench-repro", log_prints=True)
-def repro(stage: Literal["prepare", "crossval", "report", "select"] | None = None) -> None:
+def repro(stage: Stage | None = None) -> None:
     """`dvc repro` in the workspace with params.yaml as it is: everything, or one stage and what it
-    needs. Only what changed reruns; dvc.lock is updated as by any `dvc repro`."""
+    needs. Only what changed reruns; dvc.lock is updated as by any `dvc repro`.
+
+    Args:
+        stage: the stage to rebuild, with the stages it needs (empty: every stage).
+    """
     configure_environment(Path.cwd())
     reproduce(Path.cwd(), stage)

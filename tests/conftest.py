@@ -37,6 +37,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture
+def cpu_only(monkeypatch):
+    """For a test that asserts what a CPU host does (fold device "cpu", no autocast, the fingerprint's
+    device): the same on a CUDA host, where the suite must pass too. Every device choice in the code goes
+    through torch.cuda.is_available (runtime.pick_device, visible_gpus), in this process's fold threads."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
 WORDS = {
     "sport": "match goal team score player league coach win",
     "tech": "computer software chip phone internet data code robot",

@@ -104,26 +104,27 @@ def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() 
     assert (job.run_name, job.task_name) == ("repeat-2-fold-3", "tiny-teacher-repeat2-fold3")
 
 
-def test_the_cache_key_covers_library_versions_device_type_and_precision(monkeypatch) -> None:
+def test_the_cache_key_covers_library_versions_device_type_and_precision(monkeypatch, cpu_only) -> None:
     cfg, data = config(), ref()
-    before = [j.cache_key for j in plan(cfg, data)]
+    before = [j.cache_key for j in plan(cfg, data)]  # planned on the CPU
     assert before == [j.cache_key for j in plan(cfg, data)]
     parent_before = parent_key(cfg, cfg.zoo.models[0], data)
 
-    monkeypatch.setattr(torch, "__version__", "99.0.0")
-    upgraded = [j.cache_key for j in plan(cfg, data)]
-    assert all(a != b for a, b in zip(before, upgraded, strict=True))
-    assert parent_key(cfg, cfg.zoo.models[0], data) != parent_before
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "__version__", "99.0.0")
+        upgraded = [j.cache_key for j in plan(cfg, data)]
+        assert all(a != b for a, b in zip(before, upgraded, strict=True))
+        assert parent_key(cfg, cfg.zoo.models[0], data) != parent_before
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
-    on_gpu = plan(cfg, data)
-    assert {(j.fingerprint.device, j.fingerprint.autocast) for j in on_gpu} == {("cuda", "torch.bfloat16")}
-    assert all(a != j.cache_key for a, j in zip(before, on_gpu, strict=True))
-    # fp32 on the GPU is still another device than fp32 on the CPU
-    fp32 = [j.cache_key for j in plan(config(precision="fp32"), data)]
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.cuda, "is_available", lambda: True)
+        patch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+        on_gpu = plan(cfg, data)
+        on_gpu_runtime = {(j.fingerprint.device, j.fingerprint.autocast) for j in on_gpu}
+        assert on_gpu_runtime == {("cuda", "torch.bfloat16")}
+        assert all(a != j.cache_key for a, j in zip(before, on_gpu, strict=True))
+        # fp32 on the GPU is still another device than fp32 on the CPU
+        fp32 = [j.cache_key for j in plan(config(precision="fp32"), data)]
     assert all(
         a != b for a, b in zip([j.cache_key for j in plan(config(precision="fp32"), data)], fp32, strict=True)
     )
@@ -142,7 +143,7 @@ def test_the_fingerprint_names_the_packaged_weights_version() -> None:
 
 
 @pytest.mark.parametrize("repeats", [1, 2])
-def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats) -> None:
+def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repeats, cpu_only) -> None:
     from distilbench.crossval.mlflow_runs import fold_params
     from distilbench.crossval.notes import fold_note
     from tests.results import fold_result

@@ -1,8 +1,8 @@
-"""A throwaway project per test: params.yaml, its own MLflow store and fold cache, under tmp_path."""
+"""A throwaway project per test: params.yaml, its own MLflow store, fold cache and Prefect result
+storage, under tmp_path."""
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,22 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+RESULTS_ENV = "PREFECT_RESULTS_LOCAL_STORAGE_PATH"
+
+
+@pytest.fixture(autouse=True)
+def prefect_results(tmp_path_factory, monkeypatch) -> Path:
+    """Each test its own Prefect result storage, where the fold tasks persist their cached results: one
+    test's cached fold can never satisfy another test's fold task with the same cache key (same data,
+    model and settings), whatever order the tests run in. The session keeps one Prefect server."""
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+
+    path = tmp_path_factory.mktemp("prefect-results")  # beside tmp_path: a test's project stays as made
+    monkeypatch.setenv(RESULTS_ENV, str(path))  # for the flows a test runs in a subprocess
+    with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: path}):  # for those run in this one
+        yield path
 
 
 @dataclass
@@ -75,8 +91,8 @@ def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path):
             if m.get("id") == "TINY":
                 m["id"] = str(tiny_model_dir)
         raw = {
-            # the seed keys the fold cache, which Prefect keeps for the whole session: one seed per test
-            "seed": zlib.crc32(tmp_path.name.encode()) % 10_000,  # deterministic, unlike hash()
+            # the same seed in every test: the fold cache is the test's own (prefect_results)
+            "seed": 42,
             "experiment": "e2e",
             "data": {"folds": folds, "datasets": datasets},
             "models": {"zoo": "tiny", "zoos": {"tiny": {"teacher": models[0]["name"], "models": models}}},

@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 import flows.crossval as crossval_module
+from distilbench.core.clock import wall_clock_ms
+from distilbench.crossval.mlflow_runs import FOLD_KEY, open_parent_run
 from distilbench.crossval.stage import run_fold as run_fold_for_real
 from tests.pipeline.conftest import Project
 
@@ -36,12 +39,27 @@ class SimulatedCrash(Exception):
     re-delivered to the main thread, which would abort the test session itself.)"""
 
 
-def record_training(monkeypatch, crash_on=None) -> list[tuple[str, int]]:
-    """Spy on the fold tasks that really train; optionally crash on one (model, fold)."""
+def leave_running_fold_run(job) -> str:
+    """What a process killed while logging a fold leaves: the fold's child run, tagged as log_fold tags
+    it, under its parent, still RUNNING. Returns its run id."""
+    parent_id = open_parent_run(
+        job.tracking_uri, job.parent, wall_clock_ms(), Path(job.cache_root) / "locks", inputs=[]
+    )
+    tags = {MLFLOW_PARENT_RUN_ID: parent_id, MLFLOW_RUN_NAME: job.run_name, FOLD_KEY: job.cache_key}
+    tags |= {"dataset": job.dataset, "model": job.model.name, "fold": str(job.number)}
+    client = MlflowClient(job.tracking_uri)
+    return client.create_run(job.parent.experiment_id, tags=tags).info.run_id
+
+
+def record_training(monkeypatch, crash_on=None, left_running=None) -> list[tuple[str, int]]:
+    """Spy on the fold tasks that really train; optionally crash on one (model, fold), and (given a
+    list) leave that fold's child run RUNNING as a crash while logging it would, its id in the list."""
     trained = []
 
     def run_fold(job, device=None, baseline=None):
         if (job.model.name, job.number) == crash_on:
+            if left_running is not None:
+                left_running.append(leave_running_fold_run(job))
             raise SimulatedCrash(f"{job.model.name} fold {job.number}")
         trained.append((job.model.name, job.number))
         return run_fold_for_real(job, device, baseline)
@@ -129,3 +147,45 @@ def test_an_interrupted_run_resumes_without_redoing_or_duplicating_finished_fold
     assert all(k.info.status == "FINISHED" for k in kids)
     parents = project.parents()
     assert len(parents) == len(MODELS) and all(p.info.status == "FINISHED" for p in parents)
+
+
+def test_a_fold_run_left_running_by_a_crash_is_deleted_and_the_fold_redone_once(project, monkeypatch):
+    """README: "a fold run that died half-way is deleted before it is redone, so no run is duplicated
+    or left half-written as FINISHED"."""
+    left_running: list[str] = []
+    record_training(monkeypatch, crash_on=("student", 2), left_running=left_running)
+    with pytest.raises(Exception, match="student fold 2"):
+        project.run()
+    (crashed,) = left_running
+    assert project.client.get_run(crashed).info.status == "RUNNING"  # the state a rerun finds
+
+    trained = record_training(monkeypatch)
+    project.run()
+    assert trained.count(("student", 2)) == 1  # redone exactly once
+    assert project.client.get_run(crashed).info.lifecycle_stage == "deleted"
+    kids = project.children()
+    keys = sorted((k.data.tags["model"], int(k.data.tags["fold"])) for k in kids)
+    assert keys == sorted((m, f) for m in MODELS for f in range(1, FOLDS + 1))  # one per fold
+    assert all(k.info.status == "FINISHED" for k in kids)
+    assert [r.info.run_id for r in project.runs() if r.info.status == "RUNNING"] == []
+
+
+def test_fold_results_are_cached_in_the_tests_own_prefect_storage(make_project, tiny_csv, prefect_results):
+    """conftest's prefect_results: a fold cached here is invisible to any other test."""
+    project = make_project(
+        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
+        models=[{"name": "teacher", "source": "local", "id": "TINY"}],
+        folds=2,
+        epochs=1,
+    )
+    keys = []
+
+    def run_fold(job, device=None):
+        keys.append(job.cache_key)
+        return run_fold_for_real(job, device)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crossval_module, "run_fold", run_fold)
+        project.run()
+    assert len(keys) == 2
+    assert set(keys) <= {path.name for path in prefect_results.iterdir()}  # the results, keyed by job

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from distilbench.config.settings import read_yaml
+from distilbench.models.variants import COMPRESSED, variant_row_name
+from distilbench.report.majority import BASELINE_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,7 +33,12 @@ def test_offline_base_zoo_runs_end_to_end_on_a_reduced_setting(make_project):
     results = project.run(with_report=True)
 
     metrics = json.loads((project.reports / "metrics.json").read_text())["bbc"]
-    assert set(metrics) == {m["name"] for m in zoo["models"]}
+    # a row per model, per compressed variant of a `compress: true` model, and the majority-class baseline
+    expected = {m["name"] for m in zoo["models"]} | {BASELINE_KEY}
+    expected |= {
+        variant_row_name(m["name"], v) for m in zoo["models"] if m.get("compress") for v in COMPRESSED
+    }
+    assert set(metrics) == expected
     by_model = {r.model: r for r in results}
     assert by_model["mpnet-base"].parameters == pytest.approx(109.5e6, rel=0.01)
     assert by_model["mpnet-l6-student"].parameters == pytest.approx(67.0e6, rel=0.01)

@@ -26,7 +26,7 @@ A_YEAR_AGO_MS = (time.time() - 365 * 24 * 3600) * 1000
 
 
 @pytest.fixture
-def project(make_project, tiny_csv: Path) -> Project:
+def project(make_project, tiny_csv: Path, cpu_only) -> Project:  # its folds' device: "cpu"
     project = make_project(
         datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[

@@ -243,8 +243,7 @@ def test_the_default_shuffle_order_is_the_seeded_permutation_it_always_was(
 
 def test_the_optimizer_is_fused_adamw_on_cpu_as_the_trainers(tiny_model_dir, tokenizer):
     """The Trainer's default optimizer is fused AdamW; the loop's must not be the slower per-tensor one."""
-    trainer = FineTuner(
-        tiny_model(tiny_model_dir), make_collator(tokenizer), resolve_runtime("fp32"), settings()
-    )
+    cpu = resolve_runtime("fp32", torch.device("cpu"))
+    trainer = FineTuner(tiny_model(tiny_model_dir), make_collator(tokenizer), cpu, settings())
     optimizer = trainer._optimizer()
     assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults["fused"] is True

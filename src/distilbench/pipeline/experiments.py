@@ -74,6 +74,17 @@ class StudyOutcome:
     report: str  # reports/comparison.md as the experiment committed it
 
 
+def zoo_names(params: Path) -> tuple[str, ...]:
+    """The zoos a params.yaml defines (`models.zoos`), in its order: the study form's choices. Empty when
+    the file is missing or unreadable (the run's own validation then names the problem)."""
+    try:
+        models = read_yaml(params).get("models") if params.is_file() else None
+    except ConfigError:
+        return ()
+    zoos = models.get("zoos") if isinstance(models, Mapping) else None
+    return tuple(zoos) if isinstance(zoos, Mapping) else ()
+
+
 def checked_config(repo: Path, overrides: Mapping[str, Any]) -> Config:
     """params.yaml with the overrides applied, validated as every stage will validate it."""
     raw = read_yaml(repo / PARAMS_FILE)
