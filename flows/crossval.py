@@ -15,7 +15,7 @@ from distilbench.core.runtime import set_threads
 from distilbench.crossval.fold import FoldResult
 from distilbench.crossval.notes import fold_line
 from distilbench.crossval.plan import FoldJob
-from distilbench.crossval.stage import Study, run_crossval, run_fold
+from distilbench.crossval.stage import CrossvalPlan, run_crossval, run_fold
 from distilbench.tracking.views import study_view_url
 from flows.gpus import fold_device
 
@@ -39,12 +39,12 @@ def retry_if_transient(_task, _task_run, state) -> bool:
     retry_condition_fn=retry_if_transient,
 )
 def fold_task(
-    job: FoldJob, teacher_result: FoldResult | None = None, baseline: FoldResult | None = None
+    job: FoldJob, teacher_result: FoldResult | None = None, reference: FoldResult | None = None
 ) -> FoldResult:
     # teacher_result only orders the tasks: a distilled student waits for its fold teacher's logits;
-    # baseline is the teacher's result on the same fold, which the fold's run states its savings against
+    # reference is the teacher's result on the same fold, which the fold's run states its savings against
     with fold_device(Path(job.cache_root) / "locks") as device:
-        result = run_fold(job, device, baseline)
+        result = run_fold(job, device, reference)
     get_run_logger().info(fold_line(job.label, result))
     return result
 
@@ -57,18 +57,18 @@ def task_runner(cfg: CrossvalConfig) -> TaskRunner:
     return ThreadPoolTaskRunner(max_workers=cfg.max_workers)
 
 
-def submit_folds(runner: TaskRunner, study: Study) -> list[FoldResult]:
-    """Every fold task of the study, submitted through `runner` so each is listed on this flow run's page;
-    a fold's task waits for its fold teacher's and its baseline's."""
+def submit_folds(runner: TaskRunner, plan: CrossvalPlan) -> list[FoldResult]:
+    """Every fold task of the plan, submitted through `runner` so each is listed on this flow run's page;
+    a fold's task waits for its fold teacher's and its reference's."""
     get_run_logger().info(
-        "%d fold tasks; MLflow study view: %s", len(study.jobs), study_view_url(study.experiment_id)
+        "%d fold tasks; MLflow study view: %s", len(plan.jobs), study_view_url(plan.experiment_id)
     )
     futures: dict[str, PrefectFuture] = {}
-    for job in study.jobs:
+    for job in plan.jobs:
         teacher = futures[job.teacher.cache_key] if job.teacher else None
-        baseline = futures[job.baseline.cache_key] if job.baseline else None
+        reference = futures[job.reference.cache_key] if job.reference else None
         futures[job.cache_key] = runner.submit(
-            fold_task, {"job": job, "teacher_result": teacher, "baseline": baseline}
+            fold_task, {"job": job, "teacher_result": teacher, "reference": reference}
         )
     return [future.result() for future in futures.values()]
 

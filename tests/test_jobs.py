@@ -66,22 +66,22 @@ def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_r
     assert [seeds[1, f] for f in range(3)] == [10, 11, 12]  # repeat 1: seed + fold, as before repeats
 
 
-def test_every_fold_but_the_teachers_has_the_teachers_same_fold_as_baseline_planned_before_it() -> None:
+def test_every_fold_but_the_teachers_has_the_teachers_same_fold_as_reference_planned_before_it() -> None:
     jobs = plan(config(), ref(repeats=2))
     for job in jobs:
         if job.model.name == "teacher":
-            assert job.is_baseline and job.baseline is None
+            assert job.is_reference and job.reference is None
             continue
-        assert not job.is_baseline
-        assert (job.baseline.model.name, job.baseline.repeat, job.baseline.number) == (
+        assert not job.is_reference
+        assert (job.reference.model.name, job.reference.repeat, job.reference.number) == (
             "teacher",
             job.repeat,
             job.number,
         )
-        assert jobs.index(job.baseline) < jobs.index(job)
-    # the baseline decides nothing computed: the cache key leaves it out
-    job = next(j for j in jobs if j.baseline)
-    assert dataclasses.replace(job, baseline=None).cache_key == job.cache_key
+        assert jobs.index(job.reference) < jobs.index(job)
+    # the reference decides nothing computed: the cache key leaves it out
+    job = next(j for j in jobs if j.reference)
+    assert dataclasses.replace(job, reference=None).cache_key == job.cache_key
 
 
 def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() -> None:

@@ -11,7 +11,7 @@ import pytest
 from distilbench.config.settings import Config
 from distilbench.crossval.majority import majority_baselines
 from distilbench.crossval.plan import PreparedRef
-from distilbench.crossval.stage import Study, write_results
+from distilbench.crossval.stage import CrossvalPlan, write_results
 
 from .conftest import csv_text
 
@@ -58,8 +58,10 @@ def test_crossval_results_carry_the_baselines(write, prepare, tmp_path) -> None:
     directory = tmp_path / "prepared" / "b"
     data = PreparedRef("b", directory, meta["data_hash"], (0, 1), "multiclass", 16, "kfold", None)
     zoo = {"zoo": "z", "zoos": {"z": {"teacher": "cnn", "models": [{"name": "cnn", "kind": "cnn"}]}}}
-    study = Study(jobs=(), parents=(), datasets=(data,), tracking_uri="sqlite:///m.db", experiment_id="0")
-    write_results(tmp_path / "crossval.json", Config.from_params({"models": zoo}), study, [])
+    plan = CrossvalPlan(
+        jobs=(), parents=(), datasets=(data,), tracking_uri="sqlite:///m.db", experiment_id="0"
+    )
+    write_results(tmp_path / "crossval.json", Config.from_params({"models": zoo}), plan, [])
     results = json.loads(Path(tmp_path / "crossval.json").read_text())
     assert [(b["dataset"], b["repeat"], b["fold"]) for b in results["baselines"]] == [
         ("b", 1, 1),

@@ -56,13 +56,13 @@ def record_training(monkeypatch, crash_on=None, left_running=None) -> list[tuple
     list) leave that fold's child run RUNNING as a crash while logging it would, its id in the list."""
     trained = []
 
-    def run_fold(job, device=None, baseline=None):
+    def run_fold(job, device=None, reference=None):
         if (job.model.name, job.number) == crash_on:
             if left_running is not None:
                 left_running.append(leave_running_fold_run(job))
             raise SimulatedCrash(f"{job.model.name} fold {job.number}")
         trained.append((job.model.name, job.number))
-        return run_fold_for_real(job, device, baseline)
+        return run_fold_for_real(job, device, reference)
 
     monkeypatch.setattr(crossval_module, "run_fold", run_fold)
     return trained
@@ -180,9 +180,9 @@ def test_fold_results_are_cached_in_the_tests_own_prefect_storage(make_project, 
     )
     keys = []
 
-    def run_fold(job, device=None):
+    def run_fold(job, device=None, reference=None):
         keys.append(job.cache_key)
-        return run_fold_for_real(job, device)
+        return run_fold_for_real(job, device, reference)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(crossval_module, "run_fold", run_fold)

@@ -78,7 +78,7 @@ def calls_failing_with(monkeypatch, errors: list[BaseException]) -> list[str | N
     """run_fold raises each of `errors` in turn, then succeeds; returns the devices it was called with."""
     devices = []
 
-    def run_fold(job, device, baseline=None):
+    def run_fold(job, device, reference=None):
         devices.append(device)
         if len(devices) <= len(errors):
             raise errors[len(devices) - 1]

@@ -116,9 +116,9 @@ class FoldJob:
     repeat: int = 1  # repeated k-fold: which partition the fold belongs to (1-based)
     n_repeats: int = 1
     # what the fold run's savings are against: the zoo teacher's job on the same dataset, repeat and fold
-    # (the teacher's own fold is its own baseline). Not in the cache key: they change nothing computed.
-    is_baseline: bool = False  # this is the zoo teacher's job
-    baseline: FoldJob | None = None
+    # (the teacher's own fold is its own reference). Not in the cache key: they change nothing computed.
+    is_reference: bool = False  # this is the zoo teacher's job
+    reference: FoldJob | None = None
 
     @property
     def cache_key(self) -> str:
@@ -240,12 +240,12 @@ def plan_jobs(
 ) -> tuple[FoldJob, ...]:
     """Every fold of every repeat of every dataset x model; teachers come before the students that distil
     from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold (as is
-    every other model's baseline, the zoo teacher's job)."""
+    every other model's reference, the zoo teacher's job)."""
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int, int], FoldJob] = {}
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     for data in datasets:
-        for spec in baseline_first(training_order(cfg.zoo.models), cfg.zoo):
+        for spec in reference_first(training_order(cfg.zoo.models), cfg.zoo):
             for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
                 jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
@@ -267,14 +267,14 @@ def plan_jobs(
                     export_model=needs_fold_model(spec, cfg),
                     repeat=repeat,
                     n_repeats=data.repeats,
-                    is_baseline=spec.name == cfg.zoo.teacher,
-                    baseline=jobs.get((data.name, cfg.zoo.teacher, repeat, fold)),
+                    is_reference=spec.name == cfg.zoo.teacher,
+                    reference=jobs.get((data.name, cfg.zoo.teacher, repeat, fold)),
                 )
     return tuple(jobs.values())
 
 
-def baseline_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
-    """The zoo teacher planned first, so every other fold can wait for its baseline, the teacher's fold
-    (after its own fold teacher, when the zoo teacher is itself distilled: that one has no baseline)."""
+def reference_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
+    """The zoo teacher planned first, so every other fold can wait for its reference, the teacher's fold
+    (after its own fold teacher, when the zoo teacher is itself distilled: that one has no reference)."""
     first = {zoo.teacher, zoo.model(zoo.teacher).distil_from}
     return sorted(models, key=lambda m: m.name not in first)

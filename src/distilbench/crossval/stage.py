@@ -1,4 +1,4 @@
-"""The crossval stage as functions: plan a study (MLflow parents + fold jobs), run folds, finish it.
+"""The crossval stage as functions: plan the folds (MLflow parents + fold jobs), run folds, finish it.
 
 :func:`run_crossval` is the whole sequence; the Prefect flow in flows/crossval.py only passes in how the
 fold jobs are run (its tasks, their retries, cache and runner).
@@ -44,7 +44,7 @@ from distilbench.tracking.store import check_store, store_errors
 
 
 @dataclass(frozen=True)
-class Study:
+class CrossvalPlan:
     jobs: tuple[FoldJob, ...]  # teachers come before the students that distil from them
     parents: tuple[ParentSpec, ...]
     datasets: tuple[PreparedRef, ...]
@@ -52,8 +52,8 @@ class Study:
     experiment_id: str
 
 
-def study_experiment(cfg: Config, paths: ProjectPaths) -> tuple[str, str]:
-    """The MLflow store in force and the study's experiment in it (created on first use)."""
+def mlflow_experiment(cfg: Config, paths: ProjectPaths) -> tuple[str, str]:
+    """The MLflow store in force and the study's MLflow experiment in it (created on first use)."""
     tracking_uri = cfg.tracking.uri or paths.tracking_uri
     with store_errors(tracking_uri):
         experiment_id = ensure_experiment(
@@ -64,9 +64,9 @@ def study_experiment(cfg: Config, paths: ProjectPaths) -> tuple[str, str]:
     return tracking_uri, experiment_id
 
 
-def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
+def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> CrossvalPlan:
     """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
-    tracking_uri, experiment_id = study_experiment(cfg, paths)
+    tracking_uri, experiment_id = mlflow_experiment(cfg, paths)
     datasets = tuple(prepared_datasets(prepared_root))
     parents = {
         (data.name, spec.name): ParentSpec(
@@ -80,7 +80,7 @@ def plan_study(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Study:
         for spec in training_order(cfg.zoo.models)
     }
     jobs = plan_jobs(cfg, datasets, parents, tracking_uri, paths.cache)
-    return Study(jobs, tuple(parents.values()), datasets, tracking_uri, experiment_id)
+    return CrossvalPlan(jobs, tuple(parents.values()), datasets, tracking_uri, experiment_id)
 
 
 def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
@@ -100,23 +100,25 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
     }
 
 
-def run_fold(job: FoldJob, device: str | None = None, baseline: FoldResult | None = None) -> FoldResult:
+def run_fold(job: FoldJob, device: str | None = None, reference: FoldResult | None = None) -> FoldResult:
     """Compute one fold (on `device`, when the caller claimed one), then log it as its parent's child run,
-    with its savings against `baseline`, the teacher's result on the same fold (job.baseline's; the
-    teacher's own fold is its own baseline)."""
+    with its savings against `reference`, the teacher's result on the same fold (job.reference's; the
+    teacher's own fold is its own reference)."""
     result = compute_fold(job, device)
-    against = result if job.is_baseline else baseline
+    against = result if job.is_reference else reference
     savings = fold_savings(result, against) if against else {}
     with store_errors(job.tracking_uri):
         run_id = log_fold(job, result, savings)
     return dataclasses.replace(result, run_id=run_id)
 
 
-def run_in_order(study: Study) -> list[FoldResult]:
-    """The plain way to run a study's folds: one after the other, in the planned order (teachers first)."""
+def run_in_order(plan: CrossvalPlan) -> list[FoldResult]:
+    """The plain way to run the planned folds: one after the other, in the planned order (teachers first)."""
     done: dict[str, FoldResult] = {}
-    for job in study.jobs:
-        done[job.cache_key] = run_fold(job, baseline=done[job.baseline.cache_key] if job.baseline else None)
+    for job in plan.jobs:
+        done[job.cache_key] = run_fold(
+            job, reference=done[job.reference.cache_key] if job.reference else None
+        )
     return list(done.values())
 
 
@@ -125,38 +127,38 @@ def run_crossval(
     prepared_root: Path,
     results_path: Path,
     project: ProjectPaths,
-    submit_folds: Callable[[Study], Sequence[FoldResult]] = run_in_order,
+    submit_folds: Callable[[CrossvalPlan], Sequence[FoldResult]] = run_in_order,
 ) -> list[FoldResult]:
-    """The crossval stage: plan, run every fold (`submit_folds` turns the study's ordered jobs into their
+    """The crossval stage: plan, run every fold (`submit_folds` turns the plan's ordered jobs into their
     results: Prefect tasks in the flow, :func:`run_in_order` otherwise), close the MLflow parents (or mark
     them failed) and write the results file."""
     # before any training: a store that refuses the first fold would waste it
     check_store(project, cfg.tracking.uri)
     check_zoo(cfg.zoo)
-    study = plan_study(cfg, prepared_root, project)
+    plan = plan_crossval(cfg, prepared_root, project)
     try:
-        results = list(submit_folds(study))
+        results = list(submit_folds(plan))
     except BaseException:
-        fail_study(study)
+        fail_crossval(plan)
         raise
-    close_parents(study, results, cfg.zoo.teacher)
-    write_results(results_path, cfg, study, results)
+    close_parents(plan, results, cfg.zoo.teacher)
+    write_results(results_path, cfg, plan, results)
     return results
 
 
-def fail_study(study: Study) -> None:
-    fail_open_parents(study.tracking_uri, study.parents)
+def fail_crossval(plan: CrossvalPlan) -> None:
+    fail_open_parents(plan.tracking_uri, plan.parents)
 
 
-def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None:
+def close_parents(plan: CrossvalPlan, results: list[FoldResult], teacher: str) -> None:
     """Each parent's summary over its folds (the report's numbers), description and fold table. The parent
     ends when its own last fold ended."""
-    models = list(dict.fromkeys(p.model for p in study.parents))
-    distil_from = {j.model.name: j.model.distil_from for j in study.jobs if j.model.distil_from}
+    models = list(dict.fromkeys(p.model for p in plan.parents))
+    distil_from = {j.model.name: j.model.distil_from for j in plan.jobs if j.model.distil_from}
     summary = summary_rows(results, teacher, models, distil_from)
-    for parent in study.parents:
+    for parent in plan.parents:
         dataset, model = parent.dataset, parent.model
-        run_id = find_parent_run(study.tracking_uri, parent)
+        run_id = find_parent_run(plan.tracking_uri, parent)
         own = [r for r in results if (r.dataset, r.model) == (dataset, model)]
         if run_id is None or not own:
             continue
@@ -165,7 +167,7 @@ def close_parents(study: Study, results: list[FoldResult], teacher: str) -> None
         teacher_metrics = run_metrics(summary[dataset, teacher]) if (dataset, teacher) in summary else {}
         others = [m for m in models if m != model]
         close_parent_run(
-            study.tracking_uri,
+            plan.tracking_uri,
             run_id,
             metrics | variant_means(summary, dataset, model),
             note=parent_note(dataset, model, teacher, others, int(row["folds"]), metrics, teacher_metrics),
@@ -217,24 +219,24 @@ def fold_table_csv(results: list[FoldResult]) -> str:
     return frame[columns].to_csv(index=False, float_format="%.4f")
 
 
-def write_results(path: Path, cfg: Config, study: Study, results: list[FoldResult]) -> None:
-    """The crossval stage's output: every fold's numbers, the majority-class baseline of every fold (no
+def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[FoldResult]) -> None:
+    """The crossval stage's output: every fold's numbers, the majority-class floor of every fold (no
     training: computed here, each time), plus what the report needs to lay them out."""
     payload = {
         "version": RESULTS_VERSION,
         "zoo": cfg.zoo.name,
         "teacher": cfg.zoo.teacher,
-        "tracking_uri": study.tracking_uri,  # the report is published to the store the folds went to
+        "tracking_uri": plan.tracking_uri,  # the report is published to the store the folds went to
         "models": [asdict(m) for m in cfg.zoo.models],
         "datasets": {
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
-            for d in study.datasets
+            for d in plan.datasets
         },
         "folds": [
             record
             for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
             for record in r.records()
         ],
-        "baselines": majority_baselines(d.directory for d in study.datasets),
+        "baselines": majority_baselines(d.directory for d in plan.datasets),
     }
     atomic.write_text(path, json.dumps(payload, indent=2))

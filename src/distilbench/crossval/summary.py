@@ -140,7 +140,7 @@ def summarize_models(
         )
         .reset_index()
     )
-    agg = agg.merge(_teacher_baseline(agg, teacher), on="dataset", how="left")
+    agg = agg.merge(_teacher_reference(agg, teacher), on="dataset", how="left")
     agg["time_saved_pct"] = saved_pct(agg["seconds_per_fold"], agg["teacher_seconds"])
     if distil_from is not None:
         # what it took to get this model (its teacher included) against what the teacher alone took
@@ -154,7 +154,7 @@ def summarize_models(
     return agg.sort_values(["dataset", "order"]).drop(columns="order").reset_index(drop=True)
 
 
-def _teacher_baseline(agg: pd.DataFrame, teacher: str) -> pd.DataFrame:
+def _teacher_reference(agg: pd.DataFrame, teacher: str) -> pd.DataFrame:
     columns = ["seconds_per_fold", "model_mb", "accuracy_mean", "examples_per_second", "throughput_per_s"]
     base = agg[agg["model"] == teacher][["dataset", *columns]]
     return base.rename(

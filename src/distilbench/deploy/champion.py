@@ -24,7 +24,7 @@ from distilbench.core.atomic import atomic_directory, write_text
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import ProjectPaths
-from distilbench.crossval.stage import study_experiment
+from distilbench.crossval.stage import mlflow_experiment
 from distilbench.deploy.choice import Choice, Rule, choose, rows_of
 from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
@@ -221,7 +221,7 @@ def select_champions(
 ) -> list[Champion]:
     """The select stage: a champion per dataset of the report, registered; reports/champion.json."""
     choices = choose_all(cfg, read_metrics(metrics_path))  # a bad select.model fails before any training
-    tracking_uri, experiment_id = study_experiment(cfg, project)
+    tracking_uri, experiment_id = mlflow_experiment(cfg, project)
     champions = [
         refit_and_register(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices
     ]
