@@ -78,18 +78,30 @@ class Project:
         return [r for r in self.runs() if MLFLOW_PARENT_RUN_ID not in r.data.tags]
 
 
+TINY = "TINY"  # a zoo entry's id that make_project swaps for the tiny local model's folder
+
+
+def tiny_model(name: str, **spec) -> dict:
+    """A zoo entry for the tiny local BERT, with spec keys (layers, distil_from, compress, ...)."""
+    return {"name": name, "source": "local", "id": TINY, **spec}
+
+
+def file_dataset(path: Path, name: str = "tiny") -> dict:
+    """A data.datasets entry read from a file."""
+    return {"name": name, "source": "file", "path": str(path)}
+
+
 @pytest.fixture
-def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path):
+def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path, tiny_csv: Path):
     """Build a Project from datasets and models; tiny fast training settings unless overridden."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("DISTILBENCH_ARTIFACTS", str(tmp_path / "mlruns"))
     monkeypatch.setenv("DISTILBENCH_CACHE", str(tmp_path / "cache"))
 
-    def build(datasets: list[dict], models: list[dict], folds: int = 3, **train) -> Project:
-        for m in models:
-            if m.get("id") == "TINY":
-                m["id"] = str(tiny_model_dir)
+    def build(models: list[dict], datasets: list[dict] | None = None, folds: int = 3, **train) -> Project:
+        datasets = datasets or [file_dataset(tiny_csv)]  # the tiny 3-class CSV unless a test brings its own
+        models = [m | {"id": str(tiny_model_dir)} if m.get("id") == TINY else m for m in models]
         raw = {
             # the same seed in every test: the fold cache is the test's own (prefect_results)
             "seed": 42,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 VARIANTS = ("torch-int8", "onnx-fp32", "onnx-int8")
 FOLDS = 2
@@ -17,10 +17,9 @@ FOLDS = 2
 @pytest.fixture
 def project(make_project, tiny_csv: Path) -> Project:
     return make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[
-            {"name": "teacher", "source": "local", "id": "TINY"},
-            {"name": "student", "source": "local", "id": "TINY", "layers": [1], "compress": True},
+            tiny_model("teacher"),
+            tiny_model("student", layers=[1], compress=True),
         ],
         folds=FOLDS,
     )

@@ -15,12 +15,12 @@ import pytest
 from distributed import Client, LocalCluster
 
 import flows.crossval as crossval_module
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 FOLDS = 2  # two folds of two models per runner: enough to show the metrics match (CI time)
 MODELS = [
-    {"name": "teacher", "source": "local", "id": "TINY"},
-    {"name": "distilled", "source": "local", "id": "TINY", "layers": [1], "distil_from": "teacher"},
+    tiny_model("teacher"),
+    tiny_model("distilled", layers=[1], distil_from="teacher"),
 ]
 
 
@@ -34,9 +34,7 @@ def cluster(monkeypatch):
 
 @pytest.fixture
 def project(make_project, tiny_csv) -> Project:
-    return make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}], models=MODELS, folds=FOLDS
-    )
+    return make_project(models=MODELS, folds=FOLDS)
 
 
 def on_dask(project: Project, cluster: LocalCluster, experiment: str) -> None:

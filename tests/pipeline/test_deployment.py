@@ -19,7 +19,7 @@ from prefect.runner import Runner
 
 from distilbench.pipeline.experiments import DVC
 from flows.serve import deployments
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 # what the user types in the Custom run form: max_steps is not in params.yaml, the others replace its values
@@ -35,8 +35,7 @@ def clone(make_project, tiny_csv: Path, monkeypatch) -> Project:
     """The project's dvc.yaml and .dvc/config in a new git repo, with a tiny params.yaml; the code
     dependencies (flows/, src/distilbench/) are stand-in folders, the code itself is the installed one."""
     project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-        models=[{"name": "teacher", "source": "local", "id": "TINY"}, {"name": "cnn", "kind": "cnn"}],
+        models=[tiny_model("teacher"), {"name": "cnn", "kind": "cnn"}],
     )
     root = project.root
     git(root, "init", "-q")

@@ -14,7 +14,7 @@ import flows.crossval as crossval_module
 from distilbench.core.clock import wall_clock_ms
 from distilbench.crossval.mlflow_runs import FOLD_KEY, open_parent_run
 from distilbench.crossval.stage import run_fold as run_fold_for_real
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 MODELS = ["teacher", "student", "distilled", "cnn"]
 FOLDS = 3
@@ -23,11 +23,10 @@ FOLDS = 3
 @pytest.fixture
 def project(make_project, tiny_csv: Path) -> Project:
     return make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[
-            {"name": "teacher", "source": "local", "id": "TINY"},
-            {"name": "student", "source": "local", "id": "TINY", "layers": [1]},
-            {"name": "distilled", "source": "local", "id": "TINY", "layers": [1], "distil_from": "teacher"},
+            tiny_model("teacher"),
+            tiny_model("student", layers=[1]),
+            tiny_model("distilled", layers=[1], distil_from="teacher"),
             {"name": "cnn", "kind": "cnn", "epochs": 2},
         ],
         folds=FOLDS,
@@ -173,8 +172,7 @@ def test_a_fold_run_left_running_by_a_crash_is_deleted_and_the_fold_redone_once(
 def test_fold_results_are_cached_in_the_tests_own_prefect_storage(make_project, tiny_csv, prefect_results):
     """conftest's prefect_results: a fold cached here is invisible to any other test."""
     project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-        models=[{"name": "teacher", "source": "local", "id": "TINY"}],
+        models=[tiny_model("teacher")],
         folds=2,
         epochs=1,
     )

@@ -71,9 +71,7 @@ def postgres() -> Iterator[str]:
 
 
 def test_crossval_tracks_to_an_mlflow_server_on_postgresql(postgres, make_project, tiny_csv, tmp_path):
-    project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}], models=MODELS, folds=FOLDS
-    )
+    project = make_project(models=MODELS, folds=FOLDS)
     artifacts = tmp_path / "server-artifacts"
     with mlflow_server(postgres, artifacts, tmp_path / "mlflow.log") as uri:
         run_against(project, uri)

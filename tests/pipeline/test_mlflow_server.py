@@ -6,11 +6,11 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 from tests.pipeline.servers import mlflow_server
 
 FOLDS = 2
-MODELS = [{"name": "teacher", "source": "local", "id": "TINY"}, {"name": "cnn", "kind": "cnn"}]
+MODELS = [tiny_model("teacher"), {"name": "cnn", "kind": "cnn"}]
 
 
 def run_against(project: Project, tracking_uri: str) -> None:
@@ -42,9 +42,7 @@ def check_runs_and_artifacts(project: Project, artifacts: Path) -> None:
 
 
 def test_crossval_tracks_to_a_shared_mlflow_server(make_project, tiny_csv, tmp_path):
-    project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}], models=MODELS, folds=FOLDS
-    )
+    project = make_project(models=MODELS, folds=FOLDS)
     artifacts = tmp_path / "server-artifacts"
     with mlflow_server(f"sqlite:///{tmp_path / 'server.db'}", artifacts, tmp_path / "mlflow.log") as uri:
         run_against(project, uri)

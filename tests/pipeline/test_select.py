@@ -19,7 +19,7 @@ from distilbench.deploy.predict import TextClassifier, load_predictor
 from distilbench.deploy.refit import refit, refit_job
 from distilbench.deploy.registry import ALIAS
 from distilbench.training.distill import Distiller
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 TEXTS = ["match goal team score", "computer software chip", "election vote minister"]
 
@@ -27,17 +27,10 @@ TEXTS = ["match goal team score", "computer software chip", "election vote minis
 @pytest.fixture
 def project(make_project, tiny_csv: Path) -> Project:
     return make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[
-            {"name": "teacher", "source": "local", "id": "TINY"},
-            {
-                "name": "distilled",
-                "source": "local",
-                "id": "TINY",
-                "layers": [1],
-                "distil_from": "teacher",
-                "compress": True,  # the report's distilled+torch-int8, +onnx-fp32 and +onnx-int8 rows
-            },
+            tiny_model("teacher"),
+            # compress: the report's distilled+torch-int8, +onnx-fp32 and +onnx-int8 rows
+            tiny_model("distilled", layers=[1], distil_from="teacher", compress=True),
             {"name": "cnn", "kind": "cnn", "epochs": 1},
         ],
         folds=2,

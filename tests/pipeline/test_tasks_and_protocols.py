@@ -9,12 +9,18 @@ import pandas as pd
 
 import distilbench.crossval.fold as fold_module
 from tests.conftest import tiny_rows
+from tests.pipeline.conftest import tiny_model
 
-TEACHER = {"name": "teacher", "source": "local", "id": "TINY"}
+TEACHER = tiny_model("teacher")
 
 
 def distilled(name: str, layers: list[int]) -> dict:
-    return {"name": name, "source": "local", "id": "TINY", "layers": layers, "distil_from": "teacher"}
+    return tiny_model(name, layers=layers, distil_from="teacher")
+
+
+def distilled_project(make_project, tiny_csv):
+    """The teacher and a 1-layer student distilled from it, on 2 folds of one epoch."""
+    return make_project(models=[TEACHER, distilled("student", [1])], folds=2, epochs=1)
 
 
 def test_multilabel_task_trains_with_sigmoid_outputs_and_reports_multilabel_metrics(make_project, tmp_path):
@@ -88,7 +94,6 @@ def test_the_fold_teachers_logits_are_computed_once_per_fold_for_all_its_student
         lambda job, *args: (exports.append(job.fold_index), real_export(job, *args))[1],
     )
     project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[TEACHER, distilled("student-a", [0]), distilled("student-b", [1])],
         folds=2,
         epochs=3,  # several epochs: the logits must still be computed once, not per epoch
@@ -109,12 +114,7 @@ def test_hidden_weight_trains_the_student_against_the_fine_tuned_fold_teachers_m
     monkeypatch.setitem(
         loss_module.HIDDEN_LOSSES, "cosine", lambda *args: (calls.append(1), real_cosine(*args))[1]
     )
-    project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-        models=[TEACHER, distilled("student", [1])],
-        folds=2,
-        epochs=1,
-    )
+    project = distilled_project(make_project, tiny_csv)
     project.raw["distill"]["hidden_weight"] = 0.5
     project.save()
     project.run()
@@ -156,7 +156,6 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
 
     monkeypatch.setattr(fold_module, "make_trainer", spy)
     project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[TEACHER, distilled("student", [1])],
         folds=2,
     )
@@ -178,12 +177,7 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
 def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make_project, tiny_csv):
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
-    project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
-        models=[TEACHER, distilled("student", [1])],
-        folds=2,
-        epochs=1,
-    )
+    project = distilled_project(make_project, tiny_csv)
     project.raw["data"]["repeats"] = 2
     project.save()
     results = project.run(with_report=True)

@@ -18,7 +18,7 @@ from distilbench.tracking.views import (
     STUDY_METRICS,
     STUDY_VIEW_KEY,
 )
-from tests.pipeline.conftest import Project
+from tests.pipeline.conftest import Project, tiny_model
 
 FOLDS = 3
 CNN_EPOCHS = 3  # differs from train.epochs (2): the CNN's params must show its own
@@ -28,10 +28,9 @@ A_YEAR_AGO_MS = (time.time() - 365 * 24 * 3600) * 1000
 @pytest.fixture
 def project(make_project, tiny_csv: Path, cpu_only) -> Project:  # its folds' device: "cpu"
     project = make_project(
-        datasets=[{"name": "tiny", "source": "file", "path": str(tiny_csv)}],
         models=[
-            {"name": "teacher", "source": "local", "id": "TINY"},
-            {"name": "distilled", "source": "local", "id": "TINY", "layers": [1], "distil_from": "teacher"},
+            tiny_model("teacher"),
+            tiny_model("distilled", layers=[1], distil_from="teacher"),
             {"name": "cnn", "kind": "cnn", "epochs": CNN_EPOCHS},
         ],
         folds=FOLDS,
