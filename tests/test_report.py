@@ -44,6 +44,12 @@ def record(dataset: str, model: str, fold: int, accuracy: float, **extra) -> dic
         "model_mb": 100.0,
         "parameters": 1_000_000,
         "examples_per_second": 425.0,
+        "repeat": 1,
+        "export_seconds": 0.0,
+        "threads": 2,
+        "latency_p50_ms": 10.0,
+        "latency_p95_ms": 12.0,
+        "throughput_per_s": 400.0,
         **extra,
     }
     return fields | {"train_eval_seconds": fields["train_seconds"] + fields["eval_seconds"]}

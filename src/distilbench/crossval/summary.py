@@ -53,14 +53,6 @@ VARIANT_METRICS = tuple(m.key for m in FOLD_METRICS if m.variants)
 # results/crossval.json's layout: a file of another version is refused with "rerun crossval"
 RESULTS_VERSION = 2
 
-# fields a fold record may lack, and what the report reads then
-OPTIONAL_FOLD_FIELDS = {
-    "repeat": 1,  # one run of k folds
-    "export_seconds": 0.0,  # only a teacher fold exports (logits and model for its students)
-    "threads": math.nan,
-    **{m.key: math.nan for m in FOLD_METRICS if m.summary and not m.std},  # e.g. never timed: no latency
-}
-
 
 def model_specs(records: list[dict]) -> list[ModelSpec]:
     """The results file's `models` typed again (JSON gave its tuples back as lists)."""
@@ -78,11 +70,7 @@ def retained_pct(value, of):
 
 def fold_frame(records: list[dict]) -> pd.DataFrame:
     """One row per dataset × model × repeat × fold: the results file's fold records as columns."""
-    frame = pd.DataFrame(records)
-    for field, default in OPTIONAL_FOLD_FIELDS.items():
-        frame[field] = frame[field].fillna(default) if field in frame else default
-    frame["repeat"] = frame["repeat"].astype(int)
-    return frame
+    return pd.DataFrame(records).astype({"repeat": int})
 
 
 def with_end_to_end(folds: pd.DataFrame, distil_from: Mapping[str, str]) -> pd.DataFrame:
