@@ -88,7 +88,8 @@ def with_end_to_end(folds: pd.DataFrame, distil_from: Mapping[str, str]) -> pd.D
     return folds.assign(end_to_end_seconds=folds["train_eval_seconds"] + extra)
 
 
-def _std(values: pd.Series) -> float:
+def std_over_folds(values: pd.Series) -> float:
+    """The sample spread over folds; 0 for a single fold (a hold-out split)."""
     return values.std(ddof=1) if len(values) > 1 else 0.0
 
 
@@ -103,7 +104,7 @@ def _aggregations(folds: pd.DataFrame, end_to_end: bool) -> dict:
             if end_to_end:
                 out["end_to_end_seconds_per_fold"] = ("end_to_end_seconds", "mean")
     out |= {m.summary: (m.key, "mean") for m in present if m.std}
-    out |= {f"{m.key}_std": (m.key, _std) for m in present if m.std}
+    out |= {f"{m.key}_std": (m.key, std_over_folds) for m in present if m.std}
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from distilbench.crossval.summary import std_over_folds
+
 BASELINE_NAME = "majority class (DummyClassifier)"
 BASELINE_KEY = "majority_class"  # its entry in metrics.json, beside the models
 BASELINE_METRICS = ("accuracy", "macro_f1")
@@ -20,7 +22,7 @@ def baseline_summary(results: dict) -> pd.DataFrame:
         .agg(
             folds=("fold", "count"),
             **{f"{m}_mean": (m, "mean") for m in metrics},
-            **{f"{m}_std": (m, lambda s: s.std(ddof=1) if len(s) > 1 else 0.0) for m in metrics},
+            **{f"{m}_std": (m, std_over_folds) for m in metrics},
         )
         .reset_index()
     )
