@@ -11,11 +11,11 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
+from distilbench.config.variants import ONNX_FILES
 from distilbench.core.errors import AssetError
 from distilbench.deploy.predict import ServingSettings, TextClassifier, load_predictor
 from distilbench.deploy.registry import pip_requirements, register_classifier
 from distilbench.models.compress import OnnxClassifier, export_onnx, quantize_onnx
-from distilbench.models.variants import ONNX_FILES
 from distilbench.tracking.runs import ensure_experiment
 from tests.deploy.conftest import LABELS
 
@@ -106,6 +106,6 @@ def test_the_registered_onnx_int8_model_answers_as_its_folder(classifier_dir, tm
 
 
 def test_every_report_variant_is_a_runtime_a_folder_can_serve():
-    from distilbench.models.variants import COMPRESSED, VARIANTS
+    from distilbench.config.variants import COMPRESSED, VARIANTS
 
     assert ("torch-fp32", *COMPRESSED) == VARIANTS  # one list: the report's rows and predict's runtimes

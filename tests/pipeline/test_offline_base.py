@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from distilbench.config.settings import read_yaml
-from distilbench.models.variants import COMPRESSED, variant_row_name
+from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.report.majority import BASELINE_KEY
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config.settings import Config, ModelSpec
+from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.fold import FoldResult, compute_fold
@@ -37,7 +38,6 @@ from distilbench.crossval.summary import (
     saved_pct,
     summarize_models,
 )
-from distilbench.models.variants import COMPRESSED, variant_row_name
 from distilbench.models.zoo import check_zoo
 from distilbench.tracking.runs import artifact_location, close_parent_run, ensure_experiment
 from distilbench.tracking.store import check_store, store_errors

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from distilbench.config.variants import COMPRESSED
 from distilbench.models.compress import Variant, build_variants
-from distilbench.models.variants import COMPRESSED
 from distilbench.training.evaluation import fold_metrics, predict
 from distilbench.training.inference_speed import SpeedResult, measure_speed
 from distilbench.training.loop import Features
@@ -66,8 +66,11 @@ class HeldOutFold:
         return float(np.mean(same.all(axis=-1) if self.multilabel else same))
 
 
-def score_variants(model: torch.nn.Module, fold: HeldOutFold) -> tuple[VariantResult, ...]:
-    """Build the three variants of `model` and score each on the held-out fold against its fp32 logits."""
+def score_variants(
+    model: torch.nn.Module, fold: HeldOutFold, variants: tuple[str, ...] = COMPRESSED
+) -> tuple[VariantResult, ...]:
+    """Build these compressed variants of `model` and score each on the held-out fold against its fp32
+    logits."""
     cpu = torch.device("cpu")
     device = next(model.parameters()).device
     model.to(cpu).eval()
@@ -75,9 +78,10 @@ def score_variants(model: torch.nn.Module, fold: HeldOutFold) -> tuple[VariantRe
         with tempfile.TemporaryDirectory(prefix="distilbench-variants-") as directory:
             start = time.perf_counter()
             example = fold.collate(fold.features[:EXAMPLE_ROWS])
-            built = build_variants(model, example, Path(directory), threads=torch.get_num_threads())
-            build_seconds = (time.perf_counter() - start) / len(COMPRESSED)
-            return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in COMPRESSED)
+            threads = torch.get_num_threads()
+            built = build_variants(model, example, Path(directory), threads=threads, wanted=variants)
+            build_seconds = (time.perf_counter() - start) / len(variants)
+            return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in variants)
     finally:
         model.to(device)
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from distilbench.config.settings import SelectConfig
+from distilbench.config.variants import VARIANTS, split_row_name
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.models.variants import VARIANTS, split_row_name
 from distilbench.report.majority import BASELINE_KEY
 
 
@@ -55,7 +55,7 @@ class Choice:
     dataset: str
     row: str
     model: str  # the zoo model refitted
-    variant: str  # what is served: one of models.variants.VARIANTS
+    variant: str  # what is served: one of config.variants.VARIANTS
     reason: str  # one sentence for users
     accuracy: float
     latency_ms: float

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distilbench.models.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
+from distilbench.config.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8, VARIANTS
 
 logger = logging.getLogger(__name__)
 
@@ -190,26 +190,39 @@ def state_dict_mb(model: torch.nn.Module) -> float:
 # -- all four at once ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Variant:
-    name: str  # one of models.variants.VARIANTS
+    name: str  # one of config.variants.VARIANTS
     size_mb: float  # on disk: torch.save of the state dict, or the ONNX file
     predict_logits: Callable[[Batch], np.ndarray]
 
 
 def build_variants(
-    model: torch.nn.Module, example_batch: Batch, directory: Path, threads: int = 1
+    model: torch.nn.Module,
+    example_batch: Batch,
+    directory: Path,
+    threads: int = 1,
+    wanted: tuple[str, ...] = VARIANTS,
 ) -> list[Variant]:
-    """The model and its three compressed variants, each with a size and a `predict_logits(batch)`.
+    """The model and those of its compressed variants that are `wanted`, each with a size and a
+    `predict_logits(batch)`.
 
-    ONNX files are written to `directory` under their ONNX_FILES names. Torch variants run with the
-    caller's torch thread setting; ONNX sessions with `threads`.
+    ONNX files are written to `directory` under their ONNX_FILES names (the int8 file is quantized from the
+    fp32 one, so that is exported whenever either is wanted). Torch variants run with the caller's torch
+    thread setting; ONNX sessions with `threads`.
     """
     directory = Path(directory)
-    onnx_fp32 = export_onnx(model, example_batch, directory / ONNX_FILES[ONNX_FP32])
-    onnx_int8 = quantize_onnx(onnx_fp32, directory / ONNX_FILES[ONNX_INT8])
-    int8 = quantize_int8(model)
-    return [
-        Variant(FP32, state_dict_mb(model), functools.partial(torch_logits, model)),
-        Variant(TORCH_INT8, state_dict_mb(int8), functools.partial(torch_logits, int8)),
-        Variant(ONNX_FP32, file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits),
-        Variant(ONNX_INT8, file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits),
-    ]
+    built = [Variant(FP32, state_dict_mb(model), functools.partial(torch_logits, model))]
+    if TORCH_INT8 in wanted:
+        int8 = quantize_int8(model)
+        built.append(Variant(TORCH_INT8, state_dict_mb(int8), functools.partial(torch_logits, int8)))
+    if ONNX_FP32 in wanted or ONNX_INT8 in wanted:
+        onnx_fp32 = export_onnx(model, example_batch, directory / ONNX_FILES[ONNX_FP32])
+        if ONNX_FP32 in wanted:
+            built.append(
+                Variant(ONNX_FP32, file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits)
+            )
+        if ONNX_INT8 in wanted:
+            onnx_int8 = quantize_onnx(onnx_fp32, directory / ONNX_FILES[ONNX_INT8])
+            built.append(
+                Variant(ONNX_INT8, file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits)
+            )
+    return built

@@ -1,7 +1,7 @@
 """The report's deployment view: compressed-variant rows, the Pareto front of accuracy against batch-1
 latency, and whether the best compressed variant meets the issue's inference target.
 
-A variant row (`<model>+<variant>`, see :mod:`distilbench.models.variants`) is a model of the report like
+A variant row (`<model>+<variant>`, see :mod:`distilbench.config.variants`) is a model of the report like
 any other; here it gets a spec of its own, so the tables order it after its source and the paired test
 compares it with its fp32 source.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from distilbench.config.settings import ModelSpec
-from distilbench.models.variants import COMPRESSED
+from distilbench.config.variants import COMPRESSED
 from distilbench.report.figures import note_figure
 from distilbench.report.pareto import pareto_front, plot_pareto
 
