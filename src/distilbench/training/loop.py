@@ -24,6 +24,7 @@ from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmu
 from distilbench.config.settings import TrainConfig
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime
+from distilbench.models.truncation import tokenize
 from distilbench.training.evaluation import headline_score
 from distilbench.training.inference_speed import SpeedResult, measure_speed
 
@@ -50,12 +51,17 @@ class FitResult:
 
 
 def encode(
-    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], targets: np.ndarray, max_length: int
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    targets: np.ndarray,
+    max_length: int,
+    truncation: str = "head",
 ) -> Features:
     """Tokenize without padding: batches are padded to their own longest example (dynamic padding)."""
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
-    keys = [k for k in encoded if k in ("input_ids", "attention_mask", "token_type_ids")]
-    return [{**{k: encoded[k][i] for k in keys}, "labels": targets[i], "index": i} for i in range(len(texts))]
+    encoded = tokenize(tokenizer, texts, max_length, truncation)
+    return [
+        {**{k: v[i] for k, v in encoded.items()}, "labels": targets[i], "index": i} for i in range(len(texts))
+    ]
 
 
 def make_collator(tokenizer: PreTrainedTokenizerBase) -> Callable[[Features], dict[str, torch.Tensor]]:
