@@ -73,14 +73,57 @@ def test_a_model_spec_error_names_the_zoo_entry(params):
         ({"name": "s", "source": "hub"}, ".id: None must name the hub model"),
         ({"name": "s", "id": "x", "epochs": 0}, "epochs: 0 must be >= 1"),
         ({"name": "s", "id": "x", "colour": "red"}, "unknown key(s) ['colour']"),
-        ({"name": "s", "id": "x", "compress": "yes"}, "compress: 'yes' must be true or false"),
-        ({"name": "c", "kind": "cnn", "compress": True}, "compress: true is for transformers"),
+        ({"name": "s", "id": "x", "compress": "yes"}, "compress: 'yes' must be true, false or a list"),
+        ({"name": "s", "id": "x", "compress": ["onnx-int4"]}, "compress: ['onnx-int4'] must be true, false"),
+        ({"name": "c", "kind": "cnn", "compress": True}, "kind cnn takes none of ['compress']"),
+        (
+            {"name": "l", "kind": "linear", "id": "x", "layers": [0]},
+            "kind linear takes none of ['id', 'layers'] (id is for kind transformer or static; "
+            "layers is for kind transformer)",
+        ),
+        ({"name": "t", "id": "x", "ngram_max": 2}, "kind transformer takes none of ['ngram_max']"),
+        ({"name": "m", "kind": "static", "pca_dims": 8}, ".id: None must name the packaged model"),
+        ({"name": "m", "kind": "static", "id": "x", "classifier": "svm"}, "classifier is for kind linear"),
+        (
+            {"name": "l", "kind": "linear", "classifier": "tree"},
+            "classifier: 'tree' is not one of svm, logreg",
+        ),
+        ({"name": "l", "kind": "linear", "C": 0}, "C: 0.0 must be > 0"),
+        ({"name": "s", "id": "x", "truncation": "tail"}, "truncation: 'tail' is not one of head, head_tail"),
+        ({"name": "k", "kind": "forest"}, "kind: 'forest' is not one of transformer, cnn, linear, static"),
     ],
 )
 def test_model_spec_validation(spec, message):
     with pytest.raises(ConfigError) as error:
         ModelSpec.from_params(spec, "models.zoos.z.models[0]")
     assert message in str(error.value)
+
+
+def test_compress_takes_true_false_or_a_list_kept_in_the_reports_order():
+    spec = ModelSpec.from_params({"name": "s", "id": "x", "compress": ["onnx-int8", "torch-int8"]}, "m")
+    assert spec.compress == ("torch-int8", "onnx-int8")
+    every = ModelSpec.from_params({"name": "s", "id": "x", "compress": True}, "m").compress
+    assert every == ("torch-int8", "onnx-fp32", "onnx-int8")
+    assert ModelSpec.from_params({"name": "s", "id": "x"}, "m").compress == ()
+
+
+def test_a_linear_model_keeps_no_checkpoint_and_a_model_cannot_distil_from_one(params):
+    linear = ModelSpec.from_params({"name": "l", "kind": "linear"}, "m")
+    assert (linear.id, linear.classifier, linear.ngram_max, linear.C) == (None, "svm", 2, 1.0)
+    bad = copy.deepcopy(params)
+    bad["models"]["zoos"]["quickstart"]["models"].append({"name": "tfidf-svm", "kind": "linear"})
+    bad["models"]["zoos"]["quickstart"]["models"][2]["distil_from"] = "tfidf-svm"
+    with pytest.raises(ConfigError, match=r"'tfidf-svm' is not a transformer; only those teach by logits"):
+        Config.from_params(bad)
+
+
+def test_a_model_reads_its_own_max_length_and_truncation(params):
+    cfg = Config.from_params(params)
+    spec = ModelSpec.from_params({"name": "s", "id": "x", "max_length": 256, "truncation": "head_tail"}, "m")
+    effective = cfg.train.for_model(spec)
+    assert (effective.max_length, effective.truncation) == (256, "head_tail")
+    plain = cfg.train.for_model(ModelSpec.from_params({"name": "s", "id": "x"}, "m"))
+    assert (plain.max_length, plain.truncation) == (cfg.train.max_length, cfg.train.truncation)
 
 
 def test_zoo_references_are_checked(params):

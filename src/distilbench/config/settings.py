@@ -25,15 +25,54 @@ from distilbench.config.fields import (
     section,
     setting,
 )
+from distilbench.config.variants import COMPRESSED
 from distilbench.core.errors import ConfigError
 
 MODEL_SOURCES = ("packaged", "hub", "local")
-MODEL_KINDS = ("transformer", "cnn")
+# transformer: fine-tuned (or distilled) BERT-family; cnn: Kim (2014)'s text CNN; linear: TF-IDF n-grams and a
+# linear classifier (scikit-learn); static: model2vec's static embeddings distilled from a checkpoint, and a
+# logistic regression on them
+MODEL_KINDS = ("transformer", "cnn", "linear", "static")
+SHALLOW_KINDS = ("linear", "static")  # fitted by scikit-learn on raw texts, not by the torch loop
+LINEAR_CLASSIFIERS = ("svm", "logreg")
+TRUNCATIONS = ("head", "head_tail")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("auto", "cls", "mean")
 HIDDEN_LOSSES = ("cosine", "mse")
 CNN_EMBEDDINGS = ("random", "static", "non-static")
 HIDDEN_LAYERS = ("last", "mapped")
+# each kind's own keys beside `name` and `kind`: a key of another kind is refused, not silently ignored
+KIND_KEYS = {
+    "transformer": {
+        "source",
+        "id",
+        "layers",
+        "pooling",
+        "distil_from",
+        "epochs",
+        "learning_rate",
+        "compress",
+        "max_length",
+        "truncation",
+    },
+    "cnn": {"embeddings", "distil_from", "epochs", "learning_rate", "max_length", "truncation"},
+    "linear": {"ngram_max", "min_df", "C", "classifier"},
+    "static": {"source", "id", "pca_dims", "C"},
+}
+ALL_KIND_KEYS = set().union(*KIND_KEYS.values())
+
+
+def check_compress(value: Any, path: str) -> tuple[str, ...]:
+    """`compress`: true (every compressed variant), false (none) or a list of COMPRESSED variant names."""
+    if isinstance(value, bool):
+        return COMPRESSED if value else ()
+    if (
+        not isinstance(value, list)
+        or not all(v in COMPRESSED for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ConfigError(f"{path}: {value!r} must be true, false or a list of distinct {list(COMPRESSED)}")
+    return tuple(v for v in COMPRESSED if v in value)  # in the report's order
 
 
 def check_layers(value: Any, path: str, depth: int | None = None) -> tuple[int, ...]:
@@ -77,16 +116,37 @@ class ModelSpec(Section):
     embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
     epochs: int | None = setting(None, kind=int, minimum=1)  # overrides train.epochs
     learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)  # overrides train's
-    # inference-only compressed variants scored on every held-out fold beside it: torch dynamic int8,
-    # ONNX Runtime fp32 and int8 (distilbench.models.compress); transformers only
-    compress: bool = setting(False, kind=bool)
+    # inference-only compressed variants scored on every held-out fold beside it (true: all of torch dynamic
+    # int8, ONNX Runtime fp32 and int8; or a list of them); transformers only
+    compress: tuple[str, ...] = setting((), convert=check_compress)
+    # tokens per text (null: train.max_length) and which ones a longer text keeps (null: train.truncation)
+    max_length: int | None = setting(None, kind=int, minimum=8)
+    truncation: str | None = setting(None, choices=TRUNCATIONS, optional=True)
+    # linear: TF-IDF of word 1..ngram_max-grams seen in at least min_df texts, and the classifier on them
+    ngram_max: int = setting(2, minimum=1)
+    min_df: int = setting(2, minimum=1)
+    classifier: str = setting("svm", choices=LINEAR_CLASSIFIERS)
+    # linear and static: the classifier's inverse regularisation strength (scikit-learn's C)
+    C: float = setting(1.0, minimum=0, exclusive=True)  # noqa: N815 - scikit-learn's and the papers' name
+    # static: model2vec's PCA dimensions for the distilled embeddings (null: the checkpoint's width)
+    pca_dims: int | None = setting(256, kind=int, minimum=2, optional=True)
+
+    @classmethod
+    def from_params(cls, raw: Any, key: str) -> ModelSpec:
+        raw = require_mapping(raw, key)
+        kind = choice(raw.get("kind", "transformer"), f"{key}.kind", MODEL_KINDS)
+        foreign = sorted(str(k) for k in set(raw) - KIND_KEYS[kind] - {"name", "kind"} if k in ALL_KIND_KEYS)
+        if foreign:
+            owners = {k: [n for n, keys in KIND_KEYS.items() if k in keys] for k in foreign}
+            said = "; ".join(f"{k} is for kind {' or '.join(o)}" for k, o in owners.items())
+            raise ConfigError(f"{key}: kind {kind} takes none of {foreign} ({said})")
+        return super().from_params(raw, key)
 
     def checked(self, key: str) -> ModelSpec:
-        if self.kind == "transformer" and not self.id:
+        from_checkpoint = self.kind in ("transformer", "static")  # a static model is distilled from one
+        if from_checkpoint and not self.id:
             raise ConfigError(f"{key}.id: {self.id!r} must name the {self.source} model")
-        if self.kind == "cnn" and self.compress:
-            raise ConfigError(f"{key}.compress: true is for transformers; a cnn has no compressed variants")
-        return self if self.kind == "transformer" else dataclasses.replace(self, id=None)
+        return self if from_checkpoint else dataclasses.replace(self, id=None)
 
 
 @dataclass(frozen=True)
@@ -130,6 +190,10 @@ class ZooConfig:
                 raise ConfigError(f"{where}: {m.distil_from!r} is not one of {names}")
             if m.distil_from == m.name:
                 raise ConfigError(f"{where}: a model cannot distil from itself")
+            if self.model(m.distil_from).kind != "transformer":
+                raise ConfigError(
+                    f"{where}: {m.distil_from!r} is not a transformer; only those teach by logits"
+                )
             if self.model(m.distil_from).distil_from is not None:
                 raise ConfigError(
                     f"{where}: {m.distil_from!r} is itself distilled; teachers must be trained with labels"
@@ -149,6 +213,9 @@ class TrainConfig(Section):
     batch_size: int = setting(16, minimum=1)
     eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
     max_length: int = setting(64, minimum=8)
+    # which tokens of a longer text are kept: its head, or head_tail (Sun et al. 2019: the first quarter of
+    # max_length from the start, the rest from the end)
+    truncation: str = setting("head", choices=TRUNCATIONS)
     learning_rate: float = setting(5e-5, minimum=0, exclusive=True)
     # the new classification head's step (null: learning_rate): it starts from random weights
     head_learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)
@@ -171,6 +238,8 @@ class TrainConfig(Section):
             self,
             epochs=spec.epochs or self.epochs,
             learning_rate=spec.learning_rate or default_lr,
+            max_length=spec.max_length or self.max_length,
+            truncation=spec.truncation or self.truncation,
             head_learning_rate=None if cnn else self.head_learning_rate,  # a CNN is all new weights
         )
 

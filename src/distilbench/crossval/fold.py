@@ -17,20 +17,22 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
+from distilbench.config.settings import SHALLOW_KINDS
+from distilbench.config.variants import variant_row_name
 from distilbench.core.atomic import atomic_path
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
+from distilbench.crossval.shallow import fit_shallow
 from distilbench.crossval.summary import FOLD_METRICS
 from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
-from distilbench.models.variants import variant_row_name
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
 from distilbench.training.evaluation import confusion, fold_metrics
-from distilbench.training.inference_speed import SpeedResult
+from distilbench.training.inference_speed import SpeedResult, measure_speed
 from distilbench.training.loop import (
     EpochRecord,
     Features,
@@ -220,7 +222,7 @@ def fit_on_rows(
     multilabel = data.task == "multilabel"
     fit_rows, inner_rows = inner_split(data, train_rows, job.train.inner_val_fraction, job.fold_seed)
     tokenizer = load_tokenizer(job.tokenizer_from)
-    features = encode(tokenizer, data.texts, data.targets, job.train.max_length)
+    features = encode(tokenizer, data.texts, data.targets, job.train.max_length, job.train.truncation)
     seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
     teacher = fold_teacher_model(job)
     model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
@@ -232,8 +234,11 @@ def fit_on_rows(
 def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     """Fine-tune (or distil) on the fold's training part and score on the held-out fold.
 
-    `device` is the one the caller claimed (e.g. "cuda:1"); None picks CUDA when there is one.
+    `device` is the one the caller claimed (e.g. "cuda:1"); None picks CUDA when there is one. A linear or
+    static model is fitted by scikit-learn on the CPU instead (:func:`compute_shallow_fold`).
     """
+    if job.model.kind in SHALLOW_KINDS:
+        return compute_shallow_fold(job)
     started_ms = wall_clock_ms()
     data = load_prepared(Path(job.dataset_dir))
     runtime = resolve_runtime(job.train.precision, torch.device(device) if device else None)
@@ -242,38 +247,88 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, train_rows)
     held_out = subset(features, eval_rows)
     logits, eval_seconds = trainer.timed_predict(held_out)
-    truth = data.targets[eval_rows]
-    metrics = fold_metrics(logits, truth, multilabel, job.train.threshold)
     speed = trainer.measure_speed(held_out)
     export_seconds = export_for_students(job, trainer, features, train_rows)
-    variants = compressed_variants(job, trainer, held_out, truth, logits, multilabel)
-    return FoldResult(
-        dataset=job.dataset,
-        model=job.model.name,
-        fold=job.number,
-        task=data.task,
-        metrics=metrics,
+    variants = compressed_variants(job, trainer, held_out, data.targets[eval_rows], logits, multilabel)
+    return held_out_result(
+        job,
+        data,
+        eval_rows,
+        logits,
+        started_ms=started_ms,
         train_seconds=fitted.seconds,
         eval_seconds=eval_seconds,
         train_examples=len(fit_rows),
-        eval_examples=len(eval_rows),
         model_mb=saved_size_mb(trainer.model),
         parameters=count_parameters(trainer.model),
         best_epoch=fitted.best_epoch,
         device=str(runtime.device),
         autocast=str(runtime.autocast_dtype),
-        repeat=job.repeat,
-        threads=torch.get_num_threads(),
         history=tuple(fitted.history),
         step_losses=tuple(fitted.step_losses),
-        started_ms=started_ms,
-        finished_ms=wall_clock_ms(),
-        labels=tuple(data.labels),
-        confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
         export_seconds=export_seconds,
         speed=speed,
         distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
         variants=variants,
+    )
+
+
+def compute_shallow_fold(job: FoldJob) -> FoldResult:
+    """A linear or static model's fold: fitted on every training text, scored and timed on the held-out
+    texts by the protocol of every other row (its featurisation, TF-IDF or embedding lookup, is timed with
+    it: that is its model)."""
+    started_ms = wall_clock_ms()
+    data = load_prepared(Path(job.dataset_dir))
+    train_rows, eval_rows = data.split(job.fold_index, job.repeat)
+    fitted = fit_shallow(job, data, train_rows)
+    texts = [data.texts[i] for i in eval_rows]
+    start = time.perf_counter()
+    logits = fitted.model.predict_logits(texts)
+    eval_seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        model_mb = fitted.model.save(Path(tmp))
+    distillation = (
+        {"static_distillation_seconds": fitted.distillation_seconds} if job.model.kind == "static" else {}
+    )
+    return held_out_result(
+        job,
+        data,
+        eval_rows,
+        logits,
+        started_ms=started_ms,
+        train_seconds=fitted.seconds,
+        eval_seconds=eval_seconds,
+        train_examples=len(train_rows),
+        model_mb=model_mb,
+        parameters=fitted.model.parameters,
+        best_epoch=1,
+        device="cpu",
+        autocast="None",
+        speed=measure_speed(fitted.model.predict_logits, texts),
+        distill_stats=distillation,
+    )
+
+
+def held_out_result(
+    job: FoldJob, data: PreparedDataset, eval_rows: np.ndarray, logits: np.ndarray, started_ms: int, **numbers
+) -> FoldResult:
+    """The fold's record: its scores on the held-out rows from `logits`, and the fit's own `numbers`."""
+    multilabel = data.task == "multilabel"
+    truth = data.targets[eval_rows]
+    return FoldResult(
+        dataset=job.dataset,
+        model=job.model.name,
+        fold=job.number,
+        task=data.task,
+        metrics=fold_metrics(logits, truth, multilabel, job.train.threshold),
+        eval_examples=len(eval_rows),
+        repeat=job.repeat,
+        threads=torch.get_num_threads(),
+        started_ms=started_ms,
+        finished_ms=wall_clock_ms(),
+        labels=tuple(data.labels),
+        confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+        **numbers,
     )
 
 
@@ -285,13 +340,13 @@ def compressed_variants(
     logits: np.ndarray,
     multilabel: bool,
 ) -> tuple[VariantResult, ...]:
-    """The int8 and ONNX variants of the fold's model, when its spec asks for them (`compress: true`)."""
+    """The int8 and ONNX variants of the fold's model that its spec asks for (`compress`)."""
     if not job.model.compress:
         return ()
     held_out_fold = HeldOutFold(
         held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
     )
-    return score_variants(trainer.model, held_out_fold)
+    return score_variants(trainer.model, held_out_fold, job.model.compress)
 
 
 def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:

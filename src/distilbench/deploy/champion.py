@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 
 from distilbench.config.settings import Config
+from distilbench.config.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
 from distilbench.core.atomic import atomic_directory, write_text
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.errors import ConfigError, DataError
@@ -30,7 +31,6 @@ from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
 from distilbench.deploy.registry import register_classifier
 from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
-from distilbench.models.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
 from distilbench.models.zoo import save_model
 from distilbench.tracking.store import store_errors
 
@@ -99,11 +99,15 @@ def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
 
 def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
     """Write the refitted model and what serves `variant` (whole, or not at all) to `directory`."""
-    settings = ServingSettings(refitted.labels, refitted.max_length, refitted.multilabel, variant)
+    settings = ServingSettings(
+        refitted.labels, refitted.max_length, refitted.multilabel, variant, refitted.kind, refitted.truncation
+    )
     with atomic_directory(directory) as staging:
+        settings.write(staging)
+        if refitted.tokenizer is None:  # a linear or static model: its own folder layout, no variants
+            return ServedModel(directory, settings, refitted.model.save(staging), None)
         fp32_mb = save_model(refitted.model, staging)  # a MeanPoolingClassifier saves its own way
         refitted.tokenizer.save_pretrained(staging)
-        settings.write(staging)
         size_mb = fp32_mb if variant == FP32 else _compressed_files(refitted, variant, staging)
     onnx_int8 = directory / ONNX_FILES[ONNX_INT8] if variant == ONNX_INT8 else None
     return ServedModel(directory, settings, size_mb, onnx_int8)

@@ -4,7 +4,9 @@
     distilbench predict --model path/to/saved/model < texts.jsonl > predictions.jsonl
 
 A saved folder (the select stage writes ``models/<dataset>/``) holds the model, its tokenizer and
-``serving.json`` (label names, max_length, multilabel, runtime: what the registry stores with the model).
+``serving.json`` (label names, max_length, truncation, multilabel, runtime and the model's kind: what the
+registry stores with the model). A linear or static model's folder holds its scikit-learn classifier (and
+the static embeddings) instead of weights and a tokenizer.
 Output, one JSON object per text: {"text": ..., "label": ..., "probabilities": {label: p, ...}}; for a
 multilabel model "label" is the list of labels at or above the threshold.
 """
@@ -19,9 +21,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from distilbench.config.settings import MODEL_KINDS, SHALLOW_KINDS, TRUNCATIONS
+from distilbench.config.variants import FP32, ONNX_FILES, TORCH_INT8, VARIANTS
 from distilbench.core.errors import AssetError, DataError
 from distilbench.data.files import jsonl_records
-from distilbench.models.variants import FP32, ONNX_FILES, TORCH_INT8, VARIANTS
+from distilbench.models.truncation import tokenize
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,14 +41,19 @@ PROBABILITY = "probability:"  # prefix of the per-class columns of a prediction 
 THRESHOLD = 0.5  # multilabel: a label is predicted at or above this probability
 BATCH_SIZE = 32  # texts per forward pass
 REGISTRY_SCHEMES = ("models:/", "runs:/")
+SERVABLE_KINDS = tuple(k for k in MODEL_KINDS if k != "cnn")  # predict loads no text CNN
+# a saved folder has one: a transformer's config.json, or a linear or static model's classifier file
+MODEL_FILES = ("config.json", "classifier.joblib")
 
 
 @dataclass(frozen=True)
 class ServingSettings:
     labels: tuple[str, ...]  # class names in logit order
-    max_length: int  # tokens per text; longer texts are truncated, as in training
+    max_length: int  # tokens per text; longer texts are truncated, as in training (linear, static: unused)
     multilabel: bool = False
     runtime: str = FP32  # one of VARIANTS
+    kind: str = "transformer"  # a ModelSpec kind: which loader reads the folder
+    truncation: str = "head"  # which tokens of a longer text are kept, as in training (models.truncation)
 
     def write(self, directory: Path) -> Path:
         path = Path(directory) / SETTINGS_FILE
@@ -65,10 +74,18 @@ class ServingSettings:
         missing = [f.name for f in fields(cls) if f.name not in saved]
         if missing:
             raise AssetError(f"{path}: written by an older select (no {', '.join(missing)}); rerun select")
-        if saved["runtime"] not in VARIANTS:
-            raise AssetError(f"{path}: runtime {saved['runtime']!r} is not one of {list(VARIANTS)}")
+        for name, known in (("runtime", VARIANTS), ("kind", SERVABLE_KINDS), ("truncation", TRUNCATIONS)):
+            if saved[name] not in known:
+                raise AssetError(f"{path}: {name} {saved[name]!r} is not one of {list(known)}")
         labels, max_length = tuple(saved["labels"]), int(saved["max_length"])
-        return cls(labels, max_length, bool(saved["multilabel"]), saved["runtime"])
+        return cls(
+            labels,
+            max_length,
+            bool(saved["multilabel"]),
+            saved["runtime"],
+            saved["kind"],
+            saved["truncation"],
+        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,62 @@ class Predictor(Protocol):
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
-class TextClassifier:
+class FolderClassifier:
+    """What every saved folder's classifier does with its class probabilities: labels, tables."""
+
+    settings: ServingSettings
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        labels = self.settings.labels
+        predictions = []
+        for text, row in zip(texts, self.probabilities(texts), strict=True):
+            if self.settings.multilabel:
+                label: str | list[str] = [name for name, p in zip(labels, row, strict=True) if p >= THRESHOLD]
+            else:
+                label = labels[int(row.argmax())]
+            predictions.append(
+                Prediction(text, label, {n: float(p) for n, p in zip(labels, row, strict=True)})
+            )
+        return predictions
+
+    def predict_frame(self, texts: Sequence[str]) -> pd.DataFrame:
+        """The predictions as a table: `label`, then one `probability:<label>` column per class."""
+        return predictions_frame(self.predict(texts), self.settings.labels)
+
+
+def as_probabilities(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Softmax over classes; a sigmoid per label for a multilabel model."""
+    from scipy.special import expit, softmax
+
+    return expit(logits) if multilabel else softmax(logits, axis=-1)
+
+
+class ShallowClassifier(FolderClassifier):
+    """A linear or static model's folder (models.shallow): raw texts in, no tokenizer of its own."""
+
+    def __init__(self, model, settings: ServingSettings):
+        self.model = model
+        self.settings = settings
+
+    @classmethod
+    def from_dir(cls, directory: Path) -> ShallowClassifier:
+        from distilbench.models.shallow import ShallowModel
+
+        settings = ServingSettings.read(directory)
+        return cls(ShallowModel.load(directory), settings)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
+        return as_probabilities(self.model.predict_logits(list(texts)), self.settings.multilabel)
+
+
+class TextClassifier(FolderClassifier):
     """A model and its tokenizer in eval mode on the CPU: texts in, probabilities and labels out.
 
     `model` is a torch classifier, or an ONNX Runtime session (compress.OnnxClassifier) for a folder
@@ -132,38 +204,13 @@ class TextClassifier:
         with torch.no_grad():
             for start in range(0, len(texts), BATCH_SIZE):
                 chunk = list(texts[start : start + BATCH_SIZE])
-                batch = self.tokenizer(
-                    chunk,
-                    truncation=True,
-                    max_length=self.settings.max_length,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                inputs = {
-                    k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")
-                }
+                tokens = tokenize(self.tokenizer, chunk, self.settings.max_length, self.settings.truncation)
+                inputs = dict(self.tokenizer.pad(tokens, padding="longest", return_tensors="pt"))
                 logits = self.logits(inputs)
                 rows.append(torch.sigmoid(logits) if self.settings.multilabel else torch.softmax(logits, -1))
         if not rows:
             return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
         return torch.cat(rows).numpy()
-
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        labels = self.settings.labels
-        predictions = []
-        for text, row in zip(texts, self.probabilities(texts), strict=True):
-            if self.settings.multilabel:
-                label: str | list[str] = [name for name, p in zip(labels, row, strict=True) if p >= THRESHOLD]
-            else:
-                label = labels[int(row.argmax())]
-            predictions.append(
-                Prediction(text, label, {n: float(p) for n, p in zip(labels, row, strict=True)})
-            )
-        return predictions
-
-    def predict_frame(self, texts: Sequence[str]) -> pd.DataFrame:
-        """The predictions as a table: `label`, then one `probability:<label>` column per class."""
-        return predictions_frame(self.predict(texts), self.settings.labels)
 
 
 def served_model(model: torch.nn.Module, directory: Path, runtime: str) -> torch.nn.Module | OnnxClassifier:
@@ -248,16 +295,26 @@ def check_model_dir(directory: Path | str) -> Path:
             f"model {str(directory)!r}: no such folder; give a saved model's folder "
             "or a registered model (models:/<name>@<alias>)"
         )
-    if not (path / "config.json").is_file():
-        raise AssetError(f"model {str(directory)!r}: not a saved model (no config.json in it)")
+    if not any((path / name).is_file() for name in MODEL_FILES):
+        raise AssetError(
+            f"model {str(directory)!r}: not a saved model (none of {', '.join(MODEL_FILES)} in it)"
+        )
     return path
+
+
+def load_folder(directory: Path | str) -> FolderClassifier:
+    """A saved folder's classifier, of the kind its serving.json names."""
+    directory = check_model_dir(directory)
+    if ServingSettings.read(directory).kind in SHALLOW_KINDS:
+        return ShallowClassifier.from_dir(directory)
+    return TextClassifier.from_dir(directory)
 
 
 def load_predictor(model: str) -> Predictor:
     """A registered model (models:/name@alias, models:/name/3, runs:/id/model) or a saved folder."""
     if model.startswith(REGISTRY_SCHEMES):
         return RegisteredClassifier(model)
-    return TextClassifier.from_dir(Path(model))
+    return load_folder(model)
 
 
 # -- JSON Lines in and out ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distilbench.config.settings import Config
+from distilbench.config.settings import SHALLOW_KINDS, Config
 from distilbench.core.errors import ConfigError
 from distilbench.core.runtime import resolve_runtime
 from distilbench.crossval.fold import (
@@ -31,7 +31,9 @@ from distilbench.crossval.fold import (
     fit_on_rows,
 )
 from distilbench.crossval.plan import FoldJob, ParentSpec, PreparedRef, plan_jobs, training_order
+from distilbench.crossval.shallow import fit_shallow
 from distilbench.data.prepared import PreparedDataset, load_prepared
+from distilbench.models.shallow import ShallowModel
 from distilbench.models.zoo import load_tokenizer
 from distilbench.training.loop import FineTuner
 
@@ -44,11 +46,13 @@ WHOLE = 0  # the one "fold" of a refit: every row trains, fold_seed is cfg.seed
 class Refit:
     """A model trained on every row, and what it took."""
 
-    model: torch.nn.Module
-    tokenizer: object  # the model's tokenizer, saved beside it
+    model: torch.nn.Module | ShallowModel
+    tokenizer: object | None  # the model's tokenizer, saved beside it (a linear or static model has none)
     labels: tuple[str, ...]
     multilabel: bool
     max_length: int
+    kind: str  # the zoo model's kind: how it is saved and served
+    truncation: str  # which tokens of a longer text the transformer reads
     seconds: float  # training, including a distilled student's teacher refit and its exports
     examples: int  # rows trained on (the rest of the dataset is the inner validation split)
     best_epoch: int
@@ -79,17 +83,29 @@ def refit(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str) -> Refi
     with tempfile.TemporaryDirectory(prefix="distilbench-refit-") as cache_root:
         job = refit_job(cfg, dataset_dir, model, tracking_uri, Path(cache_root))
         data = load_prepared(Path(job.dataset_dir))
+        if job.model.kind in SHALLOW_KINDS:
+            fitted = fit_shallow(job, data, np.arange(len(data.texts)))
+            return refitted(job, data, fitted.model, None, fitted.seconds, len(data.texts), best_epoch=1)
         start = time.perf_counter()
         if job.teacher is not None:
             fit_whole(job.teacher, data)  # writes the logits (and model) its student reads
         trainer, best_epoch, examples = fit_whole(job, data)
         seconds = time.perf_counter() - start
+    tokenizer = load_tokenizer(job.tokenizer_from)
+    return refitted(job, data, trainer.model.cpu().eval(), tokenizer, seconds, examples, best_epoch)
+
+
+def refitted(
+    job: FoldJob, data: PreparedDataset, model, tokenizer, seconds: float, examples: int, best_epoch: int
+):
     return Refit(
-        model=trainer.model.cpu().eval(),
-        tokenizer=load_tokenizer(job.tokenizer_from),
+        model=model,
+        tokenizer=tokenizer,
         labels=tuple(data.labels),
         multilabel=data.task == "multilabel",
         max_length=job.train.max_length,
+        kind=job.model.kind,
+        truncation=job.train.truncation,
         seconds=seconds,
         examples=examples,
         best_epoch=best_epoch,

@@ -27,8 +27,8 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 import distilbench
-from distilbench.deploy.predict import ServingSettings, TextClassifier, check_model_dir
-from distilbench.models.variants import FP32, ONNX_FILES
+from distilbench.config.variants import FP32, ONNX_FILES
+from distilbench.deploy.predict import ServingSettings, check_model_dir, load_folder
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,18 @@ EXAMPLE_TEXTS = ("An example text to classify.", "Another, somewhat longer examp
 # what loading the model needs; versions are the ones it was logged with (local tags such as +cpu dropped)
 REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "numpy", "pandas", "mlflow")
 ONNX_REQUIREMENTS = ("onnxruntime",)  # a model served from its ONNX file (ServingSettings.runtime onnx-*)
+# a linear or static model (ServingSettings.kind): its scikit-learn classifier, and model2vec's embeddings
+KIND_REQUIREMENTS = {"linear": ("scikit-learn", "joblib"), "static": ("scikit-learn", "joblib", "model2vec")}
 
 
 def registered_name(dataset: str) -> str:
     return f"distilbench-{dataset}"
 
 
-def pip_requirements(runtime: str = FP32) -> list[str]:
-    names = REQUIREMENTS + (ONNX_REQUIREMENTS if runtime in ONNX_FILES else ())
+def pip_requirements(runtime: str = FP32, kind: str = "transformer") -> list[str]:
+    names = (
+        REQUIREMENTS + (ONNX_REQUIREMENTS if runtime in ONNX_FILES else ()) + KIND_REQUIREMENTS.get(kind, ())
+    )
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 
 
@@ -53,7 +57,7 @@ class ClassifierModel(mlflow.pyfunc.PythonModel):
     """Texts in (a DataFrame with a `text` column, a list, or one string); label and probabilities out."""
 
     def load_context(self, context) -> None:
-        self.classifier = TextClassifier.from_dir(Path(context.artifacts["model"]))
+        self.classifier = load_folder(Path(context.artifacts["model"]))
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:  # noqa: ARG002 (MLflow's API)
         return self.classifier.predict_frame(texts_of(model_input))
@@ -106,7 +110,7 @@ def register_classifier(
         code = Path(staging) / "code" / "distilbench"
         shutil.copytree(Path(distilbench.__file__).parent, code, ignore=shutil.ignore_patterns("__pycache__"))
         example = pd.DataFrame({"text": list(example_texts)})
-        output = TextClassifier.from_dir(staged).predict_frame(list(example_texts))
+        output = load_folder(staged).predict_frame(list(example_texts))
         artifacts = {"model": str(staged)} | ({"onnx_int8": str(onnx_int8)} if onnx_int8 else {})
         with mlflow.start_run(run_id=run_id, experiment_id=None if run_id else experiment_id) as run:
             info = mlflow.pyfunc.log_model(
@@ -116,7 +120,7 @@ def register_classifier(
                 code_paths=[str(code)],
                 signature=infer_signature(example, output),
                 input_example=example,
-                pip_requirements=pip_requirements(settings.runtime),
+                pip_requirements=pip_requirements(settings.runtime, settings.kind),
                 registered_model_name=name,
             )
     version_number = str(info.registered_model_version)

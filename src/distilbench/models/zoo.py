@@ -101,7 +101,7 @@ def make_student(model: torch.nn.Module, layers: tuple[int, ...]) -> torch.nn.Mo
 def check_zoo(zoo: ZooConfig) -> None:
     """Fail before any training when a model cannot be found or a student asks for layers it cannot have."""
     for i, spec in enumerate(zoo.models):
-        if spec.kind != "transformer":
+        if spec.kind not in ("transformer", "static"):  # a static model is distilled from a checkpoint
             continue
         key = f"models.zoos.{zoo.name}.models[{i}]"
         location = model_location(spec)

@@ -23,6 +23,7 @@ from distilbench.crossval.summary import (
     model_specs,
     summarize_models,
 )
+from distilbench.report.families import family_lines
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
     BASELINE_KEY,
@@ -64,6 +65,11 @@ class ReportInputs:
         return frozenset(s.name for s in self.specs if s.distil_from)
 
     @property
+    def kinds(self) -> dict[str, str]:
+        """Each zoo model's kind (transformer, cnn, static, linear); compressed variants are left out."""
+        return {s.name: s.kind for s in self.specs if not s.variant}
+
+    @property
     def transformers(self) -> set[str]:
         return {s.name for s in self.specs if s.kind == "transformer"}
 
@@ -98,6 +104,7 @@ def markdown_report(study: ReportInputs) -> str:
     for dataset, rows in study.summary.groupby("dataset", sort=False):
         baseline = baseline_of(study.baseline_summary, dataset)
         own_folds = study.folds[study.folds["dataset"] == dataset]
+        comparisons = study.comparisons(dataset)
         table = table_for(rows, study.teacher, study.distilled, baseline)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
@@ -105,10 +112,11 @@ def markdown_report(study: ReportInputs) -> str:
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(target_line(rows, study.teacher)),
             *threads_line(own_folds),
             *_paragraph([line] if (line := reference_line(dataset)) else []),
-            *comparison_section(study.comparisons(dataset)),
+            *comparison_section(comparisons),
             "Per-fold accuracy:",
             "",
             to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),

@@ -1,0 +1,37 @@
+"""A fold of a linear or static model: fitted by scikit-learn on the fold's training texts.
+
+No inner validation split: there is no epoch to pick, so every training row is fitted. A static model's
+embeddings are distilled once per checkpoint (cached among the project's derived assets); each fold's training
+time counts those seconds too, since no fold's model exists without them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from distilbench.crossval.plan import FoldJob
+from distilbench.data.prepared import PreparedDataset
+from distilbench.models.shallow import ShallowModel, distilled_static, new_model
+from distilbench.models.zoo import model_location
+
+
+@dataclass(frozen=True)
+class ShallowFit:
+    model: ShallowModel
+    seconds: float  # fitting, plus a static model's one-off distillation
+    distillation_seconds: float  # the static embeddings' share of `seconds` (0 for a linear model)
+
+
+def fit_shallow(job: FoldJob, data: PreparedDataset, rows: np.ndarray) -> ShallowFit:
+    """Fit the job's linear or static model on these rows (a fold's training part, or every row)."""
+    static, distillation_seconds = None, 0.0
+    if job.model.kind == "static":
+        checkpoint = model_location(job.model)
+        static, distillation_seconds = distilled_static(checkpoint, job.model.pca_dims)
+    model = new_model(job.model, data.task == "multilabel", static)
+    start = time.perf_counter()
+    model.fit([data.texts[i] for i in rows], data.targets[rows])
+    return ShallowFit(model, time.perf_counter() - start + distillation_seconds, distillation_seconds)

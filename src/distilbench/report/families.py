@@ -1,0 +1,56 @@
+"""Every kind of model side by side: the best row of each family, and what the cheap families say
+against the teacher in words a user can act on (with the paired test's evidence, never a bare mean)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from distilbench.report.pairs import Comparison
+
+FAMILY = {
+    "transformer": "transformer",
+    "cnn": "CNN",
+    "static": "static embeddings",
+    "linear": "TF-IDF linear",
+}
+CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
+
+
+def family_lines(
+    rows: pd.DataFrame, kinds: Mapping[str, str], teacher: str, comparisons: Sequence[Comparison]
+) -> list[str]:
+    """One line with each family's most accurate row, then one sentence per static or linear row."""
+    fp32 = rows[rows["model"].map(kinds).notna()].assign(kind=lambda f: f["model"].map(kinds))
+    if fp32["kind"].nunique() < 2:
+        return []
+    best = fp32.sort_values("accuracy_mean", ascending=False).groupby("kind", sort=False).head(1)
+    cells = [
+        f"{FAMILY.get(r.kind, r.kind)} **{r.model}** {r.accuracy_mean:.4f} ({_latency(r.latency_p50_ms)})"
+        for r in best.itertuples()
+    ]
+    lines = ["**Best row of each kind** (accuracy, batch-1 p50): " + " · ".join(cells) + "."]
+    against_teacher = {c.model: c for c in comparisons if c.against == teacher}
+    for r in fp32[fp32["kind"].isin(CHEAP)].itertuples():
+        lines.append(cheap_sentence(r, teacher, against_teacher.get(r.model)))
+    return lines
+
+
+def cheap_sentence(row, teacher: str, comparison: Comparison | None) -> str:
+    """What a static or linear row says against the teacher, as the paired test allows it to be said."""
+    name = f"{row.model} ({FAMILY[row.kind]})"
+    test = comparison.test if comparison else None
+    if test is None:
+        return f"- {name}: {row.accuracy_mean:.4f}; no paired test (fewer than two folds)."
+    difference = f"{100 * test.mean_difference:+.2f} points against the teacher {teacher}"
+    evidence = f"95% CI {100 * test.ci_low:+.2f} to {100 * test.ci_high:+.2f}, p = {test.p_value:.3f}"
+    if test.significant_at_5pct:
+        verdict = "beats the teacher" if test.mean_difference > 0 else "is worse than the teacher"
+    else:
+        verdict = "is not distinguishable from the teacher with these folds (inconclusive)"
+    return f"- {name} {verdict}: {difference} ({evidence}), at {_latency(row.latency_p50_ms)} a text."
+
+
+def _latency(ms: float) -> str:
+    return "no latency" if pd.isna(ms) else f"{ms:.2f} ms"
