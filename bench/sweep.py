@@ -9,6 +9,11 @@ is trained once per distinct teacher setting and reused from the cache across st
         --set train.batch_size=16,32 --set train.learning_rate=5e-5,1e-4
     python bench/sweep.py --model minilm-l3-distilled --set distill.temperature=1,2,4
     python bench/sweep.py --model minilm-l6 --set models.minilm-l6.pooling=cls,mean
+    python bench/sweep.py --model minilm-l6 --dev-of 1 --folds 1 --set train.max_length=64,128
+
+`--dev-of N` sweeps on a development partition instead of the reported folds: the training part of
+reported fold N, split again into its own folds (distilbench.data.development); `--folds` then names
+development folds. Settings chosen there never saw fold N's test rows.
 
 Needs `make run` (or the prepare stage) to have written data/prepared/.
 """
@@ -27,6 +32,7 @@ import yaml
 from distilbench.config.settings import Config, read_yaml
 from distilbench.crossval.fold import compute_fold
 from distilbench.crossval.plan import FoldJob, ParentSpec, plan_jobs, prepared_datasets
+from distilbench.data.development import write_development
 
 
 def parse_value(text: str):
@@ -60,8 +66,10 @@ def settings_grid(pairs: list[str]) -> list[dict]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
 
 
-def jobs_for(cfg: Config, prepared: Path, cache: Path) -> dict[tuple[str, int], FoldJob]:
-    datasets = prepared_datasets(prepared)[:1]
+def jobs_for(cfg: Config, prepared: Path, cache: Path, dataset: str | None) -> dict[tuple[str, int], FoldJob]:
+    datasets = [d for d in prepared_datasets(prepared) if dataset in (None, d.name)][:1]
+    if not datasets:
+        raise SystemExit(f"{prepared}: no prepared dataset named {dataset!r}")
     parents = {
         (d.name, m.name): ParentSpec(key="", dataset=d.name, model=m.name, experiment_id="", params=())
         for d in datasets
@@ -75,8 +83,10 @@ def teacher_ready(job: FoldJob) -> bool:
     return job.train_logits_path.is_file() and (not job.export_model or job.model_dir.is_dir())
 
 
-def run_setting(cfg: Config, model: str, folds: list[int], prepared: Path, cache: Path) -> list:
-    jobs = jobs_for(cfg, prepared, cache)
+def run_setting(
+    cfg: Config, model: str, folds: list[int], prepared: Path, cache: Path, dataset: str | None
+) -> list:
+    jobs = jobs_for(cfg, prepared, cache, dataset)
     results = []
     for fold in folds:
         job = jobs[model, fold]
@@ -94,8 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="the zoo model to train")
     parser.add_argument("--folds", type=int, nargs="+", default=[1], help="1-based folds")
     parser.add_argument("--set", dest="settings", action="append", default=[], help="key=v1,v2,...")
+    parser.add_argument("--dataset", help="a prepared dataset's name (default: the first)")
+    parser.add_argument("--dev-of", type=int, help="sweep the development partition of this reported fold")
     args = parser.parse_args(argv)
     base = read_yaml(args.params)
+    prepared = args.prepared
+    if args.dev_of is not None:
+        name = args.dataset or prepared_datasets(prepared)[0].name
+        prepared = Path("build/dev") / f"fold{args.dev_of}"
+        write_development(args.prepared / name, prepared / name, args.dev_of, base["data"]["folds"])
+        print(f"development partition: the training part of reported fold {args.dev_of} of {name}")
     print("| setting | " + " | ".join(f"fold {f}" for f in args.folds) + " | mean acc | train s/fold |")
     print("|---|" + "---|" * (len(args.folds) + 2))
     for setting in settings_grid(args.settings) or [{}]:
@@ -104,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = apply(raw, key, value)
         cfg = Config.from_params(raw, "sweep")
         start = time.perf_counter()
-        results = run_setting(cfg, args.model, args.folds, args.prepared, args.cache)
+        results = run_setting(cfg, args.model, args.folds, prepared, args.cache, args.dataset)
         accuracies = [r.metrics["accuracy"] for r in results]
         seconds = sum(r.train_seconds for r in results) / len(results)
         label = ", ".join(f"{k}={v}" for k, v in setting.items()) or "params.yaml"
