@@ -5,16 +5,21 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from distilbench.core.paths import REPORTS_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.config.settings import load_config
+from distilbench.core.paths import PARAMS_FILE, REPORTS_DIR, RESULTS_FILE, ProjectPaths
+from distilbench.report.choice import Rule
 from distilbench.report.publish import publish_report
 from distilbench.report.stage import write_report
 from distilbench.tracking.store import check_store
 
 
 @flow(name="distilbench-report")
-def report(results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
+def report(params: str = PARAMS_FILE, results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     project = ProjectPaths.current()
-    written = write_report(Path(results), Path(out))
+    rule = Rule.from_config(
+        load_config(Path(params)).select
+    )  # the headline names the row select will register
+    written = write_report(Path(results), Path(out), rule)
     tracking_uri = written.tracking_uri  # the store the folds were logged to
     check_store(project, tracking_uri)
     parents = publish_report(written, tracking_uri)

@@ -7,14 +7,14 @@ import math
 import pytest
 
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.deploy.choice import Choice, Row, Rule, choose, rows_of
+from distilbench.report.choice import Choice, Row, Rule, choose, rows_of
 from distilbench.report.majority import BASELINE_KEY
 
 RULE = Rule(model=None, max_accuracy_drop=1.0)
 
 
-def row(name: str, accuracy: float, latency: float, mb: float = 10.0, servable: bool = True) -> Row:
-    return Row("bbc", name, accuracy, latency, mb, servable)
+def row(name: str, accuracy: float, latency: float, mb: float = 10.0, kind: str = "transformer") -> Row:
+    return Row("bbc", name, accuracy, latency, mb, kind)
 
 
 TABLE = [
@@ -22,7 +22,7 @@ TABLE = [
     row("student", 0.955, 6.7, 69),
     row("student+onnx-int8", 0.951, 3.1, 18),  # fastest and within 1 point (0.950 floor)
     row("student+torch-int8", 0.930, 2.0, 20),  # faster still, but 3 points down
-    row("cnn", 0.959, 0.5, 5, servable=False),  # the fastest of all, but cannot be served
+    row("cnn", 0.959, 0.5, 5, kind="cnn"),  # the fastest of all, but cannot be served
 ]
 
 
@@ -58,7 +58,7 @@ def test_a_latency_tie_goes_to_the_more_accurate_then_the_smaller_row():
 def test_a_named_row_wins_over_the_rule():
     choice = choose(TABLE, "teacher", Rule("student+torch-int8", 1.0))
     assert choice == Choice(
-        "bbc", "student+torch-int8", "student", "torch-int8", choice.reason, 0.930, 2.0, 0.960
+        "bbc", "student+torch-int8", "student", "torch-int8", "transformer", choice.reason, 0.930, 2.0, 0.960
     )
     assert "select.model" in choice.reason
 
@@ -96,7 +96,7 @@ def test_rows_of_metrics_json_skip_the_baseline_and_non_rows_and_mark_the_cnn():
             "notes": "not a row",
         }
     }
-    rows = rows_of(metrics, unservable={"cnn"})["bbc"]
+    rows = rows_of(metrics, {"cnn": "cnn", "student": "transformer"})["bbc"]
     assert [(r.name, r.servable) for r in rows] == [
         ("teacher", True),
         ("student+onnx-int8", True),
@@ -104,3 +104,12 @@ def test_rows_of_metrics_json_skip_the_baseline_and_non_rows_and_mark_the_cnn():
     ]
     assert rows[1].latency_ms == 3.0 and rows[1].model_mb == 18.0
     assert choose(rows, "teacher", RULE).row == "student+onnx-int8"  # the faster CNN is not servable
+
+
+def test_a_linear_or_static_row_wins_when_it_is_the_fastest_close_enough_and_is_named_so():
+    table = [*TABLE, row("tfidf", 0.979, 0.9, 12, kind="linear"), row("m2v", 0.958, 0.3, 8, kind="static")]
+    choice = choose(table, "teacher", RULE)
+    assert (choice.row, choice.kind, choice.variant) == ("m2v", "static", "torch-fp32")
+    assert "a static-embedding model, of the 5 of any kind within 1 accuracy point" in choice.reason
+    wider_gap = [*TABLE, row("tfidf", 0.979, 0.9, 12, kind="linear"), row("m2v", 0.90, 0.3, 8, kind="static")]
+    assert choose(wider_gap, "teacher", RULE).row == "tfidf"  # 6 points down: not a candidate

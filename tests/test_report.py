@@ -309,3 +309,64 @@ def test_a_hold_out_split_has_one_fold_and_no_test():
     assert cells_by_model(markdown, "95% CI (pts)")["cnn"]["At 5%"] == "no test (one fold)"
     assert "vs_teacher_p_value" not in metrics["news"]["cnn"]
     assert "hold-out validation split" in markdown
+
+
+# --- the row to deploy, whatever its kind -------------------------------------------------------------
+
+LINEAR = {"name": "tfidf", "kind": "linear", "source": "packaged", "id": None, "layers": None}
+STATIC = {"name": "m2v", "kind": "static", "source": "packaged", "id": "minilm", "layers": None}
+
+
+def kinds_results(linear: list[float], static: list[float], latency: dict[str, float]) -> dict:
+    """The teacher, a student and the CNN of ACCURACY, with a linear and a static row and own latencies."""
+    accuracy = {"bert": ACCURACY["bert"], "bert-l2": ACCURACY["bert-l2"], "cnn": ACCURACY["cnn"]}
+    accuracy |= {"tfidf": linear, "m2v": static}
+    folds = [
+        record("news", m, f + 1, a, latency_p50_ms=latency[m])
+        for m, scores in accuracy.items()
+        for f, a in enumerate(scores)
+    ]
+    return results(specs=[TEACHER, STUDENT, CNN, LINEAR, STATIC]) | {"folds": folds}
+
+
+LATENCY = {"bert": 10.0, "bert-l2": 5.0, "cnn": 0.5, "tfidf": 1.0, "m2v": 2.0}
+
+
+def test_the_headline_names_a_linear_row_that_beats_the_teacher_and_says_so_with_the_test():
+    # tfidf is 2 points above the teacher on every fold: significant, and the fastest servable row
+    better = [a + 0.02 for a in ACCURACY["bert"]]
+    markdown, _ = report(kinds_results(better, ACCURACY["bert-l2"], LATENCY))
+    headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
+    assert "fastest within 1 accuracy point of the teacher" in headline
+    assert "**tfidf**, a TF-IDF linear model, accuracy 0.9240 against the teacher's 0.9040" in headline
+    assert "1.00 ms a text at batch 1 against 10.00 ms" in headline
+    assert "it beats the teacher: +2.00 points (95% CI +2.00 to +2.00, p = 0.000)" in headline
+    # the CNN is faster still but cannot be served; its row is in the table, not in the headline
+    assert "cnn" not in headline
+
+
+def test_an_inconclusive_static_row_is_never_called_equal():
+    noisy = [0.91, 0.89, 0.93, 0.88, 0.91]  # +0.2 points on average, folds either side of the teacher
+    slower_linear = dict(LATENCY, tfidf=20.0)
+    markdown, _ = report(kinds_results([0.5] * 5, noisy, slower_linear))
+    headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
+    assert "**m2v**, a static-embedding model" in headline
+    assert "not distinguishable from the teacher with these folds (inconclusive)" in headline
+    assert "equal" not in markdown.lower()
+    best = next(line for line in markdown.splitlines() if line.startswith("**Best row of each kind**"))
+    assert "transformer **bert** 0.9040" in best and "TF-IDF linear model **tfidf** 0.5000" in best
+    worse = next(line for line in markdown.splitlines() if line.startswith("- tfidf"))
+    assert "is worse than the teacher: -40.40 points" in worse
+
+
+def test_the_headline_follows_the_rule_it_is_given():
+    from distilbench.report.choice import Rule
+
+    better = [a + 0.02 for a in ACCURACY["bert"]]
+    inputs = inputs_of(kinds_results(better, ACCURACY["bert-l2"], LATENCY))
+    named = markdown_report(inputs, Rule(model="bert-l2", max_accuracy_drop=1.0))
+    assert "**bert-l2**, a transformer" in named
+    strict = markdown_report(inputs, Rule(model=None, max_accuracy_drop=0.0))
+    assert "**tfidf**" in strict.split("**Best row")[0]
+    missing = markdown_report(inputs, Rule(model="nope", max_accuracy_drop=1.0))
+    assert "**Row to deploy**: none (select.model: 'nope' is not a row of the report" in missing

@@ -6,7 +6,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
 
     distilbench prepare  [--params params.yaml] [--out data/prepared]
     distilbench crossval [--params params.yaml] [--prepared data/prepared] [--results results/crossval.json]
-    distilbench report   [--results results/crossval.json] [--out reports]
+    distilbench report   [--params params.yaml] [--results results/crossval.json] [--out reports]
     distilbench select   [--params params.yaml] [--prepared data/prepared] [--metrics reports/metrics.json]
                          [--out reports/champion.json] [--models models]
     distilbench check    [--params params.yaml]
@@ -40,7 +40,7 @@ from distilbench.core.logs import configure_console
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
     "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
     "crossval": {"params": paths.PARAMS_FILE, "prepared": paths.PREPARED_DIR, "results": paths.RESULTS_FILE},
-    "report": {"results": paths.RESULTS_FILE, "out": paths.REPORTS_DIR},
+    "report": {"params": paths.PARAMS_FILE, "results": paths.RESULTS_FILE, "out": paths.REPORTS_DIR},
     "select": {
         "params": paths.PARAMS_FILE,
         "prepared": paths.PREPARED_DIR,
@@ -76,7 +76,8 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
     """Validate what the stage reads, then run its Prefect flow (imported only now)."""
     if "params" in arguments:
         cfg = load_config(Path(arguments["params"]))
-        cfg.require("data" if stage == "prepare" else "models")
+        if stage != "report":  # the report reads only `select`, whose defaults always apply
+            cfg.require("data" if stage == "prepare" else "models")
     else:
         cfg = None
     announce(configure_environment(Path.cwd(), cfg))

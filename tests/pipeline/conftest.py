@@ -64,7 +64,7 @@ class Project:
         prepare(params=self.params, out=self.prepared)
         results = crossval(params=self.params, prepared=self.prepared, results=self.results)
         if with_report:
-            report(results=self.results, out=str(self.reports))
+            report(params=self.params, results=self.results, out=str(self.reports))
         return results
 
     def runs(self) -> list:

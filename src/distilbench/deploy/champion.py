@@ -1,6 +1,6 @@
 """The select stage: choose a row of the report, refit its model on the whole dataset, register it.
 
-:mod:`distilbench.deploy.choice` picks the row, :mod:`distilbench.deploy.refit` trains it; this module is
+:mod:`distilbench.report.choice` picks the row, :mod:`distilbench.deploy.refit` trains it; this module is
 the glue: the model folder that serves the chosen variant (`models/<dataset>/`), the MLflow run of the
 refit, the registered model `distilbench-<dataset>@champion`, and `reports/champion.json`.
 """
@@ -26,12 +26,12 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.stage import mlflow_experiment
-from distilbench.deploy.choice import Choice, Rule, choose, rows_of
 from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
 from distilbench.deploy.registry import register_classifier
 from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
 from distilbench.models.zoo import save_model
+from distilbench.report.choice import Choice, Rule, choose, rows_of
 from distilbench.tracking.store import store_errors
 
 logger = logging.getLogger(__name__)
@@ -77,15 +77,10 @@ def read_metrics(path: Path) -> dict:
         raise DataError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from error
 
 
-def unservable_models(cfg: Config) -> set[str]:
-    """Zoo models the registry cannot serve: the text CNN (predict loads transformer classifiers)."""
-    return {m.name for m in cfg.zoo.models if m.kind == "cnn"}
-
-
 def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
     """One choice per dataset of the report, by select's rule."""
     rule = Rule.from_config(cfg.select)
-    tables = rows_of(metrics, unservable_models(cfg))
+    tables = rows_of(metrics, {m.name: m.kind for m in cfg.zoo.models})
     choices = [choose(rows, cfg.zoo.teacher, rule) for rows in tables.values() if rows]
     zoo = {m.name for m in cfg.zoo.models}
     for choice in choices:  # checked for every dataset before the first refit starts

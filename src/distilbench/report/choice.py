@@ -1,20 +1,30 @@
-"""Which cross-validated row becomes the champion: by name, or the fastest close enough to the teacher.
+"""Which cross-validated row to deploy: by name, or the fastest close enough to the teacher, whatever
+its kind (a transformer, a static-embedding or a TF-IDF linear model).
 
-The rows are the report's `reports/metrics.json` (dataset → row → numbers): one per model of the zoo
-(fp32 torch) and, for a model with `compress: true`, one per compressed variant, named
-`<model>+<variant>`. The majority-class baseline is an entry there too, but never a row to choose.
+The report states this choice in its headline, and the select stage registers it as the champion, so
+both follow one rule. The rows are the report's (`reports/metrics.json`: dataset → row → numbers): one
+per model of the zoo and one per compressed variant, named `<model>+<variant>`. The majority-class
+baseline is an entry there too, but never a row to choose.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from distilbench.config.settings import SelectConfig
 from distilbench.config.variants import VARIANTS, split_row_name
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.report.majority import BASELINE_KEY
+
+FAMILY = {  # what each kind of model is called in sentences users read
+    "transformer": "transformer",
+    "cnn": "CNN",
+    "static": "static-embedding model",
+    "linear": "TF-IDF linear model",
+}
+UNSERVABLE_KINDS = ("cnn",)  # distilbench predict and the registry serve every other kind
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,11 @@ class Row:
     accuracy: float  # cross-validated mean
     latency_ms: float  # warm batch-1 p50; NaN when the report has none
     model_mb: float
-    servable: bool = True  # False: a model the registry cannot serve (the text CNN)
+    kind: str = "transformer"  # the zoo model's kind (config.settings.MODEL_KINDS)
+
+    @property
+    def servable(self) -> bool:
+        return self.kind not in UNSERVABLE_KINDS
 
     @property
     def model(self) -> str:
@@ -56,6 +70,7 @@ class Choice:
     row: str
     model: str  # the zoo model refitted
     variant: str  # what is served: one of config.variants.VARIANTS
+    kind: str  # the model's kind: the family named to users
     reason: str  # one sentence for users
     accuracy: float
     latency_ms: float
@@ -63,14 +78,15 @@ class Choice:
 
 
 def rows_of(
-    metrics: Mapping[str, Mapping[str, object]], unservable: Iterable[str] = ()
+    metrics: Mapping[str, Mapping[str, object]], kinds: Mapping[str, str] | None = None
 ) -> dict[str, list[Row]]:
     """dataset → its choosable rows, from metrics.json's nested numbers.
 
-    A row is an entry with an `accuracy_mean`; the baseline is left out. Rows of a model in `unservable`
-    are kept (a name given by the user is then refused with a reason) but marked.
+    A row is an entry with an `accuracy_mean`; the baseline is left out. `kinds` maps zoo models to
+    their kind (a model it does not name is a transformer); rows of an unservable kind are kept (a name
+    given by the user is then refused with a reason) but never chosen by the rule.
     """
-    unservable = set(unservable)
+    kinds = kinds or {}
     tables: dict[str, list[Row]] = {}
     for dataset, entries in metrics.items():
         rows = tables.setdefault(dataset, [])
@@ -84,7 +100,7 @@ def rows_of(
                     float(numbers["accuracy_mean"]),
                     float(numbers.get("latency_p50_ms", math.nan)),
                     float(numbers.get("model_mb", math.nan)),
-                    servable=split_row_name(name)[0] not in unservable,
+                    kinds.get(split_row_name(name)[0], "transformer"),
                 )
             )
     return tables
@@ -114,7 +130,8 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
         eligible.append(by_name[teacher])
     best = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
     reason = (
-        f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1) of the {len(eligible)} within "
+        f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1), a {FAMILY[best.kind]}, "
+        f"of the {len(eligible)} of any kind within "
         f"{_points(rule.max_accuracy_drop)} of the teacher {teacher} "
         f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
     )
@@ -129,16 +146,25 @@ def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float) -> Ch
     if not row.servable:
         raise ConfigError(
             f"select.model: {name!r} is the text CNN, which distilbench predict and the registry cannot "
-            f"serve (they serve transformer classifiers); choose one of {servable}"
+            f"serve (they serve transformer, static and linear models); choose one of {servable}"
         )
     if row.variant not in VARIANTS:
         raise ConfigError(f"select.model: {name!r} has an unknown variant {row.variant!r}; known: {VARIANTS}")
-    return _choice(row, f"named by select.model ({row.accuracy:.4f} accuracy)", teacher_accuracy)
+    reason = f"named by select.model, a {FAMILY[row.kind]} ({row.accuracy:.4f} accuracy)"
+    return _choice(row, reason, teacher_accuracy)
 
 
 def _choice(row: Row, reason: str, teacher_accuracy: float) -> Choice:
     return Choice(
-        row.dataset, row.name, row.model, row.variant, reason, row.accuracy, row.latency_ms, teacher_accuracy
+        row.dataset,
+        row.name,
+        row.model,
+        row.variant,
+        row.kind,
+        reason,
+        row.accuracy,
+        row.latency_ms,
+        teacher_accuracy,
     )
 
 

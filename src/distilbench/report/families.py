@@ -1,5 +1,6 @@
-"""Every kind of model side by side: the best row of each family, and what the cheap families say
-against the teacher in words a user can act on (with the paired test's evidence, never a bare mean)."""
+"""Every kind of model side by side: the row to deploy by the select rule whatever its family, the best
+row of each family, and what the cheap families say against the teacher in words a user can act on
+(with the paired test's evidence, never a bare mean)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from distilbench.config.variants import split_row_name
+from distilbench.core.errors import ConfigError
+from distilbench.report.choice import FAMILY, Row, Rule, choose
 from distilbench.report.pairs import Comparison
+from distilbench.report.statistics import PairedTest
 
-FAMILY = {
-    "transformer": "transformer",
-    "cnn": "CNN",
-    "static": "static embeddings",
-    "linear": "TF-IDF linear",
-}
 CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
 
 
@@ -37,19 +36,56 @@ def family_lines(
     return lines
 
 
+def deploy_line(
+    rows: pd.DataFrame, kinds: Mapping[str, str], teacher: str, rule: Rule, comparisons: Sequence[Comparison]
+) -> list[str]:
+    """The headline: the row to deploy by the select stage's rule, its family, and its evidence."""
+    table = [
+        Row(
+            r.dataset,
+            r.model,
+            r.accuracy_mean,
+            r.latency_p50_ms,
+            r.model_mb,
+            kinds.get(split_row_name(r.model)[0], "transformer"),
+        )
+        for r in rows.itertuples()
+    ]
+    try:
+        choice = choose(table, teacher, rule)
+    except ConfigError as error:  # select.model names no row: the select stage refuses it in one line
+        return [f"**Row to deploy**: none ({error})."]
+    base = rows[rows["model"] == teacher].iloc[0]
+    said = (
+        f"**Row to deploy** (the select stage's rule, {rule.describe()}, of any kind the registry serves; "
+        f"the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, accuracy "
+        f"{choice.accuracy:.4f} against the teacher's {base.accuracy_mean:.4f}"
+    )
+    if choice.row == teacher:
+        return [f"{said}: no other row is fast and close enough."]
+    speed = f"{_latency(choice.latency_ms)} a text at batch 1 against {_latency(base.latency_p50_ms)}"
+    test = next((c.test for c in comparisons if (c.model, c.against) == (choice.row, teacher)), None)
+    return [f"{said}, {speed}. Against the teacher it {_verdict(test)}."]
+
+
 def cheap_sentence(row, teacher: str, comparison: Comparison | None) -> str:
     """What a static or linear row says against the teacher, as the paired test allows it to be said."""
     name = f"{row.model} ({FAMILY[row.kind]})"
     test = comparison.test if comparison else None
+    return f"- {name} {_verdict(test)}, at {_latency(row.latency_p50_ms)} a text."
+
+
+def _verdict(test: PairedTest | None) -> str:
+    """What the paired test against the teacher allows to be said: never "equal"."""
     if test is None:
-        return f"- {name}: {row.accuracy_mean:.4f}; no paired test (fewer than two folds)."
-    difference = f"{100 * test.mean_difference:+.2f} points against the teacher {teacher}"
+        return "has no paired test (fewer than two folds)"
+    difference = f"{100 * test.mean_difference:+.2f} points"
     evidence = f"95% CI {100 * test.ci_low:+.2f} to {100 * test.ci_high:+.2f}, p = {test.p_value:.3f}"
     if test.significant_at_5pct:
         verdict = "beats the teacher" if test.mean_difference > 0 else "is worse than the teacher"
     else:
         verdict = "is not distinguishable from the teacher with these folds (inconclusive)"
-    return f"- {name} {verdict}: {difference} ({evidence}), at {_latency(row.latency_p50_ms)} a text."
+    return f"{verdict}: {difference} ({evidence})"
 
 
 def _latency(ms: float) -> str:

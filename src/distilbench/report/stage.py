@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from distilbench.config.settings import SelectConfig
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
 from distilbench.crossval.summary import (
@@ -23,7 +24,8 @@ from distilbench.crossval.summary import (
     model_specs,
     summarize_models,
 )
-from distilbench.report.families import family_lines
+from distilbench.report.choice import Rule
+from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
     BASELINE_KEY,
@@ -99,7 +101,10 @@ def inputs_of(results: dict) -> ReportInputs:
     )
 
 
-def markdown_report(study: ReportInputs) -> str:
+DEFAULT_RULE = Rule.from_config(SelectConfig())  # params.yaml's `select` defaults
+
+
+def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
     parts = ["# distilbench comparison", ""]
     for dataset, rows in study.summary.groupby("dataset", sort=False):
         baseline = baseline_of(study.baseline_summary, dataset)
@@ -111,6 +116,7 @@ def markdown_report(study: ReportInputs) -> str:
             # the cells' own precision: tabulate would print 29.0 as 29
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
+            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons)),
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(target_line(rows, study.teacher)),
@@ -207,12 +213,15 @@ def read_results(path: Path) -> dict:
     return results
 
 
-def write_report(results_path: Path, out_dir: Path) -> Report:
-    """The report files, written together: a failure (a full disk) leaves the previous report whole."""
+def write_report(results_path: Path, out_dir: Path, rule: Rule = DEFAULT_RULE) -> Report:
+    """The report files, written together: a failure (a full disk) leaves the previous report whole.
+
+    `rule` is the select stage's (params.yaml `select`): the headline names the row it will register.
+    """
     results = read_results(results_path)
     study = inputs_of(results)
     summary = study.summary
-    markdown = markdown_report(study)
+    markdown = markdown_report(study, rule)
     files = tuple(out_dir / name for name in REPORT_FILES)
     with atomic_paths(files) as (md, csv, metrics, tradeoff, pareto):
         md.write_text(markdown, encoding="utf-8")
