@@ -25,11 +25,12 @@ def params() -> dict:
 def test_the_shipped_params_parse_into_frozen_typed_configs(params):
     cfg = Config.from_params(params)
     assert cfg.zoo.name == "quickstart" and cfg.zoo.teacher == cfg.zoo.models[0].name
-    assert {m.kind for m in cfg.zoo.models} == {"transformer", "cnn"}
+    assert {m.kind for m in cfg.zoo.models} == {"transformer", "cnn", "static", "linear"}  # every kind
     assert any(m.distil_from == cfg.zoo.teacher for m in cfg.zoo.models)
     with pytest.raises(AttributeError):
         cfg.train.epochs = 3  # frozen
-    assert DataConfig.from_params(params["data"], "data").folds == 5
+    data = DataConfig.from_params(params["data"], "data")
+    assert data.folds == 5 and [d.id for d in data.datasets] == ["bbc", "rotten_tomatoes"]
 
 
 @pytest.mark.parametrize(
