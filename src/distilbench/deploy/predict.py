@@ -77,15 +77,8 @@ class ServingSettings:
         for name, known in (("runtime", VARIANTS), ("kind", SERVABLE_KINDS), ("truncation", TRUNCATIONS)):
             if saved[name] not in known:
                 raise AssetError(f"{path}: {name} {saved[name]!r} is not one of {list(known)}")
-        labels, max_length = tuple(saved["labels"]), int(saved["max_length"])
-        return cls(
-            labels,
-            max_length,
-            bool(saved["multilabel"]),
-            saved["runtime"],
-            saved["kind"],
-            saved["truncation"],
-        )
+        known = {f.name: saved[f.name] for f in fields(cls)}
+        return cls(**known | {"labels": tuple(saved["labels"]), "max_length": int(saved["max_length"])})
 
 
 @dataclass(frozen=True)
@@ -103,12 +96,21 @@ class Predictor(Protocol):
 
 
 class FolderClassifier:
-    """What every saved folder's classifier does with its class probabilities: labels, tables."""
+    """What every saved folder's classifier does with its logits: probabilities, labels, tables."""
 
     settings: ServingSettings
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """One row of float logits per text (at least one text)."""
         raise NotImplementedError
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, one column per label (softmax; sigmoid for a multilabel model)."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
+        return as_probabilities(self.logits(texts), self.settings.multilabel)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         labels = self.settings.labels
@@ -130,9 +132,10 @@ class FolderClassifier:
 
 def as_probabilities(logits: np.ndarray, multilabel: bool) -> np.ndarray:
     """Softmax over classes; a sigmoid per label for a multilabel model."""
+    import numpy as np
     from scipy.special import expit, softmax
 
-    return expit(logits) if multilabel else softmax(logits, axis=-1)
+    return (expit(logits) if multilabel else softmax(logits, axis=-1)).astype(np.float32)
 
 
 class ShallowClassifier(FolderClassifier):
@@ -143,18 +146,14 @@ class ShallowClassifier(FolderClassifier):
         self.settings = settings
 
     @classmethod
-    def from_dir(cls, directory: Path) -> ShallowClassifier:
+    def from_dir(cls, directory: Path, settings: ServingSettings | None = None) -> ShallowClassifier:
         from distilbench.models.shallow import ShallowModel
 
-        settings = ServingSettings.read(directory)
+        settings = settings or ServingSettings.read(directory)
         return cls(ShallowModel.load(directory), settings)
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        import numpy as np
-
-        if not texts:
-            return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
-        return as_probabilities(self.model.predict_logits(list(texts)), self.settings.multilabel)
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.predict_logits(list(texts))
 
 
 class TextClassifier(FolderClassifier):
@@ -177,40 +176,37 @@ class TextClassifier(FolderClassifier):
         self.settings = settings
 
     @classmethod
-    def from_dir(cls, directory: Path) -> TextClassifier:
+    def from_dir(cls, directory: Path, settings: ServingSettings | None = None) -> TextClassifier:
         from transformers import AutoTokenizer
 
         from distilbench.models.pooling import load_classifier  # with the head it was trained with
 
         directory = check_model_dir(directory)
-        settings = ServingSettings.read(directory)  # before the weights load: a refusal comes at once
+        # before the weights load: a refusal comes at once
+        settings = settings or ServingSettings.read(directory)
         model = load_classifier(directory)
         served = served_model(model, directory, settings.runtime)
         return cls(served, AutoTokenizer.from_pretrained(directory), settings)
 
-    def logits(self, inputs: dict) -> torch.Tensor:
+    def batch_logits(self, inputs: dict) -> np.ndarray:
         import torch
 
         if isinstance(self.model, torch.nn.Module):
-            return self.model(**inputs).logits.float()
-        return torch.from_numpy(self.model.predict_logits(inputs))  # an ONNX Runtime session
+            with torch.no_grad():
+                return self.model(**inputs).logits.float().numpy()
+        return self.model.predict_logits(inputs)  # an ONNX Runtime session
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """One row per text, one column per label (softmax; sigmoid for a multilabel model)."""
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np
-        import torch
 
         rows = []
-        with torch.no_grad():
-            for start in range(0, len(texts), BATCH_SIZE):
-                chunk = list(texts[start : start + BATCH_SIZE])
-                tokens = tokenize(self.tokenizer, chunk, self.settings.max_length, self.settings.truncation)
-                inputs = dict(self.tokenizer.pad(tokens, padding="longest", return_tensors="pt"))
-                logits = self.logits(inputs)
-                rows.append(torch.sigmoid(logits) if self.settings.multilabel else torch.softmax(logits, -1))
-        if not rows:
-            return np.zeros((0, len(self.settings.labels)), dtype=np.float32)
-        return torch.cat(rows).numpy()
+        for start in range(0, len(texts), BATCH_SIZE):
+            chunk = list(texts[start : start + BATCH_SIZE])
+            tokens = tokenize(self.tokenizer, chunk, self.settings.max_length, self.settings.truncation)
+            rows.append(
+                self.batch_logits(dict(self.tokenizer.pad(tokens, padding="longest", return_tensors="pt")))
+            )
+        return np.concatenate(rows)
 
 
 def served_model(model: torch.nn.Module, directory: Path, runtime: str) -> torch.nn.Module | OnnxClassifier:
@@ -305,9 +301,9 @@ def check_model_dir(directory: Path | str) -> Path:
 def load_folder(directory: Path | str) -> FolderClassifier:
     """A saved folder's classifier, of the kind its serving.json names."""
     directory = check_model_dir(directory)
-    if ServingSettings.read(directory).kind in SHALLOW_KINDS:
-        return ShallowClassifier.from_dir(directory)
-    return TextClassifier.from_dir(directory)
+    settings = ServingSettings.read(directory)
+    loader = ShallowClassifier if settings.kind in SHALLOW_KINDS else TextClassifier
+    return loader.from_dir(directory, settings)
 
 
 def load_predictor(model: str) -> Predictor:
