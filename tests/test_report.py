@@ -118,9 +118,11 @@ def test_paired_comparisons_are_the_corrected_t_test_of_the_fold_differences():
     assert cells["Mean difference (pts)"] == f"{100 * expected.mean_difference:+.2f}" == "-1.80"
     assert cells["95% CI (pts)"] == f"{100 * expected.ci_low:+.2f} to {100 * expected.ci_high:+.2f}"
     assert cells["p"] == f"{expected.p_value:.3f}"
-    assert cells["At 5%"] == (
-        "significant at 5%" if expected.significant_at_5pct else "not significant at 5%"
-    )
+    # one comparison family per dataset, Holm-adjusted; at 5 folds this one is inconclusive at ±1 point
+    assert cells["Verdict (5%, Holm)"].startswith("inconclusive with these folds (90% CI ")
+    assert float(cells["p (Holm, m = 4)"]) >= float(cells["p"])
+    assert got["vs_teacher_p_holm"] >= got["vs_teacher_p_value"]
+    assert got["vs_teacher_equivalent"] == 0.0
     assert cells["Fold differences (pts)"].startswith("fold 1: -2.00, fold 2: -1.00, fold 3: -2.00")
 
 
@@ -306,7 +308,7 @@ def test_a_hold_out_split_has_one_fold_and_no_test():
     res = results(accuracy={"bert": [0.9], "cnn": [0.8]}, specs=[TEACHER, CNN])
     res["datasets"]["news"]["protocol"] = "holdout"
     markdown, metrics = report(res)
-    assert cells_by_model(markdown, "95% CI (pts)")["cnn"]["At 5%"] == "no test (one fold)"
+    assert cells_by_model(markdown, "95% CI (pts)")["cnn"]["Verdict (5%, Holm)"] == "no test (one fold)"
     assert "vs_teacher_p_value" not in metrics["news"]["cnn"]
     assert "hold-out validation split" in markdown
 
@@ -337,26 +339,32 @@ def test_the_headline_names_a_linear_row_that_beats_the_teacher_and_says_so_with
     better = [a + 0.02 for a in ACCURACY["bert"]]
     markdown, _ = report(kinds_results(better, ACCURACY["bert-l2"], LATENCY))
     headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
-    assert "fastest within 1 accuracy point of the teacher" in headline
+    assert "fastest of the rows shown not worse than the teacher by 1 accuracy point" in headline
     assert "**tfidf**, a TF-IDF linear model, accuracy 0.9240 against the teacher's 0.9040" in headline
     assert "1.00 ms a text at batch 1 against 10.00 ms" in headline
-    assert "it beats the teacher: +2.00 points (95% CI +2.00 to +2.00, p = 0.000)" in headline
+    assert (
+        "it beats the teacher: +2.00 points (95% CI +2.00 to +2.00, p = 0.000, Holm-adjusted 0.000)"
+        in headline
+    )
     # the CNN is faster still but cannot be served; its row is in the table, not in the headline
     assert "cnn" not in headline
 
 
 def test_an_inconclusive_static_row_is_never_called_equal():
-    noisy = [0.91, 0.89, 0.93, 0.88, 0.91]  # +0.2 points on average, folds either side of the teacher
+    noisy = [0.91, 0.89, 0.93, 0.88, 0.91]  # the teacher's mean, its folds either side of the teacher's
     slower_linear = dict(LATENCY, tfidf=20.0)
     markdown, _ = report(kinds_results([0.5] * 5, noisy, slower_linear))
     headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
     assert "**m2v**, a static-embedding model" in headline
-    assert "not distinguishable from the teacher with these folds (inconclusive)" in headline
+    assert (
+        "is not distinguishable from the teacher with these folds, nor shown to be within ±1 point of it "
+        "(inconclusive): +0.00 points" in headline
+    )
     assert "equal" not in markdown.lower()
     best = next(line for line in markdown.splitlines() if line.startswith("**Best row of each kind**"))
     assert "transformer **bert** 0.9040" in best and "TF-IDF linear model **tfidf** 0.5000" in best
     worse = next(line for line in markdown.splitlines() if line.startswith("- tfidf"))
-    assert "is worse than the teacher: -40.40 points" in worse
+    assert "is worse than the teacher by more than 1 point: -40.40 points" in worse
 
 
 def test_the_headline_follows_the_rule_it_is_given():

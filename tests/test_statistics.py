@@ -1,4 +1,5 @@
-"""The corrected resampled t-test against numbers worked out by hand."""
+"""The corrected resampled t-test, its one-sided tests against a margin and Holm's adjustment, against
+numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import pytest
 from scipy import stats
 
-from distilbench.report.statistics import corrected_resampled_ttest
+from distilbench.report.statistics import corrected_resampled_ttest, holm, margin_tests
 
 # 5 folds (r = 1, k = 5) of 2125 examples: 1700 to train on, 425 held out
 D = [0.01, 0.02, 0.00, 0.03, 0.015]
@@ -74,3 +75,39 @@ def test_a_constant_non_zero_difference_is_significant():
 def test_too_few_folds_or_empty_splits_are_refused(differences, n_train, n_test):
     with pytest.raises(ValueError):
         corrected_resampled_ttest(differences, n_train, n_test)
+
+
+# --- equivalence within a margin (TOST) and Holm's adjustment ------------------------------------------
+
+
+def test_the_one_sided_tests_against_the_margin_by_hand():
+    # D as above: mean 0.015, corrected standard error 0.0075, df 4; margin 1 point = 0.01
+    # above −margin: t = (0.015 + 0.01) / 0.0075 = 10/3; below +margin: t = (0.015 − 0.01) / 0.0075 = 2/3
+    result = margin_tests(D, n_train=1700, n_test=425, margin=0.01)
+    assert result.p_above == pytest.approx(1 - student_t4_cdf(10 / 3), abs=1e-9)
+    assert result.p_below == pytest.approx(student_t4_cdf(2 / 3), abs=1e-9)
+    assert result.p_beyond == pytest.approx(student_t4_cdf(10 / 3), abs=1e-9)
+    assert result.p_equivalent == result.p_below  # ≈ 0.73: not shown inside ±1 point
+    quantile_95 = 2.131846786  # t(0.95, 4), tables: the TOST's 90% interval
+    assert student_t4_cdf(quantile_95) == pytest.approx(0.95, abs=1e-9)
+    assert result.ci90_low == pytest.approx(0.015 - quantile_95 * 0.0075, abs=1e-6)
+    assert result.ci90_high == pytest.approx(0.015 + quantile_95 * 0.0075, abs=1e-6)
+
+
+def test_a_constant_difference_inside_the_margin_is_equivalent_outside_it_is_beyond():
+    inside = margin_tests([-0.002] * 5, n_train=1700, n_test=425, margin=0.01)
+    assert inside.p_equivalent == 0.0 and inside.p_beyond == 1.0
+    beyond = margin_tests([-0.02] * 5, n_train=1700, n_test=425, margin=0.01)
+    assert beyond.p_equivalent == 1.0 and beyond.p_beyond == 0.0
+
+
+def test_a_negative_margin_is_refused():
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        margin_tests(D, n_train=1700, n_test=425, margin=-0.01)
+
+
+def test_holm_on_a_hand_made_list():
+    # sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → raised to 0.06 (monotone)
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.6]) == [1.0, 1.0]  # capped at 1
+    assert holm([0.2]) == [0.2] and holm([]) == []

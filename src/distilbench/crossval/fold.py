@@ -111,6 +111,8 @@ class FoldResult:
                 "variant": self.variant.variant,
                 "agreement_with_fp32": self.variant.agreement,
                 "max_abs_logit_diff": self.variant.max_abs_logit_diff,
+                "only_variant_right": self.variant.only_variant_right,
+                "only_fp32_right": self.variant.only_fp32_right,
             }
         return record | self.measured()
 

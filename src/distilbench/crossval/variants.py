@@ -41,6 +41,9 @@ class VariantResult:
     speed: SpeedResult
     agreement: float  # share of held-out predictions equal to the fp32 model's
     max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
+    # McNemar's discordant pairs: examples only the variant gets right, and only the fp32 model
+    only_variant_right: int = 0
+    only_fp32_right: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ class HeldOutFold:
             self.fp32_logits, self.multilabel, self.threshold
         )
         return float(np.mean(same.all(axis=-1) if self.multilabel else same))
+
+    def discordant(self, logits: np.ndarray) -> tuple[int, int]:
+        """(examples right only as the variant predicts them, right only as the fp32 model does): the
+        paired counts McNemar's test weighs; multilabel: every label right."""
+        variant, fp32 = self.right(logits), self.right(self.fp32_logits)
+        return int(np.sum(variant & ~fp32)), int(np.sum(~variant & fp32))
+
+    def right(self, logits: np.ndarray) -> np.ndarray:
+        same = predict(logits, self.multilabel, self.threshold) == self.truth
+        return same.all(axis=-1) if self.multilabel else same
 
 
 def score_variants(
@@ -93,6 +106,7 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
     start = time.perf_counter()
     logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
     eval_seconds = time.perf_counter() - start
+    only_variant_right, only_fp32_right = fold.discordant(logits)
     return VariantResult(
         variant=variant.name,
         metrics=fold.metrics(logits),
@@ -102,6 +116,8 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
         speed=measure_speed(predict_batch, held_out),
         agreement=fold.agreement(logits),
         max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
+        only_variant_right=only_variant_right,
+        only_fp32_right=only_fp32_right,
     )
 
 

@@ -11,8 +11,7 @@ import pandas as pd
 from distilbench.config.variants import split_row_name
 from distilbench.core.errors import ConfigError
 from distilbench.report.choice import FAMILY, Row, Rule, choose
-from distilbench.report.pairs import Comparison
-from distilbench.report.statistics import PairedTest
+from distilbench.report.pairs import BETTER, EQUIVALENT, INCONCLUSIVE, WORSE, WORSE_BEYOND, Comparison
 
 CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
 
@@ -40,6 +39,7 @@ def deploy_line(
     rows: pd.DataFrame, kinds: Mapping[str, str], teacher: str, rule: Rule, comparisons: Sequence[Comparison]
 ) -> list[str]:
     """The headline: the row to deploy by the select stage's rule, its family, and its evidence."""
+    shown = {c.model for c in comparisons if c.against == teacher and c.holm and c.holm.noninferior}
     table = [
         Row(
             r.dataset,
@@ -48,6 +48,7 @@ def deploy_line(
             r.latency_p50_ms,
             r.model_mb,
             kinds.get(split_row_name(r.model)[0], "transformer"),
+            r.model in shown,
         )
         for r in rows.itertuples()
     ]
@@ -64,27 +65,36 @@ def deploy_line(
     if choice.row == teacher:
         return [f"{said}: no other row is fast and close enough."]
     speed = f"{_latency(choice.latency_ms)} a text at batch 1 against {_latency(base.latency_p50_ms)}"
-    test = next((c.test for c in comparisons if (c.model, c.against) == (choice.row, teacher)), None)
-    return [f"{said}, {speed}. Against the teacher it {_verdict(test)}."]
+    comparison = next((c for c in comparisons if (c.model, c.against) == (choice.row, teacher)), None)
+    return [f"{said}, {speed}. Against the teacher it {_verdict(comparison)}."]
 
 
 def cheap_sentence(row, teacher: str, comparison: Comparison | None) -> str:
-    """What a static or linear row says against the teacher, as the paired test allows it to be said."""
+    """What a static or linear row says against the teacher, as the paired tests allow it to be said."""
     name = f"{row.model} ({FAMILY[row.kind]})"
-    test = comparison.test if comparison else None
-    return f"- {name} {_verdict(test)}, at {_latency(row.latency_p50_ms)} a text."
+    return f"- {name} {_verdict(comparison)}, at {_latency(row.latency_p50_ms)} a text."
 
 
-def _verdict(test: PairedTest | None) -> str:
-    """What the paired test against the teacher allows to be said: never "equal"."""
-    if test is None:
+def _verdict(comparison: Comparison | None) -> str:
+    """What the paired tests against the teacher allow to be said: never "equal"."""
+    if comparison is None or comparison.test is None:
         return "has no paired test (fewer than two folds)"
+    test, margin = comparison.test, f"{100 * comparison.margins.margin:g} point"
     difference = f"{100 * test.mean_difference:+.2f} points"
-    evidence = f"95% CI {100 * test.ci_low:+.2f} to {100 * test.ci_high:+.2f}, p = {test.p_value:.3f}"
-    if test.significant_at_5pct:
-        verdict = "beats the teacher" if test.mean_difference > 0 else "is worse than the teacher"
-    else:
-        verdict = "is not distinguishable from the teacher with these folds (inconclusive)"
+    evidence = (
+        f"95% CI {100 * test.ci_low:+.2f} to {100 * test.ci_high:+.2f}, p = {test.p_value:.3f}, "
+        f"Holm-adjusted {comparison.holm.p_difference:.3f}"
+    )
+    verdict = {
+        EQUIVALENT: f"is equivalent to the teacher within ±{margin}",
+        WORSE_BEYOND: f"is worse than the teacher by more than {margin}",
+        BETTER: "beats the teacher",
+        WORSE: "is worse than the teacher",
+        INCONCLUSIVE: (
+            "is not distinguishable from the teacher with these folds, nor shown to be within "
+            f"±{margin} of it (inconclusive)"
+        ),
+    }[comparison.verdict]
     return f"{verdict}: {difference} ({evidence})"
 
 

@@ -1,14 +1,26 @@
 """Paired comparisons: is a model's accuracy really different from the teacher's (or, for a distilled
-student, from the same student fine-tuned on labels alone)? Folds are paired on (dataset, repeat, fold)."""
+student, from the same student fine-tuned on labels alone), or shown to be within the margin of it? Folds
+are paired on (dataset, repeat, fold).
+
+Each dataset's comparisons are one family: their p-values are Holm-adjusted over all of them, and each
+verdict holds at 5% family-wise. The verdict is one of VERDICTS, never "equal".
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from distilbench.report.statistics import PairedTest, corrected_resampled_ttest
+from distilbench.report.statistics import (
+    LEVEL,
+    MarginTests,
+    PairedTest,
+    corrected_resampled_ttest,
+    holm,
+    margin_tests,
+)
 
 if TYPE_CHECKING:
     from distilbench.report.variants import RowSpec
@@ -26,6 +38,49 @@ class Comparison:
     folds: tuple[tuple[int, int], ...]  # the paired (repeat, fold)s
     differences: tuple[float, ...]  # accuracy of model − against, per paired fold
     test: PairedTest | None  # None with fewer than two paired folds (a hold-out split)
+    margins: MarginTests | None = None  # the one-sided tests against ±margin (None: no test)
+    holm: Adjusted | None = None  # the family's Holm-adjusted p-values (set by dataset_comparisons)
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self)
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """Holm-adjusted p-values of one comparison, over the m comparisons of its dataset."""
+
+    m: int
+    p_difference: float  # the two-sided test
+    p_equivalent: float  # TOST
+    p_beyond: float  # worse by more than the margin
+    p_noninferior: float  # not worse by the margin or more (the select rule's evidence)
+
+    @property
+    def noninferior(self) -> bool:
+        return self.p_noninferior < LEVEL
+
+
+EQUIVALENT = "equivalent"
+WORSE_BEYOND = "worse by more than the margin"
+BETTER = "better"
+WORSE = "worse"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (EQUIVALENT, WORSE_BEYOND, BETTER, WORSE, INCONCLUSIVE)
+
+
+def verdict_of(c: Comparison) -> str:
+    """What the tests allow to be said, each at 5% family-wise (Holm): the first that holds of
+    worse by more than the margin, equivalent within it, better, worse; else inconclusive."""
+    if c.test is None or c.holm is None:
+        return INCONCLUSIVE
+    if c.holm.p_beyond < LEVEL:
+        return WORSE_BEYOND
+    if c.holm.p_equivalent < LEVEL:
+        return EQUIVALENT
+    if c.holm.p_difference < LEVEL:
+        return BETTER if c.test.mean_difference > 0 else WORSE
+    return INCONCLUSIVE
 
 
 def fine_tuned_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
@@ -38,27 +93,28 @@ def fine_tuned_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
 
 
 def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, str]]:
-    """(model, against, role): every model against the teacher, every distilled one against its twin,
-    every compressed variant against its fp32 source."""
+    """(model, against, role): every model against the teacher, every distilled one against its twin.
+    A compressed variant against its own fp32 model is not a retrained pair: report.agreement tests it."""
     pairs = [(s.name, teacher, "teacher") for s in specs if s.name != teacher]
     for spec in specs:
         twin = fine_tuned_twin(spec, specs) if spec.distil_from else None
         if twin:
             pairs.append((spec.name, twin, "fine-tuned"))
-        if spec.variant_of:
-            pairs.append((spec.name, spec.variant_of, "fp32 source"))
     return pairs
 
 
-def compare(folds: pd.DataFrame, model: str, against: str, role: str, n_examples: int) -> Comparison:
-    """One dataset's folds: the paired differences and their corrected resampled t-test."""
+def compare(
+    folds: pd.DataFrame, model: str, against: str, role: str, n_examples: int, margin: float
+) -> Comparison:
+    """One dataset's folds: the paired differences, their corrected resampled t-test and the one-sided
+    tests against ±margin (accuracy, 0.01 = 1 point)."""
     accuracy = folds.pivot_table(index=PAIR_KEY, columns="model", values="accuracy")
     paired = accuracy[[model, against]].dropna()
     differences = paired[model] - paired[against]
     n_test = float(folds.loc[folds["model"] == model, "eval_examples"].mean())
     # the outer training part (what the fold's model learnt from, inner validation included)
     n_train = n_examples - n_test
-    test = corrected_resampled_ttest(differences, n_train, n_test) if len(differences) > 1 else None
+    testable = len(differences) > 1
     return Comparison(
         folds["dataset"].iloc[0],
         model,
@@ -66,19 +122,38 @@ def compare(folds: pd.DataFrame, model: str, against: str, role: str, n_examples
         role,
         tuple((int(r), int(f)) for r, f in paired.index),
         tuple(float(d) for d in differences),
-        test,
+        corrected_resampled_ttest(differences, n_train, n_test) if testable else None,
+        margin_tests(differences, n_train, n_test, margin) if testable else None,
     )
 
 
 def dataset_comparisons(
-    folds: pd.DataFrame, specs: list[RowSpec], teacher: str, info: dict
+    folds: pd.DataFrame, specs: list[RowSpec], teacher: str, info: dict, margin: float
 ) -> list[Comparison]:
+    """Every planned pair present in one dataset's folds, Holm-adjusted as one family.
+
+    margin: in accuracy points (params.yaml's select.max_accuracy_drop), as users state it.
+    """
     present = set(folds["model"])
-    return [
-        compare(folds, model, against, role, info["examples"])
+    comparisons = [
+        compare(folds, model, against, role, info["examples"], margin / 100)
         for model, against, role in planned_pairs(specs, teacher)
         if model in present and against in present
     ]
+    return with_holm(comparisons)
+
+
+def with_holm(comparisons: list[Comparison]) -> list[Comparison]:
+    """Each tested comparison with its Holm-adjusted p-values over all the tested ones."""
+    tested = [c for c in comparisons if c.test and c.margins]
+    columns = [
+        holm([c.test.p_value for c in tested]),
+        holm([c.margins.p_equivalent for c in tested]),
+        holm([c.margins.p_beyond for c in tested]),
+        holm([c.margins.p_above for c in tested]),
+    ]
+    adjusted = {id(c): Adjusted(len(tested), *ps) for c, *ps in zip(tested, *columns, strict=True)}
+    return [replace(c, holm=adjusted.get(id(c))) for c in comparisons]
 
 
 def _points(value: float) -> str:
@@ -93,14 +168,27 @@ def fold_label(repeat: int, fold: int, repeats: int) -> str:
     return f"fold {fold}" if repeats == 1 else f"r{repeat} f{fold}"
 
 
-def verdict(test: PairedTest | None) -> str:
-    if test is None:
+def verdict_words(c: Comparison) -> str:
+    """The verdict as the table and the report's sentences say it, with the margin in points."""
+    if c.test is None:
         return "no test (one fold)"
-    return "significant at 5%" if test.significant_at_5pct else "not significant at 5%"
+    margin = f"{100 * c.margins.margin:g} pt"
+    words = {
+        EQUIVALENT: f"equivalent within ±{margin}",
+        WORSE_BEYOND: f"worse by more than {margin}",
+        BETTER: "better",
+        WORSE: f"worse (not shown by more than {margin})",
+        INCONCLUSIVE: (
+            f"inconclusive with these folds (90% CI {_points(c.margins.ci90_low)} to "
+            f"{_points(c.margins.ci90_high)}, not inside ±{margin})"
+        ),
+    }
+    return words[c.verdict]
 
 
 def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
     repeats = max((r for c in comparisons for r, _ in c.folds), default=1)
+    holm_column = f"p (Holm, m = {family_size(comparisons)})"
     return pd.DataFrame(
         [
             {
@@ -109,7 +197,8 @@ def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
                 "Mean difference (pts)": _points(c.test.mean_difference) if c.test else "—",
                 "95% CI (pts)": f"{_points(c.test.ci_low)} to {_points(c.test.ci_high)}" if c.test else "—",
                 "p": _p(c.test.p_value) if c.test else "—",
-                "At 5%": verdict(c.test),
+                holm_column: _p(c.holm.p_difference) if c.holm else "—",
+                "Verdict (5%, Holm)": verdict_words(c),
                 "Fold differences (pts)": ", ".join(
                     f"{fold_label(r, f, repeats)}: {_points(d)}"
                     for (r, f), d in zip(c.folds, c.differences, strict=True)
@@ -120,13 +209,24 @@ def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
     )
 
 
+def family_size(comparisons: list[Comparison]) -> int:
+    return next((c.holm.m for c in comparisons if c.holm), 0)
+
+
 def comparison_section(comparisons: list[Comparison]) -> list[str]:
     if not comparisons:
         return []
+    margin = next((f"{100 * c.margins.margin:g}" for c in comparisons if c.margins), "?")
     return [
         "Paired comparisons (accuracy of the model minus the one it is compared with, in points; 95% CI "
         "and p from the corrected resampled t-test of Nadeau & Bengio 2003, which allows for folds "
-        "sharing training data):",
+        f"sharing training data). The verdict: **equivalent within ±{margin} point** when two one-sided "
+        f"tests with the same variance (TOST) put the difference inside ±{margin} "
+        "(select.max_accuracy_drop), "
+        f"**worse by more than {margin} point** when a one-sided test puts it below −{margin}, **better** or "
+        "**worse** when the two-sided test says so, else **inconclusive with these folds** (more folds or "
+        f"repeats would be needed to settle it). Each holds at 5% over all {family_size(comparisons)} "
+        "comparisons of this dataset (Holm); the raw p is beside the adjusted one:",
         "",
         # as written: tabulate would otherwise reparse "-4.00" into -4
         comparison_table(comparisons).to_markdown(index=False, disable_numparse=True),
@@ -134,15 +234,14 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     ]
 
 
-ROLE_PREFIX = {"teacher": "vs_teacher", "fine-tuned": "vs_fine_tuned", "fp32 source": "vs_fp32"}
+ROLE_PREFIX = {"teacher": "vs_teacher", "fine-tuned": "vs_fine_tuned"}
 
 
 def comparison_metrics(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:
-    """model -> numbers for metrics.json: `vs_teacher_*`, for a distilled student `vs_fine_tuned_*`, for a
-    compressed variant `vs_fp32_*` (against its own fp32 model)."""
+    """model -> numbers for metrics.json: `vs_teacher_*`, and for a distilled student `vs_fine_tuned_*`."""
     out: dict[str, dict[str, float]] = {}
     for c in comparisons:
-        if c.test is None:
+        if c.test is None or c.holm is None:
             continue
         prefix = ROLE_PREFIX[c.role]
         out.setdefault(c.model, {}).update(
@@ -152,6 +251,11 @@ def comparison_metrics(comparisons: list[Comparison]) -> dict[str, dict[str, flo
                 f"{prefix}_ci_high_pts": 100 * c.test.ci_high,
                 f"{prefix}_p_value": c.test.p_value,
                 f"{prefix}_significant_at_5pct": float(c.test.significant_at_5pct),
+                f"{prefix}_p_holm": c.holm.p_difference,
+                f"{prefix}_p_equivalent_holm": c.holm.p_equivalent,
+                f"{prefix}_equivalent": float(c.verdict == EQUIVALENT),
+                f"{prefix}_p_noninferior_holm": c.holm.p_noninferior,
+                f"{prefix}_noninferior": float(c.holm.noninferior),
             }
         )
     return out

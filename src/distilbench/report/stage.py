@@ -1,8 +1,9 @@
 """The `report` stage: the studies' side-by-side table, metrics for `dvc metrics`, and plots.
 
 Everything is computed from the crossval stage's fold records (results/crossval.json): per dataset the
-models' table with the majority-class baseline (report_tables, report_baseline), paired significance
-tests (report_pairs), per-fold accuracy, and with several datasets the cross-dataset tables.
+models' table with the majority-class baseline (report.tables, report.majority), paired tests against
+the teacher (report.pairs) and of compressed variants against their fp32 model (report.agreement),
+per-fold accuracy, and with several datasets the cross-dataset tables.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from distilbench.crossval.summary import (
     model_specs,
     summarize_models,
 )
+from distilbench.report.agreement import agreement_metrics, agreement_section, variant_checks
 from distilbench.report.choice import Rule
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
@@ -61,6 +63,7 @@ class ReportInputs:
     specs: list[RowSpec]  # the zoo's models, and their compressed variants
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
+    margin: float  # accuracy points: the equivalence margin of the paired tests (select.max_accuracy_drop)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -77,10 +80,12 @@ class ReportInputs:
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
-        return dataset_comparisons(own, self.specs, self.teacher, self.datasets.get(dataset, {}))
+        info = self.datasets.get(dataset, {})
+        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin)
 
 
-def inputs_of(results: dict) -> ReportInputs:
+def inputs_of(results: dict, margin: float = SelectConfig().max_accuracy_drop) -> ReportInputs:
+    """margin: the select rule's max_accuracy_drop, so that the tests and the champion use one number."""
     folds = fold_frame(results["folds"])
     # compressed variants are rows of their own
     specs = with_variant_specs(model_specs(results["models"]), folds)
@@ -98,6 +103,7 @@ def inputs_of(results: dict) -> ReportInputs:
         specs,
         results["teacher"],
         results["datasets"],
+        margin,
     )
 
 
@@ -123,6 +129,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             *threads_line(own_folds),
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(comparisons),
+            *agreement_section(variant_checks(own_folds)),
             "Per-fold accuracy:",
             "",
             to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
@@ -163,7 +170,9 @@ def metrics_json(study: ReportInputs) -> dict:
             k: round(float(row[k]), 6) for k in keep if not pd.isna(row[k])
         }
     for dataset, models in out.items():
-        for model, numbers in comparison_metrics(study.comparisons(dataset)).items():
+        own_folds = study.folds[study.folds["dataset"] == dataset]
+        tested = comparison_metrics(study.comparisons(dataset)) | agreement_metrics(variant_checks(own_folds))
+        for model, numbers in tested.items():
             models[model].update({k: round(v, 6) for k, v in numbers.items()})
         baseline = baseline_of(study.baseline_summary, dataset)
         if baseline is None:
@@ -219,7 +228,7 @@ def write_report(results_path: Path, out_dir: Path, rule: Rule = DEFAULT_RULE) -
     `rule` is the select stage's (params.yaml `select`): the headline names the row it will register.
     """
     results = read_results(results_path)
-    study = inputs_of(results)
+    study = inputs_of(results, rule.max_accuracy_drop)
     summary = study.summary
     markdown = markdown_report(study, rule)
     files = tuple(out_dir / name for name in REPORT_FILES)
