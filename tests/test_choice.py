@@ -7,14 +7,21 @@ import math
 import pytest
 
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.report.choice import Choice, Row, Rule, choose, rows_of
+from distilbench.report.choice import NONINFERIOR_KEY, Choice, Row, Rule, choose, rows_of
 from distilbench.report.majority import BASELINE_KEY
 
 RULE = Rule(model=None, max_accuracy_drop=1.0)
 
 
-def row(name: str, accuracy: float, latency: float, mb: float = 10.0, kind: str = "transformer") -> Row:
-    return Row("bbc", name, accuracy, latency, mb, kind)
+def row(
+    name: str,
+    accuracy: float,
+    latency: float,
+    mb: float = 10.0,
+    kind: str = "transformer",
+    shown: bool = False,
+) -> Row:
+    return Row("bbc", name, accuracy, latency, mb, kind, shown)
 
 
 TABLE = [
@@ -110,6 +117,34 @@ def test_a_linear_or_static_row_wins_when_it_is_the_fastest_close_enough_and_is_
     table = [*TABLE, row("tfidf", 0.979, 0.9, 12, kind="linear"), row("m2v", 0.958, 0.3, 8, kind="static")]
     choice = choose(table, "teacher", RULE)
     assert (choice.row, choice.kind, choice.variant) == ("m2v", "static", "torch-fp32")
-    assert "a static-embedding model, of the 5 of any kind within 1 accuracy point" in choice.reason
+    assert (
+        "a static-embedding model, of the 5 whose mean accuracy is within 1 accuracy point" in choice.reason
+    )
+    assert (
+        "these folds show no row not worse by 1 accuracy point, so the mean alone decided it" in choice.reason
+    )
     wider_gap = [*TABLE, row("tfidf", 0.979, 0.9, 12, kind="linear"), row("m2v", 0.90, 0.3, 8, kind="static")]
     assert choose(wider_gap, "teacher", RULE).row == "tfidf"  # 6 points down: not a candidate
+
+
+def test_rows_shown_not_worse_than_the_teacher_are_chosen_before_rows_merely_close_on_the_mean():
+    # student+onnx-int8 is faster and within the margin on its mean, but only the student was shown
+    # not worse by 1 point by the report's one-sided test
+    table = [*TABLE[:1], row("student", 0.955, 6.7, 69, shown=True), *TABLE[2:]]
+    choice = choose(table, "teacher", RULE)
+    assert choice.row == "student"
+    assert "of the 2 shown not worse than the teacher teacher by 1 accuracy point or more" in choice.reason
+    assert "(one-sided test, Holm, 5%)" in choice.reason
+
+
+def test_rows_of_metrics_json_read_the_reports_non_inferiority():
+    metrics = {
+        "bbc": {
+            "teacher": {"accuracy_mean": 0.96, "latency_p50_ms": 13.0, "model_mb": 90.0},
+            "student": {"accuracy_mean": 0.95, "latency_p50_ms": 6.0, "model_mb": 69.0, NONINFERIOR_KEY: 1.0},
+            "fast": {"accuracy_mean": 0.955, "latency_p50_ms": 3.0, "model_mb": 18.0, NONINFERIOR_KEY: 0.0},
+        }
+    }
+    rows = rows_of(metrics)["bbc"]
+    assert [r.noninferior for r in rows] == [False, True, False]
+    assert choose(rows, "teacher", RULE).row == "student"

@@ -281,10 +281,12 @@ class TrackingConfig(Section):
 class SelectConfig(Section):
     """Which cross-validated row the select stage refits on the whole dataset and registers as champion."""
 
-    # a row of the report by name (e.g. minilm-l3-student+onnx-int8); null: the fastest batch-1 row whose
-    # accuracy is within max_accuracy_drop points of the teacher's
+    # a row of the report by name (e.g. minilm-l3-student+onnx-int8); null: the fastest batch-1 row shown
+    # not worse than the teacher by max_accuracy_drop points (else within it on mean accuracy: report.choice)
     model: str | None = setting(None, kind=str)
-    max_accuracy_drop: float = setting(1.0, minimum=0)  # accuracy points (0.01 accuracy = 1 point)
+    # the margin, in accuracy points (0.01 accuracy = 1 point), of the select rule and of the report's
+    # equivalence and non-inferiority tests: one number for both
+    max_accuracy_drop: float = setting(1.0, minimum=0)
 
 
 @dataclass(frozen=True)

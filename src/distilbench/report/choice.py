@@ -25,6 +25,7 @@ FAMILY = {  # what each kind of model is called in sentences users read
     "linear": "TF-IDF linear model",
 }
 UNSERVABLE_KINDS = ("cnn",)  # distilbench predict and the registry serve every other kind
+NONINFERIOR_KEY = "vs_teacher_noninferior"  # metrics.json: 1.0 when report.pairs showed it
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Row:
     latency_ms: float  # warm batch-1 p50; NaN when the report has none
     model_mb: float
     kind: str = "transformer"  # the zoo model's kind (config.settings.MODEL_KINDS)
+    # shown not worse than the teacher by the margin (one-sided test, Holm, 5%; report.pairs);
+    # False when not shown or not tested (the teacher itself, a hold-out split)
+    noninferior: bool = False
 
     @property
     def servable(self) -> bool:
@@ -61,7 +65,10 @@ class Rule:
     def describe(self) -> str:
         if self.model:
             return f"select.model = {self.model}"
-        return f"fastest within {_points(self.max_accuracy_drop)} of the teacher"
+        return (
+            f"fastest of the rows shown not worse than the teacher by {_points(self.max_accuracy_drop)}, "
+            "else of those within it on mean accuracy"
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ def rows_of(
                     float(numbers.get("latency_p50_ms", math.nan)),
                     float(numbers.get("model_mb", math.nan)),
                     kinds.get(split_row_name(name)[0], "transformer"),
+                    bool(numbers.get(NONINFERIOR_KEY, 0.0)),
                 )
             )
     return tables
@@ -109,9 +117,11 @@ def rows_of(
 def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     """The row to refit and register, for one dataset's rows.
 
-    By name when the rule names one; else the lowest batch-1 latency among servable rows whose accuracy is
-    at least the teacher's minus `max_accuracy_drop` points. The teacher always qualifies, so a choice is
-    always made. Ties on latency go to the more accurate row, then the smaller, then the name.
+    By name when the rule names one. Else, among servable rows with a latency, the fastest at batch 1 of
+    those *shown* not worse than the teacher by `max_accuracy_drop` points (the report's one-sided test,
+    Holm-adjusted); when the folds show no row that, the fastest whose mean accuracy is within the margin,
+    and the reason says the evidence did not decide it. The teacher always qualifies, so a choice is always
+    made. Ties on latency go to the more accurate row, then the smaller, then the name.
     """
     if not rows:
         raise DataError("metrics.json: no model rows to choose from; run the report stage first")
@@ -124,15 +134,22 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     teacher_accuracy = by_name[teacher].accuracy
     if rule.model:
         return _named(by_name, rule.model, teacher_accuracy)
+    timed = [r for r in rows if r.servable and not math.isnan(r.latency_ms) and r.name != teacher]
+    shown = [r for r in timed if r.noninferior]
     floor = teacher_accuracy - rule.max_accuracy_drop / 100
-    eligible = [r for r in rows if r.servable and r.accuracy >= floor and not math.isnan(r.latency_ms)]
-    if by_name[teacher] not in eligible:  # a teacher without a latency still qualifies
-        eligible.append(by_name[teacher])
+    eligible = shown or [r for r in timed if r.accuracy >= floor]
+    eligible.append(by_name[teacher])  # with or without a latency, the teacher qualifies
     best = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
+    margin = _points(rule.max_accuracy_drop)
+    evidence = (
+        f"of the {len(eligible)} shown not worse than the teacher {teacher} by {margin} or more "
+        "(one-sided test, Holm, 5%)"
+        if shown
+        else f"of the {len(eligible)} whose mean accuracy is within {margin} of the teacher {teacher}: "
+        f"these folds show no row not worse by {margin}, so the mean alone decided it"
+    )
     reason = (
-        f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1), a {FAMILY[best.kind]}, "
-        f"of the {len(eligible)} of any kind within "
-        f"{_points(rule.max_accuracy_drop)} of the teacher {teacher} "
+        f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1), a {FAMILY[best.kind]}, {evidence} "
         f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
     )
     return _choice(best, reason, teacher_accuracy)
