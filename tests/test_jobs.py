@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from distilbench.config.settings import Config
+from distilbench.crossval import fingerprint as fingerprint_module
 from distilbench.crossval.fingerprint import fingerprint, weights_version
 from distilbench.crossval.plan import ParentSpec, PreparedRef, parent_key, plan_jobs
 
@@ -128,6 +129,17 @@ def test_the_cache_key_covers_library_versions_device_type_and_precision(monkeyp
     assert all(
         a != b for a, b in zip([j.cache_key for j in plan(config(precision="fp32"), data)], fp32, strict=True)
     )
+
+
+def test_the_cache_key_changes_when_the_fold_code_changes(monkeypatch) -> None:
+    cfg, data = config(), ref()
+    before = [j.cache_key for j in plan(cfg, data)]
+    parent_before = parent_key(cfg, cfg.zoo.models[0], data)
+    monkeypatch.setattr(fingerprint_module, "fold_code_digest", lambda: "an edited loop")
+    edited = plan(cfg, data)
+    assert {j.fingerprint.code for j in edited} == {"an edited loop"}
+    assert all(a != j.cache_key for a, j in zip(before, edited, strict=True))
+    assert parent_key(cfg, cfg.zoo.models[0], data) != parent_before
 
 
 def test_the_fingerprint_names_the_packaged_weights_version() -> None:

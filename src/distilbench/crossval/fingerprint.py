@@ -1,5 +1,5 @@
-"""What decides a fold's numbers besides its data and settings: the libraries that compute it, the kind
-of device and the precision it runs in, and the version of the packaged weights it starts from.
+"""What decides a fold's numbers besides its data and settings: the code and the libraries that compute
+it, the kind of device and the precision it runs in, and the version of the packaged weights it starts from.
 
 Resolved once, when the study is planned, and hashed into every fold cache key and parent key, so an
 upgraded torch, a move from CPU to GPU or a new weights package retrains instead of reusing old numbers.
@@ -15,6 +15,7 @@ import transformers
 
 from distilbench.config.settings import ModelSpec
 from distilbench.core.runtime import resolve_runtime
+from distilbench.crossval.code_digest import fold_code_digest
 from distilbench.models.assets import MPNET_NAME, MPNET_VERSION, PACKAGED_MODELS
 
 
@@ -28,6 +29,7 @@ class Fingerprint:
     weights: tuple[str, ...]  # "dist==version" of the packaged weights the model and its tokenizer use
     # a linear or static model: the libraries that fit it ("scikit-learn==1.9.1", "model2vec==0.10.0")
     libraries: tuple[str, ...] = ()
+    code: str = ""  # the digest of distilbench's fold code (crossval.code_digest)
 
 
 def weights_version(spec: ModelSpec) -> str | None:
@@ -54,6 +56,7 @@ def fingerprint(
         autocast=str(runtime.autocast_dtype),
         weights=tuple(sorted(versions)),
         libraries=shallow_libraries(spec.kind),
+        code=fold_code_digest(),
     )
 
 

@@ -2,8 +2,9 @@
 
 A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, repeat and fold, model
 spec, the model's effective training and distillation settings, seed, and the :class:`Fingerprint`:
-library versions, device type, precision, packaged weights' version), so an interrupted run redoes only the
-folds that did not finish, and an edited training parameter redoes all of them.
+the fold code's digest, library versions, device type, precision, packaged weights' version), so an
+interrupted run redoes only the folds that did not finish, and an edited training parameter or fold code
+redoes all of them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from distilbench.crossval.fingerprint import Fingerprint, fingerprint
 from distilbench.data.prepared import read_meta, verified_hash
 from distilbench.models.zoo import tokenizer_spec
 
-# bump when a code change alters what a fold computes or returns, to invalidate cached folds
-# (5: FoldResult embeds its SpeedResult)
+# an edit to the fold code invalidates cached folds by itself (Fingerprint.code); bump this when what
+# decides a fold lies outside that code, e.g. a change of the cache layout (5: FoldResult embeds its
+# SpeedResult)
 CACHE_VERSION = 5
 
 
