@@ -67,6 +67,13 @@ def test_repeats_plan_r_times_k_folds_per_model_each_student_taught_by_its_own_r
     assert [seeds[1, f] for f in range(3)] == [10, 11, 12]  # repeat 1: seed + fold, as before repeats
 
 
+def test_folds_run_fold_major_each_distilled_fold_right_after_its_fold_teacher() -> None:
+    jobs = plan(config(), ref(repeats=2, folds=2))
+    assert [(j.repeat, j.number, j.model.name) for j in jobs] == [
+        (r, f, m) for r in (1, 2) for f in (1, 2) for m in ("teacher", "distilled", "cnn")
+    ]
+
+
 def test_every_fold_but_the_teachers_has_the_teachers_same_fold_as_reference_planned_before_it() -> None:
     jobs = plan(config(), ref(repeats=2))
     for job in jobs:
@@ -94,7 +101,7 @@ def test_repeat_one_keeps_the_names_and_cache_keys_of_a_study_without_repeats() 
         assert job.cache_key == twin.cache_key and job.fold_seed == twin.fold_seed
     assert parent_key(cfg, cfg.zoo.models[0], ref(1)) != parent_key(cfg, cfg.zoo.models[0], ref(3))
 
-    job = single[2]
+    job = next(j for j in single if (j.model.name, j.number) == ("teacher", 3))
     assert (job.label, job.run_name, job.task_name) == (
         "tiny | teacher | fold 3/3",
         "fold-3",

@@ -240,9 +240,10 @@ def plan_jobs(
     tracking_uri: str,
     cache_root: Path,
 ) -> tuple[FoldJob, ...]:
-    """Every fold of every repeat of every dataset x model; teachers come before the students that distil
-    from them, and a student's fold teacher is the teacher's job on the same dataset, repeat and fold (as is
-    every other model's reference, the zoo teacher's job)."""
+    """Every fold of every repeat of every dataset x model, fold-major (:func:`fold_major`); a student's
+    fold teacher is the teacher's job on the same dataset, repeat and fold (as is every other model's
+    reference, the zoo teacher's job)."""
+    datasets = list(datasets)
     teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int, int], FoldJob] = {}
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
@@ -272,7 +273,38 @@ def plan_jobs(
                     is_reference=spec.name == cfg.zoo.teacher,
                     reference=jobs.get((data.name, cfg.zoo.teacher, repeat, fold)),
                 )
-    return tuple(jobs.values())
+    return fold_major(list(jobs.values()), [d.name for d in datasets], within_fold_order(cfg.zoo))
+
+
+def fold_major(jobs: list[FoldJob], datasets: list[str], models: list[str]) -> tuple[FoldJob, ...]:
+    """Every model's fold 1, then every model's fold 2, ... (per dataset and repeat): a drift of the
+    machine during the study then falls on all rows alike instead of on the models trained last, so
+    the ratios between rows measured on one fold compare like with like."""
+    return tuple(
+        sorted(
+            jobs,
+            key=lambda j: (datasets.index(j.dataset), j.repeat, j.fold_index, models.index(j.model.name)),
+        )
+    )
+
+
+def within_fold_order(zoo: ZooConfig) -> list[str]:
+    """The zoo teacher first, each model followed at once by the students that distil from it (a
+    distilled fold runs right after its fold teacher's), then the rest in the zoo's order."""
+    planned = reference_first(training_order(zoo.models), zoo)
+    order: list[str] = []
+
+    def add(spec: ModelSpec) -> None:
+        if spec.name not in order:
+            order.append(spec.name)
+            for student in planned:
+                if student.distil_from == spec.name:
+                    add(student)
+
+    for spec in planned:
+        if spec.distil_from is None:
+            add(spec)
+    return order
 
 
 def reference_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
