@@ -43,7 +43,10 @@ def test_compressed_variants_are_rows_paired_with_their_source_and_on_the_pareto
         row = metrics[f"student+{variant}"]
         assert 0.0 <= row["accuracy_mean"] <= 1.0
         assert row["latency_p50_ms"] > 0 and row["throughput_per_s"] > 0 and row["model_mb"] > 0
-        assert "vs_fp32_p_value" in row and "vs_teacher_p_value" in row  # paired with its source
+        # against its own source by McNemar on the pooled held-out examples, against the teacher by the t-test
+        assert 0.0 < row["vs_fp32_mcnemar_p"] <= 1.0 and "vs_teacher_p_value" in row
+        assert 0.0 <= row["vs_fp32_agreement"] <= 1.0
+        assert "latency_speedup_gmean" in row
         assert row["pareto"] in (0.0, 1.0)
     assert metrics["student+onnx-int8"]["model_mb"] < metrics["student+onnx-fp32"]["model_mb"]
     assert sum(row.get("pareto", 0.0) for row in metrics.values()) >= 1  # someone is on the front
@@ -51,7 +54,8 @@ def test_compressed_variants_are_rows_paired_with_their_source_and_on_the_pareto
     table = (project.reports / "comparison.md").read_text()
     assert "| Pareto" in table and "Batch-1 speed-up" in table
     assert "Inference target" in table
-    assert "student (fp32 source)" in table  # the paired test against the source
+    assert "Compressed variants against their own fp32 model" in table  # McNemar against the source
+    assert "Where the batch-1 speed-up comes from" in table
     assert (project.reports / "pareto.png").stat().st_size > 0
 
     student_runs = [k for k in project.children() if k.data.tags["model"] == "student"]

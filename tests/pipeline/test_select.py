@@ -156,10 +156,13 @@ def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the
     for a, b in zip(registered, local, strict=True):
         assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
 
-    second = run_select(project, model=None, max_accuracy_drop=100.0)  # every row qualifies: the fastest
+    second = run_select(project, model=None, max_accuracy_drop=100.0)  # every row is within the margin
     metrics = json.loads((project.reports / "metrics.json").read_text())["tiny"]
     servable = {k: v for k, v in metrics.items() if k not in ("cnn", "majority_class")}
-    assert second["row"] == min(servable, key=lambda k: servable[k]["latency_p50_ms"])
+    # the fastest of the rows the report's tests show not worse by the margin, else of all of them
+    shown = {k: v for k, v in servable.items() if v.get("vs_teacher_noninferior")}
+    pool = shown | {"teacher": servable["teacher"]} if shown else servable
+    assert second["row"] == min(pool, key=lambda k: pool[k]["latency_p50_ms"])
     assert second["version"] == "2"
     alias = MlflowClient().get_model_version_by_alias("distilbench-tiny", ALIAS)
     assert str(alias.version) == "2"

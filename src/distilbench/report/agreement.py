@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from distilbench.report.statistics import LEVEL, mcnemar_exact
+from distilbench.report.tables import text_section
 
 COUNTS = ("only_variant_right", "only_fp32_right", "agreement_with_fp32", "eval_examples")
 
@@ -74,13 +75,11 @@ def agreement_section(checks: list[VariantCheck]) -> list[str]:
             for c in checks
         ]
     )
-    return [
+    return text_section(
         "Compressed variants against their own fp32 model (the same weights re-scored on the same held-out "
         "examples, pooled over folds; McNemar's exact test on the examples only one of them gets right):",
-        "",
-        table.to_markdown(index=False, disable_numparse=True),
-        "",
-    ]
+        table,
+    )
 
 
 def agreement_metrics(checks: list[VariantCheck]) -> dict[str, dict[str, float]]:

@@ -21,6 +21,7 @@ from distilbench.report.statistics import (
     holm,
     margin_tests,
 )
+from distilbench.report.tables import text_section
 
 if TYPE_CHECKING:
     from distilbench.report.variants import RowSpec
@@ -94,8 +95,9 @@ def fine_tuned_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
 
 def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, str]]:
     """(model, against, role): every model against the teacher, every distilled one against its twin.
-    A compressed variant against its own fp32 model is not a retrained pair: report.agreement tests it."""
-    pairs = [(s.name, teacher, "teacher") for s in specs if s.name != teacher]
+    A compressed variant against its own fp32 model (the teacher's too) is not a retrained pair:
+    report.agreement tests it."""
+    pairs = [(s.name, teacher, "teacher") for s in specs if teacher not in (s.name, s.variant_of)]
     for spec in specs:
         twin = fine_tuned_twin(spec, specs) if spec.distil_from else None
         if twin:
@@ -217,7 +219,7 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     if not comparisons:
         return []
     margin = next((f"{100 * c.margins.margin:g}" for c in comparisons if c.margins), "?")
-    return [
+    return text_section(
         "Paired comparisons (accuracy of the model minus the one it is compared with, in points; 95% CI "
         "and p from the corrected resampled t-test of Nadeau & Bengio 2003, which allows for folds "
         f"sharing training data). The verdict: **equivalent within ±{margin} point** when two one-sided "
@@ -227,11 +229,8 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
         "**worse** when the two-sided test says so, else **inconclusive with these folds** (more folds or "
         f"repeats would be needed to settle it). Each holds at 5% over all {family_size(comparisons)} "
         "comparisons of this dataset (Holm); the raw p is beside the adjusted one:",
-        "",
-        # as written: tabulate would otherwise reparse "-4.00" into -4
-        comparison_table(comparisons).to_markdown(index=False, disable_numparse=True),
-        "",
-    ]
+        comparison_table(comparisons),
+    )
 
 
 ROLE_PREFIX = {"teacher": "vs_teacher", "fine-tuned": "vs_fine_tuned"}

@@ -37,6 +37,13 @@ from distilbench.report.majority import (
     models_not_above,
 )
 from distilbench.report.pairs import Comparison, comparison_metrics, comparison_section, dataset_comparisons
+from distilbench.report.ratios import (
+    factor_section,
+    ratio_metrics,
+    ratio_rows,
+    ratio_section,
+    speed_up_factors,
+)
 from distilbench.report.references import reference_line
 from distilbench.report.tables import (
     NONE,
@@ -73,6 +80,13 @@ class ReportInputs:
     def kinds(self) -> dict[str, str]:
         """Each zoo model's kind (transformer, cnn, static, linear); compressed variants are left out."""
         return {s.name: s.kind for s in self.specs if not s.variant}
+
+    @property
+    def students(self) -> list[str]:
+        """The zoo's transformers other than the teacher, fp32 rows only."""
+        return [
+            s.name for s in self.specs if s.kind == "transformer" and not s.variant and s.name != self.teacher
+        ]
 
     @property
     def transformers(self) -> set[str]:
@@ -126,6 +140,8 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(target_line(rows, study.teacher)),
+            *ratio_section(ratio_rows(own_folds, list(rows["model"]), study.teacher), study.teacher),
+            *factor_section(speed_up_factors(own_folds, study.teacher, study.students)),
             *threads_line(own_folds),
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(comparisons),
@@ -171,9 +187,14 @@ def metrics_json(study: ReportInputs) -> dict:
         }
     for dataset, models in out.items():
         own_folds = study.folds[study.folds["dataset"] == dataset]
-        tested = comparison_metrics(study.comparisons(dataset)) | agreement_metrics(variant_checks(own_folds))
-        for model, numbers in tested.items():
-            models[model].update({k: round(v, 6) for k, v in numbers.items()})
+        per_model = (
+            comparison_metrics(study.comparisons(dataset)),
+            agreement_metrics(variant_checks(own_folds)),
+            ratio_metrics(ratio_rows(own_folds, list(models), study.teacher)),
+        )
+        for model in models:
+            for numbers in per_model:  # each adds its own keys to the model's entry
+                models[model].update({k: round(v, 6) for k, v in numbers.get(model, {}).items()})
         baseline = baseline_of(study.baseline_summary, dataset)
         if baseline is None:
             continue

@@ -30,6 +30,11 @@ def to_markdown(table: pd.DataFrame, index: bool = True, **kwargs) -> str:
     return tabulate(rows, headers=headers, tablefmt="pipe", missingval=NONE, **kwargs)
 
 
+def text_section(intro: str, table: pd.DataFrame) -> list[str]:
+    """A sentence and its table, cells as written (tabulate would reparse "-4.00" into -4)."""
+    return [intro, "", table.to_markdown(index=False, disable_numparse=True), ""]
+
+
 def _pm(mean: float, std: float) -> str:
     return f"{mean:.4f} ± {std:.4f}"
 
