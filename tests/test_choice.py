@@ -148,3 +148,60 @@ def test_rows_of_metrics_json_read_the_reports_non_inferiority():
     rows = rows_of(metrics)["bbc"]
     assert [r.noninferior for r in rows] == [False, True, False]
     assert choose(rows, "teacher", RULE).row == "student"
+
+
+def timed_row(name: str, accuracy: float, latencies: list[float], cost: float, mb: float = 10.0) -> Row:
+    """A row shown non-inferior, with its batch-1 p50 on each of three folds and its training cost."""
+    by_fold = {f"1.{fold}": ms for fold, ms in enumerate(latencies, start=1)}
+    mean = sum(latencies) / len(latencies)
+    return Row("bbc", name, accuracy, mean, mb, "transformer", True, cost, by_fold)
+
+
+def test_latencies_the_folds_cannot_tell_apart_tie_and_the_cheaper_to_train_wins():
+    # the champion of 2026-12-04: 2.17 vs 2.21 ms on the mean, but fold by fold either can be faster
+    # (per-fold ratios 0.90, 1.10, 0.98: the 95% CI holds 1), and the faster on the mean cost 3.3x to train
+    table = [
+        timed_row("teacher", 0.958, [13.0, 14.0, 13.5], 60.0, 90),
+        timed_row("distilled+onnx-int8", 0.958, [2.00, 2.30, 2.21], 98.0, 17),
+        timed_row("student+onnx-int8", 0.958, [2.22, 2.09, 2.25], 30.0, 17),
+    ]
+    choice = choose(table, "teacher", RULE)
+    assert choice.row == "student+onnx-int8"
+    assert "cannot tell its batch-1 latency from distilled+onnx-int8" in choice.reason
+    assert "broken by end-to-end training seconds, then size" in choice.reason
+
+
+def test_a_row_faster_on_every_fold_wins_however_much_it_cost_to_train():
+    table = [
+        timed_row("teacher", 0.958, [13.0, 14.0, 13.5], 60.0),
+        timed_row("fast", 0.958, [2.00, 2.05, 2.10], 98.0),  # 10% faster on each fold: CI 0.89-0.92
+        timed_row("cheap", 0.958, [2.22, 2.27, 2.31], 30.0),
+    ]
+    choice = choose(table, "teacher", RULE)
+    assert choice.row == "fast" and "tie" not in choice.reason
+
+
+def test_a_cost_tie_goes_to_the_smaller_row():
+    table = [
+        timed_row("teacher", 0.958, [13.0, 14.0, 13.5], 60.0),
+        timed_row("big", 0.958, [2.0, 2.3, 2.2], 30.0, mb=69),
+        timed_row("small", 0.958, [2.2, 2.1, 2.2], 30.0, mb=17),
+    ]
+    assert choose(table, "teacher", RULE).row == "small"
+
+
+def test_the_rule_reads_fold_latencies_and_training_cost_from_metrics_json():
+    metrics = {
+        "bbc": {
+            "teacher": {"accuracy_mean": 0.96, "latency_p50_ms": 13.0, "model_mb": 90.0},
+            "student": {
+                "accuracy_mean": 0.955,
+                "latency_p50_ms": 6.0,
+                "model_mb": 69.0,
+                "end_to_end_seconds_per_fold": 32.5,
+                "latency_p50_ms_by_fold": {"1.1": 5.9, "1.2": 6.1},
+            },
+        }
+    }
+    student = next(r for r in rows_of(metrics)["bbc"] if r.name == "student")
+    assert student.end_to_end_seconds == 32.5 and student.fold_latencies == {"1.1": 5.9, "1.2": 6.1}

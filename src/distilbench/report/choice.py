@@ -9,6 +9,7 @@ baseline is an entry there too, but never a row to choose.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from distilbench.config.settings import SelectConfig
 from distilbench.config.variants import VARIANTS, split_row_name
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.report.majority import BASELINE_KEY
+from distilbench.report.ratios import FOLD_LATENCIES_KEY, paired_latency_ratio
 
 FAMILY = {  # what each kind of model is called in sentences users read
     "transformer": "transformer",
@@ -39,6 +41,10 @@ class Row:
     # shown not worse than the teacher by the margin (one-sided test, Holm, 5%; report.pairs);
     # False when not shown or not tested (the teacher itself, a hold-out split)
     noninferior: bool = False
+    # what a fold's model cost to make, its fold teacher's training included; NaN when unknown
+    end_to_end_seconds: float = math.nan
+    # "<repeat>.<fold>" -> batch-1 p50 ms on that fold: latencies are compared fold by fold
+    fold_latencies: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def servable(self) -> bool:
@@ -109,6 +115,8 @@ def rows_of(
                     float(numbers.get("model_mb", math.nan)),
                     kinds.get(split_row_name(name)[0], "transformer"),
                     bool(numbers.get(NONINFERIOR_KEY, 0.0)),
+                    float(numbers.get("end_to_end_seconds_per_fold", math.nan)),
+                    dict(numbers.get(FOLD_LATENCIES_KEY, {})),
                 )
             )
     return tables
@@ -121,7 +129,9 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     those *shown* not worse than the teacher by `max_accuracy_drop` points (the report's one-sided test,
     Holm-adjusted); when the folds show no row that, the fastest whose mean accuracy is within the margin,
     and the reason says the evidence did not decide it. The teacher always qualifies, so a choice is always
-    made. Ties on latency go to the more accurate row, then the smaller, then the name.
+    made. Rows whose batch-1 latency the folds cannot tell from the fastest's (:func:`tied_with`) are ties:
+    broken by end-to-end training seconds, then size (shown rows), or by accuracy first (when the mean
+    decided it: the most accurate of the fastest).
     """
     if not rows:
         raise DataError("metrics.json: no model rows to choose from; run the report stage first")
@@ -139,7 +149,9 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     floor = teacher_accuracy - rule.max_accuracy_drop / 100
     eligible = shown or [r for r in timed if r.accuracy >= floor]
     eligible.append(by_name[teacher])  # with or without a latency, the teacher qualifies
-    best = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
+    fastest = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
+    ties = tied_with(fastest, eligible)
+    best = min(ties, key=_by_cost if shown else lambda r: (-r.accuracy, *_by_cost(r)))
     margin = _points(rule.max_accuracy_drop)
     evidence = (
         f"of the {len(eligible)} shown not worse than the teacher {teacher} by {margin} or more "
@@ -151,8 +163,37 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     reason = (
         f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1), a {FAMILY[best.kind]}, {evidence} "
         f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
+        f"{_tie_words(best, ties, shown=bool(shown))}"
     )
     return _choice(best, reason, teacher_accuracy)
+
+
+def tied_with(fastest: Row, rows: Sequence[Row]) -> list[Row]:
+    """`fastest` and every row whose batch-1 latency its folds cannot tell from it: the 95% CI of their
+    per-fold latency ratio holds 1. Without per-fold latencies, only an equal p50 ties."""
+    ties = []
+    for row in rows:
+        ratio = paired_latency_ratio(row.fold_latencies, fastest.fold_latencies)
+        tie = row.latency_ms == fastest.latency_ms if ratio is None else ratio.low <= 1.0 <= ratio.high
+        if row is fastest or tie:
+            ties.append(row)
+    return ties
+
+
+def _by_cost(row: Row) -> tuple:
+    return _or_inf(row.end_to_end_seconds), _or_inf(row.model_mb), row.name
+
+
+def _tie_words(best: Row, ties: Sequence[Row], shown: bool) -> str:
+    others = [r.name for r in ties if r is not best]
+    if not others:
+        return ""
+    broken = "end-to-end training seconds, then size"
+    broken = broken if shown else f"accuracy, then {broken}"
+    return (
+        f"; the folds cannot tell its batch-1 latency from {', '.join(others)} (95% CI of the per-fold "
+        f"ratio holds 1): a tie, broken by {broken}"
+    )
 
 
 def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float) -> Choice:
