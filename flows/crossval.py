@@ -13,9 +13,10 @@ from distilbench.core.errors import is_transient
 from distilbench.core.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.core.runtime import set_threads
 from distilbench.crossval.fold import FoldResult
-from distilbench.crossval.notes import fold_line
+from distilbench.crossval.notes import fold_line, speed_line
 from distilbench.crossval.plan import FoldJob
-from distilbench.crossval.stage import CrossvalPlan, run_crossval, run_fold
+from distilbench.crossval.stage import CrossvalPlan, run_crossval, run_fold, time_and_log
+from distilbench.crossval.timing import fold_groups, timing_key, timing_task_name
 from distilbench.tracking.views import study_view_url
 from flows.gpus import fold_device
 
@@ -49,6 +50,19 @@ def fold_task(
     return result
 
 
+@task(
+    task_run_name="{name}",  # <dataset>-fold3-timing
+    cache_key_fn=lambda _context, parameters: timing_key(parameters["jobs"]),
+    persist_result=True,
+)
+def time_fold_task(name: str, jobs: list[FoldJob], results: list[FoldResult]) -> list[FoldResult]:
+    """Every row of one fold timed together, in this one process, once the fold's last row is trained."""
+    timed = time_and_log(jobs, results)
+    for job, result in zip(jobs, timed, strict=True):
+        get_run_logger().info(speed_line(job.label, result))
+    return timed
+
+
 def task_runner(cfg: CrossvalConfig) -> TaskRunner:
     if cfg.dask_address:
         from prefect_dask import DaskTaskRunner  # optional extra: pip install 'distilbench[dask]'
@@ -64,13 +78,21 @@ def submit_folds(runner: TaskRunner, plan: CrossvalPlan) -> list[FoldResult]:
         "%d fold tasks; MLflow study view: %s", len(plan.jobs), study_view_url(plan.experiment_id)
     )
     futures: dict[str, PrefectFuture] = {}
-    for job in plan.jobs:
-        teacher = futures[job.teacher.cache_key] if job.teacher else None
-        reference = futures[job.reference.cache_key] if job.reference else None
-        futures[job.cache_key] = runner.submit(
-            fold_task, {"job": job, "teacher_result": teacher, "reference": reference}
-        )
-    return [future.result() for future in futures.values()]
+    timings: list[PrefectFuture] = []
+    for jobs in fold_groups(plan.jobs).values():
+        for job in jobs:
+            teacher = futures[job.teacher.cache_key] if job.teacher else None
+            reference = futures[job.reference.cache_key] if job.reference else None
+            futures[job.cache_key] = runner.submit(
+                fold_task, {"job": job, "teacher_result": teacher, "reference": reference}
+            )
+        # submitted after the fold's rows, so it runs as soon as they are done, before the next fold
+        fold_results = [futures[job.cache_key] for job in jobs]
+        parameters = {"name": timing_task_name(jobs[0]), "jobs": jobs, "results": fold_results}
+        timings.append(runner.submit(time_fold_task, parameters))
+    for future in futures.values():
+        future.result()  # a failed fold raises its own error here, not its fold timing's "not ready"
+    return [result for timing in timings for result in timing.result()]
 
 
 @flow(name="distilbench-crossval")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,38 @@ def test_cli_check_reports_a_bad_value_without_a_traceback(tmp_path, params, cap
 
 def test_train_defaults_are_the_documented_ones():
     assert TrainConfig.from_params({}, "train") == TrainConfig()
+
+
+def test_the_code_defaults_are_the_shipped_params(params):
+    """A user who leaves a setting out gets what params.yaml ships, and the README's defaults are both."""
+    shipped, defaults = Config.from_params(params), Config.from_params({})
+    for section in ("train", "distill", "crossval", "tracking", "select"):
+        assert getattr(shipped, section) == getattr(defaults, section), section
+    assert (shipped.seed, shipped.experiment) == (defaults.seed, defaults.experiment)
+
+
+def test_a_null_turns_the_step_floor_early_stop_and_head_step_off():
+    train = TrainConfig.from_params({"min_steps": None, "patience": None, "head_learning_rate": None}, "t")
+    assert (train.min_steps, train.patience, train.head_learning_rate) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"start_from": "nobody"}, "start_from: 'nobody' is not one of"),
+        ({"layers": None}, "must copy layers (`layers`) of 'minilm-l6'"),
+        ({"distil_from": "minilm-l6"}, "start_from: a distilled model already starts from its fold teacher"),
+    ],
+)
+def test_the_ablation_row_must_start_from_a_teachers_copied_layers(params, change, message):
+    bad = copy.deepcopy(params)
+    rows = bad["models"]["zoos"]["quickstart"]["models"]
+    ablation = next(m for m in rows if m.get("start_from"))
+    ablation.update(change)
+    if ablation.get("layers", 0) is None:
+        del ablation["layers"]
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.from_params(bad)
 
 
 @pytest.mark.parametrize(

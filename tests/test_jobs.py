@@ -175,3 +175,51 @@ def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repe
     assert result.as_record()["repeat"] == job.repeat and result.as_record()["threads"] == 2
     expected = "**Repeat 2 of 2, fold 3 of 3**" if repeats > 1 else "**Fold 3 of 3**"
     assert fold_note(job, result).startswith(expected)
+
+
+def test_a_model_runs_only_on_the_datasets_it_names() -> None:
+    ablation = {"name": "ablation", "source": "packaged", "id": "all-MiniLM-L6-v2", "layers": [0]}
+    models = [*MODELS, ablation | {"start_from": "teacher", "datasets": ["small"]}]
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": models}}}
+    cfg = Config.from_params({"seed": 10, "models": zoo})
+    small = dataclasses.replace(ref(), name="small", directory=Path("prepared/small"))
+    parents = {
+        (d.name, m.name): ParentSpec(parent_key(cfg, m, d), d.name, m.name, "0", ())
+        for d in (ref(), small)
+        for m in cfg.zoo.models
+    }
+    jobs = plan_jobs(cfg, [ref(), small], parents, "sqlite:///m.db", Path("cache"))
+    assert sorted({j.dataset for j in jobs if j.model.name == "ablation"}) == ["small"]
+    assert sorted({j.dataset for j in jobs if j.model.name == "cnn"}) == ["small", "tiny"]
+    started = [j for j in jobs if j.model.name == "ablation"]
+    assert all(j.teacher.model.name == "teacher" and j.distill is None for j in started)
+    assert all(j.starts_from_fold_teacher and j.train.head_learning_rate is None for j in started)
+
+
+@pytest.mark.parametrize(
+    ("teacher_datasets", "student_datasets", "message"),
+    [
+        (["tiny"], None, "'teacher' is every row's reference, so it runs on every dataset"),
+        (None, [], "must be null or a non-empty list of distinct dataset names"),
+        (None, ["a", "a"], "must be null or a non-empty list of distinct dataset names"),
+    ],
+)
+def test_the_datasets_a_model_runs_on_are_checked(teacher_datasets, student_datasets, message) -> None:
+    from distilbench.core.errors import ConfigError
+
+    models = [dict(m) for m in MODELS]
+    models[0]["datasets"] = teacher_datasets
+    models[1]["datasets"] = student_datasets
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": models}}}
+    with pytest.raises(ConfigError, match=message):
+        Config.from_params({"models": zoo})
+
+
+def test_a_student_runs_only_where_its_fold_teacher_runs() -> None:
+    from distilbench.core.errors import ConfigError
+
+    models = [*(dict(m) for m in MODELS), {"name": "t2", "source": "packaged", "id": "x", "datasets": ["a"]}]
+    models[1] = models[1] | {"distil_from": "t2", "id": "x"}
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": models}}}
+    with pytest.raises(ConfigError, match=r"needs its fold teacher 't2' on every dataset it runs on"):
+        Config.from_params({"models": zoo})

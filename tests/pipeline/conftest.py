@@ -114,6 +114,11 @@ def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path, tiny_csv: Pa
                 "max_length": 32,
                 "learning_rate": 1e-2,
                 "inner_val_fraction": 0.2,
+                # tiny and quick: no step floor, no early stop, one learning rate (the shipped ones are
+                # for real datasets)
+                "min_steps": None,
+                "patience": None,
+                "head_learning_rate": None,
                 **train,
             },
             "distill": {"temperature": 2.0, "alpha": 0.5},

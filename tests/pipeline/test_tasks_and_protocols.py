@@ -174,6 +174,87 @@ def test_a_distilled_student_starts_from_its_fine_tuned_fold_teacher(make_projec
     assert all(s.latency_p50_ms <= s.latency_p95_ms and s.throughput_per_s > 0 for s in speeds)
 
 
+def test_the_ablation_starts_where_the_distilled_student_starts_and_trains_on_labels_only(
+    make_project, tiny_csv, monkeypatch
+):
+    import torch
+
+    from distilbench.models.pooling import load_classifier
+    from distilbench.training.distill import Distiller
+
+    starts, trainers = {}, {}
+    real_make_trainer = fold_module.make_trainer
+
+    def spy(job, model, *args):
+        if job.teacher is not None:
+            weights = {k: v.clone() for k, v in model.state_dict().items()}
+            starts[job.model.name, job.fold_index] = (job, weights)
+        trainer = real_make_trainer(job, model, *args)
+        trainers[job.model.name] = trainer
+        return trainer
+
+    monkeypatch.setattr(fold_module, "make_trainer", spy)
+    ablation = tiny_model("same-start", layers=[1], start_from="teacher")
+    models = [TEACHER, distilled("student", [1]), ablation]
+    project = make_project(models=models, folds=2, epochs=1, head_learning_rate=1.0e-1)
+    project.run(with_report=True)
+
+    assert sorted(starts) == [("same-start", 0), ("same-start", 1), ("student", 0), ("student", 1)]
+    for fold in (0, 1):
+        job, ablation_start = starts["same-start", fold]
+        _, distilled_start = starts["student", fold]
+        teacher = load_classifier(job.teacher.model_dir).state_dict()  # the fine-tuned fold teacher
+        layer = "attention.self.query.weight"
+        copied = teacher[f"bert.encoder.layer.1.{layer}"]
+        assert torch.equal(ablation_start[f"bert.encoder.layer.0.{layer}"], copied)
+        assert torch.equal(ablation_start["classifier.weight"], teacher["classifier.weight"])
+        assert ablation_start.keys() == distilled_start.keys()
+        assert all(torch.equal(ablation_start[k], distilled_start[k]) for k in ablation_start)
+    assert isinstance(trainers["student"], Distiller) and not isinstance(trainers["same-start"], Distiller)
+    # a trained head takes the body's step; the teacher's random head its own larger one
+    assert trainers["same-start"].train.head_learning_rate is None
+    assert trainers["student"].train.head_learning_rate is None
+    assert trainers["teacher"].train.head_learning_rate == 1.0e-1
+    table = (project.reports / "comparison.md").read_text()
+    assert "| student | same-start (same start, labels only)" in table.replace("  ", " ").replace("  ", " ")
+    metrics = json.loads((project.reports / "metrics.json").read_text())
+    assert "vs_labels_only_p_holm" in next(iter(metrics.values()))["student"]
+
+
+def test_every_row_of_a_fold_is_timed_together_once_the_fold_is_trained(make_project, tiny_csv, monkeypatch):
+    import math
+
+    import distilbench.crossval.timing as timing
+
+    timed_together = []
+    real_measure = timing.measure_interleaved
+
+    def spy(rows, **kwargs):
+        timed_together.append(sorted(row.name for row in rows))
+        return real_measure(rows, **kwargs)
+
+    monkeypatch.setattr(timing, "measure_interleaved", spy)
+    models = [
+        TEACHER,
+        distilled("student", [1]) | {"compress": ["onnx-int8"]},
+        {"name": "svm", "kind": "linear"},
+    ]
+    project = make_project(models=models, folds=2, epochs=1)
+    results = project.run()
+
+    every_row = sorted(["teacher", "student", "student+onnx-int8", "svm"])
+    assert timed_together == [every_row, every_row]  # one call per fold, every row in it
+    speeds = [r.speed for r in results] + [v.speed for r in results for v in r.variants]
+    assert all(0 < s.latency_p50_ms <= s.latency_p95_ms and s.throughput_per_s > 0 for s in speeds)
+    for child in project.children():  # logged after the fold's timing, into the finished fold run
+        assert child.info.status == "FINISHED"
+        assert not math.isnan(child.data.metrics["latency_p50_ms"])
+        if child.data.tags["model"] == "student":
+            assert child.data.metrics["onnx-int8/latency_p50_ms"] > 0
+    project.run()  # nothing changed: the cached timing is kept, not measured again
+    assert len(timed_together) == 2
+
+
 def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make_project, tiny_csv):
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
@@ -198,3 +279,32 @@ def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make
     ]
     assert [(b["repeat"], b["fold"]) for b in saved["baselines"]] == [(1, 1), (1, 2), (2, 1), (2, 2)]
     assert all(b["strategy"] == "most_frequent" for b in saved["baselines"])
+
+
+def test_a_row_limited_to_one_dataset_is_trained_logged_and_reported_there_only(
+    make_project, tiny_csv, tmp_path
+):
+    from tests.pipeline.conftest import file_dataset
+
+    second = tmp_path / "second.csv"  # other rows: the same file twice would be the same folds
+    pd.read_csv(tiny_csv).iloc[1:].to_csv(second, index=False)
+    extra = tiny_model("extra", layers=[1], datasets=["second"])
+    project = make_project(
+        models=[TEACHER, extra],
+        datasets=[file_dataset(tiny_csv, "first"), file_dataset(second, "second")],
+        folds=2,
+        epochs=1,
+    )
+    results = project.run(with_report=True)
+    assert sorted({(r.dataset, r.model) for r in results}) == [
+        ("first", "teacher"),
+        ("second", "extra"),
+        ("second", "teacher"),
+    ]
+    assert sorted((p.data.tags["dataset"], p.data.tags["model"]) for p in project.parents()) == [
+        ("first", "teacher"),
+        ("second", "extra"),
+        ("second", "teacher"),
+    ]
+    metrics = json.loads((project.reports / "metrics.json").read_text())
+    assert "extra" in metrics["second"] and "extra" not in metrics["first"]

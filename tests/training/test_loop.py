@@ -32,7 +32,15 @@ def features(tokenizer):
 
 def settings(**changes) -> TrainConfig:
     base = TrainConfig(
-        epochs=3, batch_size=8, eval_batch_size=16, learning_rate=1e-3, weight_decay=0.0, warmup_ratio=0.0
+        epochs=3,
+        batch_size=8,
+        eval_batch_size=16,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        warmup_ratio=0.0,
+        min_steps=None,
+        patience=None,
+        head_learning_rate=None,
     )
     return dataclasses.replace(base, **changes)
 
@@ -216,8 +224,8 @@ def test_inference_speed_is_measured_warm_on_the_same_examples_for_every_model(
     real = trainer.predict_batch
     trainer.predict_batch = lambda batch: (calls.append(len(batch)), real(batch))[1]
     result = trainer.measure_speed(features)
-    n = len(features)  # 8 examples: every one is timed at batch 1, and all 8 as one batch
-    assert calls == [1] * speed.WARMUP_CALLS + [n] + [1] * n * speed.PASSES + [n] * speed.PASSES
+    n = len(features)  # 8 examples: every one is timed at batch 1, and all 8 as one batch, each pass
+    assert calls == [1] * speed.WARMUP_CALLS + [n] + ([1] * n + [n]) * speed.PASSES
     assert 0 < result.latency_p50_ms <= result.latency_p95_ms
     assert result.throughput_per_s > 0 and result.threads == torch.get_num_threads()
 

@@ -49,6 +49,7 @@ KIND_KEYS = {
         "layers",
         "pooling",
         "distil_from",
+        "start_from",
         "epochs",
         "learning_rate",
         "compress",
@@ -96,6 +97,20 @@ def check_layers(value: Any, path: str, depth: int | None = None) -> tuple[int, 
     return tuple(value)
 
 
+def check_dataset_names(value: Any, path: str) -> tuple[str, ...] | None:
+    """`datasets`: null (every dataset of the study) or a non-empty list of distinct dataset names."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ConfigError(f"{path}: {value!r} must be null or a non-empty list of distinct dataset names")
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class ModelSpec(Section):
     """One model to cross-validate. Model choice is data: a new model is a params.yaml entry, not code."""
@@ -111,6 +126,9 @@ class ModelSpec(Section):
     # architecture's own (BERT: the pooler over [CLS]); a student copied from a checkpoint shares its head
     pooling: str = setting("auto", choices=POOLINGS)
     distil_from: str | None = setting(None, kind=str)  # the zoo model whose fine-tuned fold logits teach it
+    # the distillation ablation: start where a distilled student of these layers starts, from this zoo
+    # model's fine-tuned fold model (its copied layers, pooling and trained head), and train on labels only
+    start_from: str | None = setting(None, kind=str)
     # cnn, Kim (2014)'s variants: random (CNN-rand), or the vocabulary model's input word embeddings,
     # kept fixed (static) or fine-tuned (non-static, Kim's best)
     embeddings: str = setting("random", choices=CNN_EMBEDDINGS)
@@ -130,6 +148,11 @@ class ModelSpec(Section):
     C: float = setting(1.0, minimum=0, exclusive=True)  # noqa: N815 - scikit-learn's and the papers' name
     # static: model2vec's PCA dimensions for the distilled embeddings (null: the checkpoint's width)
     pca_dims: int | None = setting(256, kind=int, minimum=2, optional=True)
+    # the datasets this model runs on (null: every dataset of the study): an expensive row where it tells most
+    datasets: tuple[str, ...] | None = setting(None, convert=check_dataset_names)
+
+    def runs_on(self, dataset: str) -> bool:
+        return self.datasets is None or dataset in self.datasets
 
     @classmethod
     def from_params(cls, raw: Any, key: str) -> ModelSpec:
@@ -142,7 +165,23 @@ class ModelSpec(Section):
             raise ConfigError(f"{key}: kind {kind} takes none of {foreign} ({said})")
         return super().from_params(raw, key)
 
+    @property
+    def fold_teacher(self) -> str | None:
+        """The zoo model whose fine-tuned fold model this one needs: to learn from or to start from."""
+        return self.distil_from or self.start_from
+
+    def copies_layers_of(self, teacher: ModelSpec) -> bool:
+        """A student of layers copied from this teacher's own checkpoint: it can start from the teacher's
+        fine-tuned fold model."""
+        same_checkpoint = (self.kind, self.source, self.id) == (teacher.kind, teacher.source, teacher.id)
+        return same_checkpoint and self.layers is not None and teacher.layers is None
+
     def checked(self, key: str) -> ModelSpec:
+        if self.distil_from and self.start_from:
+            raise ConfigError(
+                f"{key}.start_from: a distilled model already starts from its fold teacher "
+                f"when it copies its layers; start_from is for the labels-only ablation"
+            )
         from_checkpoint = self.kind in ("transformer", "static")  # a static model is distilled from one
         if from_checkpoint and not self.id:
             raise ConfigError(f"{key}.id: {self.id!r} must name the {self.source} model")
@@ -182,23 +221,47 @@ class ZooConfig:
             raise ConfigError(f"{key}.models: duplicate model name(s) {duplicates}")
         if self.teacher not in names:
             raise ConfigError(f"{key}.teacher: {self.teacher!r} is not one of the zoo's models {names}")
+        if self.model(self.teacher).datasets is not None:
+            raise ConfigError(
+                f"{key}.teacher: {self.teacher!r} is every row's reference, so it runs on every dataset "
+                f"(its `datasets` must be null)"
+            )
         for i, m in enumerate(self.models):
-            if m.distil_from is None:
-                continue
-            where = f"{key}.models[{i}].distil_from"
-            if m.distil_from not in names:
-                raise ConfigError(f"{where}: {m.distil_from!r} is not one of {names}")
-            if m.distil_from == m.name:
-                raise ConfigError(f"{where}: a model cannot distil from itself")
-            if self.model(m.distil_from).kind != "transformer":
+            teacher = self.model(m.fold_teacher) if m.fold_teacher in names else None
+            if teacher and not _within(m.datasets, teacher.datasets):
                 raise ConfigError(
-                    f"{where}: {m.distil_from!r} is not a transformer; only those teach by logits"
+                    f"{key}.models[{i}].datasets: {m.name!r} needs its fold teacher {teacher.name!r} on "
+                    f"every dataset it runs on; {teacher.name!r} runs on {list(teacher.datasets)}"
                 )
-            if self.model(m.distil_from).distil_from is not None:
-                raise ConfigError(
-                    f"{where}: {m.distil_from!r} is itself distilled; teachers must be trained with labels"
-                )
+            if m.distil_from is not None:
+                self._check_fold_teacher(m, m.distil_from, f"{key}.models[{i}].distil_from")
+            if m.start_from is not None:
+                where = f"{key}.models[{i}].start_from"
+                self._check_fold_teacher(m, m.start_from, where)
+                if not m.copies_layers_of(self.model(m.start_from)):
+                    raise ConfigError(
+                        f"{where}: {m.name!r} must copy layers (`layers`) of {m.start_from!r}'s own "
+                        f"checkpoint to start from its fine-tuned fold model"
+                    )
         return self
+
+    def _check_fold_teacher(self, model: ModelSpec, teacher: str, where: str) -> None:
+        names = [m.name for m in self.models]
+        if teacher not in names:
+            raise ConfigError(f"{where}: {teacher!r} is not one of {names}")
+        if teacher == model.name:
+            raise ConfigError(f"{where}: a model cannot learn from itself")
+        if self.model(teacher).kind != "transformer":
+            raise ConfigError(f"{where}: {teacher!r} is not a transformer; only those teach by logits")
+        if self.model(teacher).fold_teacher is not None:
+            raise ConfigError(
+                f"{where}: {teacher!r} is itself distilled; teachers must be trained with labels"
+            )
+
+
+def _within(datasets: tuple[str, ...] | None, others: tuple[str, ...] | None) -> bool:
+    """Whether every dataset of `datasets` is one of `others` (None: every dataset of the study)."""
+    return others is None or (datasets is not None and set(datasets) <= set(others))
 
 
 @dataclass(frozen=True)
@@ -207,18 +270,18 @@ class TrainConfig(Section):
 
     epochs: int = setting(1, minimum=1)
     # a floor on optimizer steps: a small dataset trains more epochs instead of stopping half-learnt
-    min_steps: int | None = setting(None, kind=int, minimum=1)
+    min_steps: int | None = setting(48, kind=int, minimum=1, optional=True)
     # early stopping: end the fit after this many epochs without a better inner-val score (null: never)
-    patience: int | None = setting(None, kind=int, minimum=1)
+    patience: int | None = setting(2, kind=int, minimum=1, optional=True)
     batch_size: int = setting(16, minimum=1)
     eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
     max_length: int = setting(64, minimum=8)
     # which tokens of a longer text are kept: its head, or head_tail (Sun et al. 2019: the first quarter of
     # max_length from the start, the rest from the end)
     truncation: str = setting("head", choices=TRUNCATIONS)
-    learning_rate: float = setting(5e-5, minimum=0, exclusive=True)
+    learning_rate: float = setting(1e-4, minimum=0, exclusive=True)
     # the new classification head's step (null: learning_rate): it starts from random weights
-    head_learning_rate: float | None = setting(None, kind=float, minimum=0, exclusive=True)
+    head_learning_rate: float | None = setting(1e-3, kind=float, minimum=0, exclusive=True, optional=True)
     # a CNN trained from scratch wants a much larger step than fine-tuning
     cnn_learning_rate: float = setting(1e-3, minimum=0, exclusive=True)
     weight_decay: float = setting(0.01, minimum=0)
@@ -248,8 +311,8 @@ class TrainConfig(Section):
 class DistillConfig(Section):
     """Hinton et al. (2015) knowledge distillation; see the README for why these defaults."""
 
-    temperature: float = setting(2.0, minimum=0, exclusive=True)
-    alpha: float = setting(0.5, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
+    temperature: float = setting(4.0, minimum=0, exclusive=True)
+    alpha: float = setting(0.9, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
     # an intermediate-representation term on hidden states (equal widths): 0 = off
     hidden_weight: float = setting(0.0, minimum=0)
     hidden_loss: str = setting("cosine", choices=HIDDEN_LOSSES)  # DistilBERT's cosine, or TinyBERT's MSE

@@ -15,6 +15,7 @@ import importlib.util
 from pathlib import Path
 
 FOLD_MODULE = "distilbench.crossval.fold"
+TIMING_MODULE = "distilbench.crossval.timing"
 
 
 def imported_names(source: str) -> set[str]:
@@ -78,3 +79,9 @@ def closure_digest(entry: str, package: str) -> str:
 def fold_code_digest() -> str:
     """The digest of this installation's fold code (computed once per process)."""
     return closure_digest(FOLD_MODULE, "distilbench")
+
+
+@functools.cache
+def timing_code_digest() -> str:
+    """The digest of the code that times a fold's rows together (crossval.timing, the fold code with it)."""
+    return closure_digest(TIMING_MODULE, "distilbench")

@@ -7,8 +7,6 @@ logs its :class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` do
 from __future__ import annotations
 
 import dataclasses
-import math
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from distilbench.config.settings import SHALLOW_KINDS
 from distilbench.config.variants import variant_row_name
-from distilbench.core.atomic import atomic_path
+from distilbench.core.atomic import atomic_directories, atomic_path
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
@@ -32,7 +30,7 @@ from distilbench.models.zoo import build_model, count_parameters, load_tokenizer
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
 from distilbench.training.evaluation import confusion, fold_metrics
-from distilbench.training.inference_speed import SpeedResult, measure_speed
+from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import (
     EpochRecord,
     Features,
@@ -43,8 +41,6 @@ from distilbench.training.loop import (
     subset,
 )
 
-# a fold whose inference speed was not measured (a results record of a hand-made fold)
-NOT_TIMED = SpeedResult(math.nan, math.nan, math.nan, threads=0)
 BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant")
 
 
@@ -77,7 +73,8 @@ class FoldResult:
     run_id: str | None = None  # the MLflow child run, once logged
     # a teacher's extra work for its students: logits on the training split and saving the fold model
     export_seconds: float = 0.0
-    speed: SpeedResult = NOT_TIMED  # warm batch-1 latency and batch-32 throughput (inference_speed)
+    # warm batch-1 latency and batch-32 throughput, measured with the fold's other rows (crossval.timing)
+    speed: SpeedResult = NOT_TIMED
     # a distilled student: how much its teacher's soft targets say (distill_loss.teacher_confidence)
     distill_stats: dict[str, float] = field(default_factory=dict)
     # a `compress: true` model: its int8 and ONNX variants scored on the same held-out fold
@@ -181,7 +178,8 @@ def load_fold_teacher(teacher: FoldJob) -> torch.nn.Module:
 def fold_teacher_model(job: FoldJob) -> torch.nn.Module | None:
     """The fine-tuned fold teacher, loaded once, when the student starts from it or the hidden-state term
     runs it at every step."""
-    if job.teacher is None or not (job.starts_from_fold_teacher or job.distill.hidden_weight > 0):
+    hidden_term = job.distill is not None and job.distill.hidden_weight > 0
+    if job.teacher is None or not (job.starts_from_fold_teacher or hidden_term):
         return None
     return load_fold_teacher(job.teacher)
 
@@ -189,8 +187,9 @@ def fold_teacher_model(job: FoldJob) -> torch.nn.Module | None:
 def initial_model(
     job: FoldJob, tokenizer, num_labels: int, multilabel: bool, teacher: torch.nn.Module | None
 ) -> torch.nn.Module:
-    """A fresh classifier from its checkpoint, or for a distilled student the fine-tuned fold teacher's
-    copied layers, pooling and classifier. Call under a seeded RNG: a new head's weights are random."""
+    """A fresh classifier from its checkpoint, or for a distilled student (and its labels-only ablation)
+    the fine-tuned fold teacher's copied layers, pooling and classifier. Call under a seeded RNG: a new
+    head's weights are random."""
     if job.starts_from_fold_teacher:
         return make_student(teacher, job.model.layers)
     return build_model(job.model, tokenizer, num_labels, multilabel, vocabulary_from=job.tokenizer_from)
@@ -200,7 +199,7 @@ def make_trainer(
     job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows, teacher=None
 ) -> FineTuner:
     common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
-    if job.teacher is None:
+    if job.distill is None:  # labels only: every fine-tuned row, and the distillation ablation
         return FineTuner(model, collate, runtime, job.train, **common)
     return Distiller(
         model,
@@ -249,7 +248,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     trainer, fitted, features, fit_rows = fit_on_rows(job, data, runtime, train_rows)
     held_out = subset(features, eval_rows)
     logits, eval_seconds = trainer.timed_predict(held_out)
-    speed = trainer.measure_speed(held_out)
+    model_mb = keep_for_timing(job, trainer.model)
     export_seconds = export_for_students(job, trainer, features, train_rows)
     variants = compressed_variants(job, trainer, held_out, data.targets[eval_rows], logits, multilabel)
     return held_out_result(
@@ -261,7 +260,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         train_seconds=fitted.seconds,
         eval_seconds=eval_seconds,
         train_examples=len(fit_rows),
-        model_mb=saved_size_mb(trainer.model),
+        model_mb=model_mb,
         parameters=count_parameters(trainer.model),
         best_epoch=fitted.best_epoch,
         device=str(runtime.device),
@@ -269,7 +268,6 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         history=tuple(fitted.history),
         step_losses=tuple(fitted.step_losses),
         export_seconds=export_seconds,
-        speed=speed,
         distill_stats=distill_stats(job, trainer, data.targets[fit_rows], multilabel),
         variants=variants,
     )
@@ -287,8 +285,7 @@ def compute_shallow_fold(job: FoldJob) -> FoldResult:
     start = time.perf_counter()
     logits = fitted.model.predict_logits(texts)
     eval_seconds = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        model_mb = fitted.model.save(Path(tmp))
+    model_mb = fitted.model.save(job.kept_shallow)  # kept for the fold's timing
     distillation = (
         {"static_distillation_seconds": fitted.distillation_seconds} if job.model.kind == "static" else {}
     )
@@ -306,7 +303,6 @@ def compute_shallow_fold(job: FoldJob) -> FoldResult:
         best_epoch=1,
         device="cpu",
         autocast="None",
-        speed=measure_speed(fitted.model.predict_logits, texts),
         distill_stats=distillation,
     )
 
@@ -348,7 +344,14 @@ def compressed_variants(
     held_out_fold = HeldOutFold(
         held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
     )
-    return score_variants(trainer.model, held_out_fold, job.model.compress)
+    return score_variants(trainer.model, held_out_fold, job.model.compress, job.kept_variants)
+
+
+def keep_for_timing(job: FoldJob, model: torch.nn.Module) -> float:
+    """Save the fold's fp32 model as a user would ship it (safetensors), for its fold's timing
+    (crossval.timing); returns its size on disk in MB. Written whole or not at all."""
+    with atomic_directories([job.kept_model]) as (staging,):
+        return save_model(model, staging)
 
 
 def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, train_rows) -> float:
@@ -367,12 +370,6 @@ def distill_stats(job: FoldJob, trainer: FineTuner, targets: np.ndarray, multila
     if not isinstance(trainer, Distiller) or multilabel:
         return {}
     return teacher_confidence(trainer.teacher_logits, torch.as_tensor(targets), job.distill.temperature)
-
-
-def saved_size_mb(model: torch.nn.Module) -> float:
-    """What the model weighs on disk as a user would ship it (safetensors)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        return save_model(model, Path(tmp))
 
 
 def export_train_logits(job: FoldJob, trainer: FineTuner, features: Features, train_rows: np.ndarray) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -36,11 +37,13 @@ from mlflow.utils.mlflow_tags import (  # noqa: E402
 )
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
+from distilbench.core.clock import wall_clock_ms  # noqa: E402
 from distilbench.crossval.fold import FoldResult  # noqa: E402
 from distilbench.crossval.notes import fold_note  # noqa: E402
 from distilbench.crossval.plan import FoldJob, ParentSpec  # noqa: E402
 from distilbench.crossval.summary import VARIANT_METRICS  # noqa: E402
 from distilbench.tracking.runs import as_params, find_runs, log_metrics, stamped  # noqa: E402
+from distilbench.training.inference_speed import SPEED_METRICS  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +194,18 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
 
 
 def fold_metrics(result: FoldResult) -> dict[str, float]:
-    """What was measured, under the keys the parents use too; counts and settings are params."""
-    return {**result.measured(), **result.distill_stats, **variant_metrics(result)}
+    """What was measured, under the keys the parents use too; counts and settings are params. Speeds
+    are not measured yet when a fold is logged (log_fold_speeds adds them): NaN is left out."""
+    measured = {**result.measured(), **result.distill_stats, **variant_metrics(result)}
+    return {k: v for k, v in measured.items() if not math.isnan(v)}
+
+
+def log_fold_speeds(job: FoldJob, result: FoldResult) -> None:
+    """The speeds its fold's timing measured (crossval.timing), added to the fold's finished child run."""
+    if result.run_id is None:
+        return
+    speeds = {k: v for k, v in fold_metrics(result).items() if k.rpartition("/")[2] in SPEED_METRICS}
+    log_metrics(MlflowClient(job.tracking_uri), result.run_id, stamped(speeds, wall_clock_ms()))
 
 
 def variant_metrics(result: FoldResult) -> dict[str, float]:

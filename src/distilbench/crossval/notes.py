@@ -21,7 +21,7 @@ def fold_line(label: str, result: FoldResult) -> str:
 
 def fold_note(job: FoldJob, result: FoldResult) -> str:
     scores = ", ".join(f"{k.replace('_', '-')} {v:.4f}" for k, v in result.metrics.items())
-    how = f"distilled from the fold's fine-tuned {job.teacher.model.name}" if job.teacher else "fine-tuned"
+    how = how_trained(job)
     which = f"Fold {job.number} of {job.n_folds}"
     if job.repeated:
         which = f"Repeat {job.repeat} of {job.n_repeats}, fold {job.number} of {job.n_folds}"
@@ -65,3 +65,21 @@ def parent_note(
 
 def _pct(stats: Mapping[str, float], key: str) -> str:
     return f"{stats[key]:.1f}%" if key in stats else "—"  # undefined when the teacher scored 0
+
+
+def how_trained(job: FoldJob) -> str:
+    if job.teacher is None:
+        return "fine-tuned"
+    if job.distill is None:
+        return f"started from the fold's fine-tuned {job.teacher.model.name}, trained on labels only"
+    return f"distilled from the fold's fine-tuned {job.teacher.model.name}"
+
+
+def speed_line(label: str, result: FoldResult) -> str:
+    """One row's speeds, as its fold's timing measured them (crossval.timing)."""
+    rows = [("", result.speed)] + [(f" +{v.variant}", v.speed) for v in result.variants]
+    speeds = "; ".join(
+        f"{s.latency_p50_ms:.2f} ms p50 at batch 1, {s.throughput_per_s:.0f} ex/s at batch 32{name}"
+        for name, s in rows
+    )
+    return f"{label} timed with its fold's rows: {speeds}"

@@ -9,6 +9,7 @@ redoes all of them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -150,7 +151,7 @@ class FoldJob:
         """A distilled student of layers copied from its teacher's own checkpoint starts from the
         fine-tuned fold teacher (its layers, pooling and trained classifier), not the pre-trained one:
         what it is distilled towards is then also where it starts."""
-        return self.teacher is not None and copies_layers_of(self.model, self.teacher.model)
+        return self.teacher is not None and self.model.copies_layers_of(self.teacher.model)
 
     @property
     def fold_seed(self) -> int:
@@ -193,28 +194,52 @@ class FoldJob:
     def model_dir(self) -> Path:
         return Path(self.cache_root) / "fold_teachers" / self.cache_key
 
+    @property
+    def kept_dir(self) -> Path:
+        """What the fold's model serves with, kept for its fold's timing (crossval.timing): the fp32
+        model's folder (`kept_model`), its compressed variants' ONNX files, or a shallow model's folder."""
+        return Path(self.cache_root) / "timing" / self.cache_key
 
-def copies_layers_of(student: ModelSpec, teacher: ModelSpec) -> bool:
-    same_checkpoint = (student.kind, student.source, student.id) == (teacher.kind, teacher.source, teacher.id)
-    return same_checkpoint and student.layers is not None and teacher.layers is None
+    @property
+    def kept_model(self) -> Path:
+        return self.kept_dir / "model"
+
+    @property
+    def kept_variants(self) -> Path:
+        return self.kept_dir / "variants"
+
+    @property
+    def kept_shallow(self) -> Path:
+        return self.kept_dir / "shallow"
 
 
 def needs_fold_model(teacher: ModelSpec, cfg: Config) -> bool:
     """Whether a teacher's fine-tuned fold model is kept for its students: to start from it, or for the
     hidden-state term, which runs the teacher at every step."""
-    students = [m for m in cfg.zoo.models if m.distil_from == teacher.name]
-    return bool(students) and (
-        cfg.distill.hidden_weight > 0 or any(copies_layers_of(m, teacher) for m in students)
-    )
+    students = [m for m in cfg.zoo.models if m.fold_teacher == teacher.name]
+    hidden_term = cfg.distill.hidden_weight > 0 and any(m.distil_from for m in students)
+    return hidden_term or any(m.copies_layers_of(teacher) for m in students)
+
+
+def effective_train(cfg: Config, spec: ModelSpec) -> TrainConfig:
+    """The settings this model trains with: its own epochs and learning rate win (TrainConfig.for_model),
+    and a student that starts from its fine-tuned fold teacher has a trained head, not a random one: it
+    takes the body's learning rate, not the new head's larger step."""
+    train = cfg.train.for_model(spec)
+    teacher = spec.fold_teacher and cfg.zoo.model(spec.fold_teacher)
+    if teacher and spec.copies_layers_of(teacher):
+        return dataclasses.replace(train, head_learning_rate=None)
+    return train
 
 
 def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
-    """Models trained on labels first, so every distilled student finds its fold teacher already planned."""
-    return sorted(models, key=lambda m: m.distil_from is not None)
+    """Models without a fold teacher first, so every distilled (or ablation) student finds its fold teacher
+    already planned."""
+    return sorted(models, key=lambda m: m.fold_teacher is not None)
 
 
 def job_fingerprint(cfg: Config, spec: ModelSpec) -> Fingerprint:
-    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), cfg.train.for_model(spec).precision)
+    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), effective_train(cfg, spec).precision)
 
 
 def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
@@ -223,7 +248,7 @@ def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
         {
             "data": data.data_hash,
             "model": asdict(spec),
-            "train": asdict(cfg.train.for_model(spec)),
+            "train": asdict(effective_train(cfg, spec)),
             "fingerprint": asdict(job_fingerprint(cfg, spec)),
             "distill": asdict(cfg.distill) if spec.distil_from else None,
             "seed": cfg.seed,
@@ -249,6 +274,8 @@ def plan_jobs(
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     for data in datasets:
         for spec in reference_first(training_order(cfg.zoo.models), cfg.zoo):
+            if not spec.runs_on(data.name):
+                continue
             for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
                 jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
@@ -258,13 +285,13 @@ def plan_jobs(
                     n_folds=len(data.eval_folds),
                     model=spec,
                     tokenizer_from=tokenizer_spec(spec, cfg.zoo),
-                    train=cfg.train.for_model(spec),
+                    train=effective_train(cfg, spec),
                     seed=cfg.seed,
                     cache_root=str(cache_root),
                     tracking_uri=tracking_uri,
                     parent=parents[data.name, spec.name],
                     fingerprint=fingerprints[spec.name],
-                    teacher=jobs[data.name, spec.distil_from, repeat, fold] if spec.distil_from else None,
+                    teacher=jobs[data.name, spec.fold_teacher, repeat, fold] if spec.fold_teacher else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,
                     export_model=needs_fold_model(spec, cfg),
@@ -298,11 +325,11 @@ def within_fold_order(zoo: ZooConfig) -> list[str]:
         if spec.name not in order:
             order.append(spec.name)
             for student in planned:
-                if student.distil_from == spec.name:
+                if student.fold_teacher == spec.name:
                     add(student)
 
     for spec in planned:
-        if spec.distil_from is None:
+        if spec.fold_teacher is None:
             add(spec)
     return order
 
@@ -310,5 +337,5 @@ def within_fold_order(zoo: ZooConfig) -> list[str]:
 def reference_first(models: list[ModelSpec], zoo: ZooConfig) -> list[ModelSpec]:
     """The zoo teacher planned first, so every other fold can wait for its reference, the teacher's fold
     (after its own fold teacher, when the zoo teacher is itself distilled: that one has no reference)."""
-    first = {zoo.teacher, zoo.model(zoo.teacher).distil_from}
+    first = {zoo.teacher, zoo.model(zoo.teacher).fold_teacher}
     return sorted(models, key=lambda m: m.name not in first)

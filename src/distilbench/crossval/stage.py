@@ -15,15 +15,17 @@ from pathlib import Path
 from distilbench.config.settings import Config, ModelSpec
 from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic
+from distilbench.core.errors import ConfigError
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
-from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold
+from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold, log_fold_speeds
 from distilbench.crossval.notes import parent_note
 from distilbench.crossval.plan import (
     FoldJob,
     ParentSpec,
     PreparedRef,
+    effective_train,
     parent_key,
     plan_jobs,
     prepared_datasets,
@@ -38,6 +40,7 @@ from distilbench.crossval.summary import (
     saved_pct,
     summarize_models,
 )
+from distilbench.crossval.timing import fold_groups, time_fold
 from distilbench.models.zoo import check_zoo
 from distilbench.tracking.runs import artifact_location, close_parent_run, ensure_experiment
 from distilbench.tracking.store import check_store, store_errors
@@ -78,9 +81,23 @@ def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Cros
         )
         for data in datasets
         for spec in training_order(cfg.zoo.models)
+        if spec.runs_on(data.name)
     }
+    check_model_datasets(cfg, datasets)
     jobs = plan_jobs(cfg, datasets, parents, tracking_uri, paths.cache)
     return CrossvalPlan(jobs, tuple(parents.values()), datasets, tracking_uri, experiment_id)
+
+
+def check_model_datasets(cfg: Config, datasets: Sequence[PreparedRef]) -> None:
+    """A model's `datasets` name datasets of the study: a typo would silently drop the row."""
+    known = [d.name for d in datasets]
+    for i, spec in enumerate(cfg.zoo.models):
+        unknown = [name for name in spec.datasets or () if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"models.zoos.{cfg.zoo.name}.models[{i}].datasets: {unknown} not among the prepared "
+                f"datasets {known}"
+            )
 
 
 def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
@@ -95,7 +112,7 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
         "teacher": cfg.zoo.teacher,
         "seed": cfg.seed,
         "model_spec": json.dumps(asdict(spec)),
-        "train": json.dumps(asdict(cfg.train.for_model(spec))),  # the values this model really used
+        "train": json.dumps(asdict(effective_train(cfg, spec))),  # the values this model really used
         "distill": json.dumps(asdict(cfg.distill)) if spec.distil_from else None,
     }
 
@@ -112,13 +129,25 @@ def run_fold(job: FoldJob, device: str | None = None, reference: FoldResult | No
     return dataclasses.replace(result, run_id=run_id)
 
 
+def time_and_log(jobs: Sequence[FoldJob], results: Sequence[FoldResult]) -> list[FoldResult]:
+    """One fold's rows timed together (crossval.timing), their speeds added to their child runs."""
+    timed = time_fold(jobs, results)
+    with store_errors(jobs[0].tracking_uri):
+        for job, result in zip(jobs, timed, strict=True):
+            log_fold_speeds(job, result)
+    return timed
+
+
 def run_in_order(plan: CrossvalPlan) -> list[FoldResult]:
-    """The plain way to run the planned folds: one after the other, in the planned order (teachers first)."""
+    """The plain way to run the planned folds: one after the other, in the planned order (teachers first),
+    each fold's rows timed together once the fold's last row is trained."""
     done: dict[str, FoldResult] = {}
-    for job in plan.jobs:
-        done[job.cache_key] = run_fold(
-            job, reference=done[job.reference.cache_key] if job.reference else None
-        )
+    for jobs in fold_groups(plan.jobs).values():
+        for job in jobs:
+            reference = done[job.reference.cache_key] if job.reference else None
+            done[job.cache_key] = run_fold(job, reference=reference)
+        timed = time_and_log(jobs, [done[job.cache_key] for job in jobs])
+        done.update({job.cache_key: result for job, result in zip(jobs, timed, strict=True)})
     return list(done.values())
 
 
@@ -154,7 +183,8 @@ def close_parents(plan: CrossvalPlan, results: list[FoldResult], teacher: str) -
     """Each parent's summary over its folds (the report's numbers), description and fold table. The parent
     ends when its own last fold ended."""
     models = list(dict.fromkeys(p.model for p in plan.parents))
-    distil_from = {j.model.name: j.model.distil_from for j in plan.jobs if j.model.distil_from}
+    # whose fold teacher's cost a row's end-to-end cost includes: it learnt from it or started from it
+    distil_from = {j.model.name: j.model.fold_teacher for j in plan.jobs if j.model.fold_teacher}
     summary = summary_rows(results, teacher, models, distil_from)
     for parent in plan.parents:
         dataset, model = parent.dataset, parent.model

@@ -11,7 +11,6 @@ each other, not with the GPU row.
 from __future__ import annotations
 
 import functools
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distilbench.config.variants import COMPRESSED
 from distilbench.models.compress import Variant, build_variants
 from distilbench.training.evaluation import fold_metrics, predict
-from distilbench.training.inference_speed import SpeedResult, measure_speed
+from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import Features
 
 EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
@@ -38,12 +36,12 @@ class VariantResult:
     build_seconds: float  # quantizing or exporting it (its share of the build when they share a step)
     eval_seconds: float  # one pass over the held-out fold at the eval batch size
     model_mb: float  # on disk: the ONNX file, or torch.save of the int8 state dict
-    speed: SpeedResult
     agreement: float  # share of held-out predictions equal to the fp32 model's
     max_abs_logit_diff: float  # largest difference from the fp32 model's logits on the fold
     # McNemar's discordant pairs: examples only the variant gets right, and only the fp32 model
     only_variant_right: int = 0
     only_fp32_right: int = 0
+    speed: SpeedResult = NOT_TIMED  # set when the fold's rows are timed together (crossval.timing)
 
 
 @dataclass(frozen=True)
@@ -80,27 +78,26 @@ class HeldOutFold:
 
 
 def score_variants(
-    model: torch.nn.Module, fold: HeldOutFold, variants: tuple[str, ...] = COMPRESSED
+    model: torch.nn.Module, fold: HeldOutFold, variants: tuple[str, ...], directory: Path
 ) -> tuple[VariantResult, ...]:
-    """Build these compressed variants of `model` and score each on the held-out fold against its fp32
-    logits."""
+    """Build these compressed variants of `model` (their ONNX files in `directory`, kept for the fold's
+    timing) and score each on the held-out fold against its fp32 logits."""
     cpu = torch.device("cpu")
     device = next(model.parameters()).device
     model.to(cpu).eval()
     try:
-        with tempfile.TemporaryDirectory(prefix="distilbench-variants-") as directory:
-            start = time.perf_counter()
-            example = fold.collate(fold.features[:EXAMPLE_ROWS])
-            threads = torch.get_num_threads()
-            built = build_variants(model, example, Path(directory), threads=threads, wanted=variants)
-            build_seconds = (time.perf_counter() - start) / len(variants)
-            return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in variants)
+        start = time.perf_counter()
+        example = fold.collate(fold.features[:EXAMPLE_ROWS])
+        threads = torch.get_num_threads()
+        built = build_variants(model, example, Path(directory), threads=threads, wanted=variants)
+        build_seconds = (time.perf_counter() - start) / len(variants)
+        return tuple(score_variant(v, fold, build_seconds) for v in built if v.name in variants)
     finally:
         model.to(device)
 
 
 def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> VariantResult:
-    """One variant's scores on the fold, and its speed by the protocol every row is timed by."""
+    """One variant's scores on the fold (its speed is measured with its fold's other rows)."""
     predict_batch = functools.partial(_predict_features, variant.predict_logits, fold.collate)
     held_out, size = fold.features, fold.eval_batch_size
     start = time.perf_counter()
@@ -113,7 +110,6 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
         build_seconds=build_seconds,
         eval_seconds=eval_seconds,
         model_mb=variant.size_mb,
-        speed=measure_speed(predict_batch, held_out),
         agreement=fold.agreement(logits),
         max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
         only_variant_right=only_variant_right,

@@ -104,6 +104,20 @@ class TextCNN(nn.Module):
         (directory / CONFIG_NAME).write_text(json.dumps(payload, indent=2) + "\n")
         safetensors.torch.save_model(self, str(directory / WEIGHTS_NAME))
 
+    @classmethod
+    def from_saved(cls, directory: str | Path) -> TextCNN:
+        """The model `save_pretrained` wrote."""
+        payload = json.loads((Path(directory) / CONFIG_NAME).read_text(encoding="utf-8"))
+        payload.pop("model_type")
+        model = cls(TextCNNConfig(**payload))
+        safetensors.torch.load_model(model, str(Path(directory) / WEIGHTS_NAME))
+        return model
+
+
+def is_saved_cnn(directory: str | Path) -> bool:
+    config = Path(directory) / CONFIG_NAME
+    return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE
+
 
 def _loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     # Same inference as transformers' problem_type: float multi-hot -> multilabel, class ids -> multiclass.

@@ -19,6 +19,8 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoModelForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from distilbench.models.cnn import TextCNN, is_saved_cnn
+
 logger = logging.getLogger(__name__)
 
 HEAD_FILE = "mean_pooling_head.safetensors"  # the classifier over the pooled vector
@@ -133,9 +135,11 @@ def pretrained_classifier(location: str, pooling: str, num_labels: int, multilab
 
 
 def load_classifier(directory: Path) -> torch.nn.Module:
-    """A fine-tuned classifier saved by this project, with the head it was trained with."""
+    """A fine-tuned classifier saved by this project, with the head it was trained with (or the text CNN)."""
     if (Path(directory) / HEAD_CONFIG).is_file():
         return MeanPoolingClassifier.from_saved(directory)
+    if is_saved_cnn(directory):
+        return TextCNN.from_saved(directory)
     return AutoModelForSequenceClassification.from_pretrained(directory)
 
 

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 PAIR_KEY = ["repeat", "fold"]
 SAME_ARCHITECTURE = ("kind", "source", "id", "layers")
+# what a distilled student is compared with besides the teacher: the same student fine-tuned from the
+# pre-trained checkpoint (the recipe), and its ablation (same start, labels only: what the loss adds)
+FINE_TUNED = "fine-tuned"
+LABELS_ONLY = "same start, labels only"
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Comparison:
     dataset: str
     model: str
     against: str
-    role: str  # "teacher" or "fine-tuned": what `against` is to `model`
+    role: str  # "teacher", FINE_TUNED or LABELS_ONLY: what `against` is to `model`
     folds: tuple[tuple[int, int], ...]  # the paired (repeat, fold)s
     differences: tuple[float, ...]  # accuracy of model − against, per paired fold
     test: PairedTest | None  # None with fewer than two paired folds (a hold-out split)
@@ -85,23 +89,41 @@ def verdict_of(c: Comparison) -> str:
 
 
 def fine_tuned_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
-    """The model with the distilled one's architecture trained without a teacher, if the zoo has one."""
+    """The model with the distilled one's architecture fine-tuned from the pre-trained checkpoint without
+    a teacher (the DistilBERT recipe's student), if the zoo has one."""
+    return _twin(spec, specs, lambda other: other.model.fold_teacher is None)
+
+
+def labels_only_twin(spec: RowSpec, specs: list[RowSpec]) -> str | None:
+    """The distillation ablation of a distilled student: its architecture, started from the same fine-tuned
+    fold teacher, trained on labels only. The two differ in the distillation loss and in nothing else."""
+    return _twin(spec, specs, lambda other: other.model.start_from == spec.distil_from)
+
+
+def _twin(spec: RowSpec, specs: list[RowSpec], trained_so) -> str | None:
     for other in specs:
         same = all(getattr(other.model, k) == getattr(spec.model, k) for k in SAME_ARCHITECTURE)
-        if same and not other.variant and not other.distil_from and other.name != spec.name:
+        another = other.name != spec.name and not other.variant and not other.distil_from
+        if same and another and trained_so(other):
             return other.name
     return None
 
 
 def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, str]]:
-    """(model, against, role): every model against the teacher, every distilled one against its twin.
+    """(model, against, role): every model against the teacher, every distilled one against its twins
+    (fine-tuned from the pre-trained checkpoint; and the ablation, from its own start on labels only).
     A compressed variant against its own fp32 model (the teacher's too) is not a retrained pair:
     report.agreement tests it."""
     pairs = [(s.name, teacher, "teacher") for s in specs if teacher not in (s.name, s.variant_of)]
     for spec in specs:
-        twin = fine_tuned_twin(spec, specs) if spec.distil_from else None
-        if twin:
-            pairs.append((spec.name, twin, "fine-tuned"))
+        if not spec.distil_from:
+            continue
+        for role, twin in (
+            (FINE_TUNED, fine_tuned_twin(spec, specs)),
+            (LABELS_ONLY, labels_only_twin(spec, specs)),
+        ):
+            if twin:
+                pairs.append((spec.name, twin, role))
     return pairs
 
 
@@ -233,7 +255,7 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     )
 
 
-ROLE_PREFIX = {"teacher": "vs_teacher", "fine-tuned": "vs_fine_tuned"}
+ROLE_PREFIX = {"teacher": "vs_teacher", FINE_TUNED: "vs_fine_tuned", LABELS_ONLY: "vs_labels_only"}
 
 
 def comparison_metrics(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:

@@ -2,9 +2,10 @@
 same fold, summarised by the geometric mean over folds and its 95% confidence interval.
 
 A ratio of two means taken from different stretches of a run moves with whatever the shared machine did
-in between (the teacher's batch-1 p50 was 13.7 ms in one fresh-clone run and 10.7 ms in the next). The
-folds run fold-major (crossval.plan.fold_major), so a fold's rows are measured close together; their
-per-fold ratios then carry the drift between folds as spread, which the interval shows. The interval is
+in between (the teacher's batch-1 p50 was 13.7 ms in one fresh-clone run and 10.7 ms in the next). A
+fold's rows are timed together, in one process, interleaved round by round (crossval.timing), so each
+per-fold ratio compares measurements taken side by side; the drift between folds shows as spread, which
+the interval carries. The interval is
 Student's t on the log ratios over folds (timings do not share training data, so no overlap correction).
 """
 
@@ -112,9 +113,34 @@ def ratio_section(rows: dict[str, dict[str, Ratio]], teacher: str) -> list[str]:
     )
     return text_section(
         f"Against the teacher {teacher}, fold by fold (each fold's ratio to the teacher's same fold; "
-        f"geometric mean over the {folds} folds and its 95% CI, which shows how much the machine moved):",
+        "a fold's rows are timed together, interleaved in rounds; geometric mean over the "
+        f"{folds} folds and its 95% CI, which shows how much the machine moved):",
         table,
     )
+
+
+FOLD_LATENCIES_KEY = "latency_p50_ms_by_fold"  # metrics.json: "<repeat>.<fold>" -> that fold's batch-1 p50
+
+
+def fold_latencies(folds: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """model -> {FOLD_LATENCIES_KEY: {"<repeat>.<fold>": p50 ms}}: what the select rule pairs rows by."""
+    if SPEED_UP_BATCH_1.column not in folds:
+        return {}
+    values = folds.pivot_table(index=PAIR_KEY, columns="model", values=SPEED_UP_BATCH_1.column)
+    by_fold = {model: values[model].dropna().items() for model in values.columns}
+    return {
+        str(model): {FOLD_LATENCIES_KEY: {f"{r}.{f}": round(float(v), 6) for (r, f), v in pairs}}
+        for model, pairs in by_fold.items()
+    }
+
+
+def paired_latency_ratio(row: dict[str, float], other: dict[str, float]) -> Ratio | None:
+    """`row`'s batch-1 latency over `other`'s, fold by fold (FOLD_LATENCIES_KEY dicts), on the folds
+    both were timed on; None without a common fold."""
+    common = [k for k in row if k in other and row[k] > 0 and other[k] > 0]
+    if not common:
+        return None
+    return geometric_ratio(np.array([row[k] / other[k] for k in common]))
 
 
 def ratio_metrics(rows: dict[str, dict[str, Ratio]]) -> dict[str, dict[str, float]]:

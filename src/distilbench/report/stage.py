@@ -39,6 +39,7 @@ from distilbench.report.majority import (
 from distilbench.report.pairs import Comparison, comparison_metrics, comparison_section, dataset_comparisons
 from distilbench.report.ratios import (
     factor_section,
+    fold_latencies,
     ratio_metrics,
     ratio_rows,
     ratio_section,
@@ -192,9 +193,11 @@ def metrics_json(study: ReportInputs) -> dict:
             agreement_metrics(variant_checks(own_folds)),
             ratio_metrics(ratio_rows(own_folds, list(models), study.teacher)),
         )
+        latencies = fold_latencies(own_folds)
         for model in models:
             for numbers in per_model:  # each adds its own keys to the model's entry
                 models[model].update({k: round(v, 6) for k, v in numbers.get(model, {}).items()})
+            models[model].update(latencies.get(model, {}))
         baseline = baseline_of(study.baseline_summary, dataset)
         if baseline is None:
             continue

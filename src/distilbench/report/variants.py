@@ -48,8 +48,9 @@ class RowSpec:
 
     @property
     def cost_includes(self) -> str | None:
-        """Whose fold teacher a row's cost includes: a variant shares its source's."""
-        return self.model.distil_from
+        """Whose fold teacher a row's cost includes (it learnt from it or started from it): a variant
+        shares its source's."""
+        return self.model.fold_teacher
 
 
 def with_variant_specs(specs: list[ModelSpec], folds: pd.DataFrame) -> list[RowSpec]:
