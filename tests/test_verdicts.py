@@ -87,3 +87,19 @@ def test_a_comparison_without_a_test_is_no_test_and_outside_the_family():
     family = with_holm([untested, comparison([0.01, 0.02, 0.00, 0.03, 0.015])])
     assert family[0].holm is None and family[1].holm.m == 1
     assert verdict_words(family[0]) == "no test (one fold)"
+
+
+def test_the_distillation_sentences_say_what_each_twin_comparison_isolates_and_its_verdict():
+    from dataclasses import replace
+
+    from distilbench.report.pairs import FINE_TUNED, LABELS_ONLY, distillation_lines
+
+    same_start = replace(comparison([0.02, 0.021, 0.019, 0.02, 0.02], "distilled"), against="ablation")
+    recipe = replace(comparison([0.01, 0.02, 0.00, 0.03, 0.015], "distilled"), against="fine-tuned")
+    to_teacher = comparison([0.0, 0.0, 0.001, -0.001, 0.0], "distilled")
+    family = with_holm([replace(same_start, role=LABELS_ONLY), replace(recipe, role=FINE_TUNED), to_teacher])
+    lines = distillation_lines(family)
+    assert len(lines) == 2  # the comparison with the teacher is not one of them
+    assert lines[0].startswith("**distilled** against **ablation**, what the distillation loss adds")
+    assert "+2.00 points" in lines[0] and lines[0].endswith(": better.")
+    assert "the distillation recipe as a whole" in lines[1] and "inconclusive with these folds" in lines[1]

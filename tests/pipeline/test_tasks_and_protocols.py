@@ -217,6 +217,7 @@ def test_the_ablation_starts_where_the_distilled_student_starts_and_trains_on_la
     assert trainers["teacher"].train.head_learning_rate == 1.0e-1
     table = (project.reports / "comparison.md").read_text()
     assert "| student | same-start (same start, labels only)" in table.replace("  ", " ").replace("  ", " ")
+    assert "**student** against **same-start**, what the distillation loss adds" in table
     metrics = json.loads((project.reports / "metrics.json").read_text())
     assert "vs_labels_only_p_holm" in next(iter(metrics.values()))["student"]
 

@@ -210,6 +210,24 @@ def verdict_words(c: Comparison) -> str:
     return words[c.verdict]
 
 
+DISTILLATION_WORDS = {
+    LABELS_ONLY: "what the distillation loss adds (the same start and settings, trained on labels only)",
+    FINE_TUNED: "the distillation recipe as a whole (new start and new loss, against the student fine-tuned "
+    "from the pre-trained checkpoint)",
+}
+
+
+def distillation_lines(comparisons: list[Comparison]) -> list[str]:
+    """One sentence per distilled student's twin comparison: what distilling it bought, as the tests say."""
+    return [
+        f"**{c.model}** against **{c.against}**, {DISTILLATION_WORDS[c.role]}: "
+        f"{_points(c.test.mean_difference)} points (95% CI {_points(c.test.ci_low)} to "
+        f"{_points(c.test.ci_high)}): {verdict_words(c)}."
+        for c in comparisons
+        if c.role in DISTILLATION_WORDS and c.test is not None
+    ]
+
+
 def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
     repeats = max((r for c in comparisons for r, _ in c.folds), default=1)
     holm_column = f"p (Holm, m = {family_size(comparisons)})"

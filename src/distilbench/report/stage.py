@@ -36,7 +36,13 @@ from distilbench.report.majority import (
     flag_lines,
     models_not_above,
 )
-from distilbench.report.pairs import Comparison, comparison_metrics, comparison_section, dataset_comparisons
+from distilbench.report.pairs import (
+    Comparison,
+    comparison_metrics,
+    comparison_section,
+    dataset_comparisons,
+    distillation_lines,
+)
 from distilbench.report.ratios import (
     factor_section,
     fold_latencies,
@@ -140,6 +146,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons)),
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
+            *_paragraph(distillation_lines(comparisons)),
             *_paragraph(target_line(rows, study.teacher)),
             *ratio_section(ratio_rows(own_folds, list(rows["model"]), study.teacher), study.teacher),
             *factor_section(speed_up_factors(own_folds, study.teacher, study.students)),
