@@ -14,7 +14,7 @@ from distilbench.training.inference_speed import SpeedResult
 from tests.results import fold_result
 
 SPEED = SpeedResult(latency_p50_ms=2.0, latency_p95_ms=3.0, throughput_per_s=400.0, threads=1)
-INT8 = VariantResult("torch-int8", {"accuracy": 0.8, "macro_f1": 0.7}, 0.5, 0.2, 1.0, SPEED, 0.9, 0.1)
+INT8 = VariantResult("torch-int8", {"accuracy": 0.8, "macro_f1": 0.7}, 0.5, 0.2, 1.0, 0.9, 0.1, speed=SPEED)
 
 
 def folds(m: int, model: str) -> list:

@@ -18,6 +18,7 @@ from distilbench.deploy.champion import CHAMPION_TAG, champion_markdown
 from distilbench.deploy.predict import TextClassifier, load_predictor
 from distilbench.deploy.refit import refit, refit_job
 from distilbench.deploy.registry import ALIAS
+from distilbench.report.ratios import paired_latency_ratio
 from distilbench.training.distill import Distiller
 from tests.pipeline.conftest import Project, tiny_model
 
@@ -162,7 +163,12 @@ def test_the_select_flow_registers_the_chosen_variant_and_a_second_run_moves_the
     # the fastest of the rows the report's tests show not worse by the margin, else of all of them
     shown = {k: v for k, v in servable.items() if v.get("vs_teacher_noninferior")}
     pool = shown | {"teacher": servable["teacher"]} if shown else servable
-    assert second["row"] == min(pool, key=lambda k: pool[k]["latency_p50_ms"])
+    fastest = min(pool, key=lambda k: pool[k]["latency_p50_ms"])
+    # or a row whose batch-1 latency the folds cannot tell from the fastest's (a tie, broken by cost)
+    by_fold = {k: v["latency_p50_ms_by_fold"] for k, v in pool.items()}
+    ratios = {k: paired_latency_ratio(by_fold[k], by_fold[fastest]) for k in pool}
+    ties = {k for k, r in ratios.items() if k == fastest or r.low <= 1.0 <= r.high}
+    assert second["row"] in ties
     assert second["version"] == "2"
     alias = MlflowClient().get_model_version_by_alias("distilbench-tiny", ALIAS)
     assert str(alias.version) == "2"

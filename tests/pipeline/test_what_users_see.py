@@ -131,7 +131,11 @@ def test_prefect_shows_fold_tasks_on_the_crossval_run_their_results_and_the_repo
             return tasks, logs, markdown
 
     tasks, logs, artifacts = asyncio.run(read())
-    assert len([t for t in tasks if t.name.startswith("tiny-")]) == 3 * FOLDS  # on the crossval run's page
+    folds = [t for t in tasks if t.name.startswith("tiny-") and not t.name.endswith("-timing")]
+    assert len(folds) == 3 * FOLDS  # on the crossval run's page
+    timings = sorted(t.name for t in tasks if t.name.endswith("-timing"))  # a fold's rows timed together
+    assert timings == [f"tiny-fold{k}-timing" for k in range(1, FOLDS + 1)]
+    assert any("timed with its fold's rows" in log.message for log in logs)
     assert any("accuracy" in log.message and "MB" in log.message for log in logs)  # each fold's result line
     assert any("epoch 1/" in log.message for log in logs)  # training progress, not only state changes
     kinds = {a.key: a for a in artifacts}
