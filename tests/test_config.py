@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 
@@ -306,7 +307,8 @@ def test_a_model_trains_with_its_own_epochs_and_learning_rate(params):
     effective = cfg.train.for_model(cnn)
     assert (effective.epochs, effective.learning_rate) == (cnn.epochs, cfg.train.cnn_learning_rate)
     teacher = cfg.zoo.model(cfg.zoo.teacher)
-    assert cfg.train.for_model(teacher) == cfg.train
+    assert teacher.learning_rate != cfg.train.learning_rate  # the shipped teacher has its own
+    assert cfg.train.for_model(teacher) == dataclasses.replace(cfg.train, learning_rate=teacher.learning_rate)
 
 
 def test_a_float_without_a_decimal_point_is_a_number(tmp_path):
