@@ -380,3 +380,52 @@ def test_the_headline_follows_the_rule_it_is_given():
     assert "**tfidf**" in strict.split("**Best row")[0]
     missing = markdown_report(inputs, Rule(model="nope", max_accuracy_drop=1.0))
     assert "**Row to deploy**: none (select.model: 'nope' is not a row of the report" in missing
+
+
+def test_the_headline_and_the_select_stage_make_the_same_choice_when_latencies_tie():
+    """Both apply one rule to the same numbers: the report's own rows and the select stage's metrics.json."""
+    from distilbench.report.choice import Rule, choose, rows_of
+
+    # tfidf and m2v: on the teacher's accuracy, fold by fold either is the faster (their latency ratio's
+    # CI holds 1); tfidf costs 10x the training seconds, so the tie goes to m2v although its mean is slower
+    latency = {"tfidf": [1.0, 1.3, 0.9, 1.2, 1.0], "m2v": [1.1, 1.0, 1.1, 1.0, 1.3]}
+    train = {"tfidf": 100.0, "m2v": 10.0}
+    folds = [
+        record(
+            "news",
+            m,
+            f + 1,
+            a,
+            latency_p50_ms=latency.get(m, [10.0] * 5)[f],
+            train_seconds=train.get(m, 10.0),
+        )
+        for m, scores in {
+            "bert": ACCURACY["bert"],
+            "tfidf": ACCURACY["bert"],
+            "m2v": ACCURACY["bert"],
+        }.items()
+        for f, a in enumerate(scores)
+    ]
+    for fold in folds:
+        fold["train_eval_seconds"] = fold["train_seconds"] + fold["eval_seconds"]
+    markdown, metrics = report(results(specs=[TEACHER, LINEAR, STATIC]) | {"folds": folds})
+    headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
+    selected = choose(rows_of(metrics, {"tfidf": "linear", "m2v": "static"})["news"], "bert", Rule(None, 1.0))
+    assert selected.row == "m2v" and "**m2v**" in headline
+    assert "a tie, broken by" in selected.reason
+
+
+def test_a_teacher_compressed_to_deploy_is_said_to_be_the_teachers_own_weights_tested_by_mcnemar():
+    variant = {"variant_of": "bert", "variant": "onnx-int8", "agreement_with_fp32": 0.99}
+    variant |= {"max_abs_logit_diff": 0.1, "only_variant_right": 2, "only_fp32_right": 3}
+    accuracy = {"bert": ACCURACY["bert"], "cnn": ACCURACY["cnn"]}
+    folds = [record("news", m, f + 1, a) for m, scores in accuracy.items() for f, a in enumerate(scores)]
+    folds += [
+        record("news", "bert+onnx-int8", f + 1, a, latency_p50_ms=3.0, **variant)
+        for f, a in enumerate(ACCURACY["bert"])
+    ]
+    markdown, _ = report(results(specs=[TEACHER, CNN]) | {"folds": folds})
+    headline = next(line for line in markdown.splitlines() if line.startswith("**Row to deploy**"))
+    assert "**bert+onnx-int8**, a transformer" in headline
+    assert "It is the teacher's own weights as onnx-int8" in headline and "McNemar" in headline
+    assert "no paired test" not in headline

@@ -4,6 +4,7 @@ row of each family, and what the cheap families say against the teacher in words
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -36,9 +37,16 @@ def family_lines(
 
 
 def deploy_line(
-    rows: pd.DataFrame, kinds: Mapping[str, str], teacher: str, rule: Rule, comparisons: Sequence[Comparison]
+    rows: pd.DataFrame,
+    kinds: Mapping[str, str],
+    teacher: str,
+    rule: Rule,
+    comparisons: Sequence[Comparison],
+    latencies: Mapping[str, Mapping[str, float]],
 ) -> list[str]:
-    """The headline: the row to deploy by the select stage's rule, its family, and its evidence."""
+    """The headline: the row to deploy by the select stage's rule, its family, and its evidence.
+    `latencies`: each row's batch-1 p50 by fold, which the rule's ties are decided on (as the select stage
+    reads them from metrics.json)."""
     shown = {c.model for c in comparisons if c.against == teacher and c.holm and c.holm.noninferior}
     table = [
         Row(
@@ -49,6 +57,8 @@ def deploy_line(
             r.model_mb,
             kinds.get(split_row_name(r.model)[0], "transformer"),
             r.model in shown,
+            getattr(r, "end_to_end_seconds_per_fold", math.nan),
+            dict(latencies.get(r.model, {})),
         )
         for r in rows.itertuples()
     ]
@@ -65,6 +75,12 @@ def deploy_line(
     if choice.row == teacher:
         return [f"{said}: no other row is fast and close enough."]
     speed = f"{_latency(choice.latency_ms)} a text at batch 1 against {_latency(base.latency_p50_ms)}"
+    if choice.model == teacher:  # the teacher's own weights, compressed: not a retrained model
+        return [
+            f"{said}, {speed}. It is the teacher's own weights as {choice.variant}, so it is tested against "
+            "the fp32 teacher by McNemar's exact test on the same examples (below), not by the t-test for "
+            f"retrained models. Why this row: {choice.reason}."
+        ]
     comparison = next((c for c in comparisons if (c.model, c.against) == (choice.row, teacher)), None)
     return [f"{said}, {speed}. Against the teacher it {_verdict(comparison)}."]
 

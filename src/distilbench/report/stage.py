@@ -44,6 +44,7 @@ from distilbench.report.pairs import (
     distillation_lines,
 )
 from distilbench.report.ratios import (
+    FOLD_LATENCIES_KEY,
     factor_section,
     fold_latencies,
     ratio_metrics,
@@ -137,13 +138,14 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
         baseline = baseline_of(study.baseline_summary, dataset)
         own_folds = study.folds[study.folds["dataset"] == dataset]
         comparisons = study.comparisons(dataset)
+        latencies = {m: v[FOLD_LATENCIES_KEY] for m, v in fold_latencies(own_folds).items()}
         table = table_for(rows, study.teacher, study.distilled, baseline)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
             # the cells' own precision: tabulate would print 29.0 as 29
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
-            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons)),
+            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons, latencies)),
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(distillation_lines(comparisons)),
