@@ -12,6 +12,7 @@ same held-out examples, each in its own input form.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +26,8 @@ from distilbench.core.runtime import Runtime, resolve_runtime
 from distilbench.crossval.code_digest import timing_code_digest
 from distilbench.crossval.fold import FoldResult
 from distilbench.crossval.plan import FoldJob, stable_hash
-from distilbench.data.prepared import load_prepared
+from distilbench.crossval.variants import predict_features
+from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.compress import OnnxClassifier, quantize_int8, torch_logits
 from distilbench.models.pooling import load_classifier
 from distilbench.models.shallow import ShallowModel
@@ -59,7 +61,8 @@ def timing_task_name(job: FoldJob) -> str:
 def time_fold(jobs: Sequence[FoldJob], results: Sequence[FoldResult]) -> list[FoldResult]:
     """Every row of one fold (its models and their compressed variants) timed together; the results with
     their speeds. A row whose kept files are gone (a cleaned cache) keeps the speed it had."""
-    rows = [row for job, result in zip(jobs, results, strict=True) for row in timed_rows(job, result)]
+    data = load_prepared(Path(jobs[0].dataset_dir))  # one fold, one dataset: read once for all its rows
+    rows = [row for job, result in zip(jobs, results, strict=True) for row in timed_rows(job, result, data)]
     speeds = measure_interleaved(rows) if rows else {}
     return [with_speeds(result, speeds) for result in results]
 
@@ -72,24 +75,25 @@ def with_speeds(result: FoldResult, speeds: dict) -> FoldResult:
     return dataclasses.replace(result, speed=speeds.get(result.model, result.speed), variants=variants)
 
 
-def timed_rows(job: FoldJob, result: FoldResult) -> list[TimedRow]:
+def timed_rows(job: FoldJob, result: FoldResult, data: PreparedDataset) -> list[TimedRow]:
     """The fold's model, and each of its compressed variants, ready to time on its held-out examples."""
     if job.model.kind in SHALLOW_KINDS:
         if not job.kept_shallow.is_dir():
             return _missing(job, job.kept_shallow)
         model = ShallowModel.load(job.kept_shallow)
-        return [TimedRow(result.model, model.predict_logits, held_out_texts(job))]
+        return [TimedRow(result.model, model.predict_logits, held_out_texts(job, data))]
     if not job.kept_model.is_dir():
         return _missing(job, job.kept_model)
     runtime = resolve_runtime(job.train.precision, torch.device(result.device))
     model = load_classifier(job.kept_model).to(runtime.device).eval()
-    collate = make_collator(load_tokenizer(job.tokenizer_from))
-    features = held_out_features(job)
+    tokenizer = load_tokenizer(job.tokenizer_from)
+    collate = make_collator(tokenizer)
+    features = held_out_features(job, data, tokenizer)
     rows = [TimedRow(result.model, fp32_predictor(model, collate, runtime), features, _synchronizer(runtime))]
     for variant in result.variants:
         predict = variant_predictor(job, model, variant.variant)
         name = variant_row_name(result.model, variant.variant)
-        rows.append(TimedRow(name, lambda f, p=predict: p(collate(f)), features))
+        rows.append(TimedRow(name, functools.partial(predict_features, predict, collate), features))
     return rows
 
 
@@ -115,23 +119,20 @@ def variant_predictor(job: FoldJob, model: torch.nn.Module, variant: str) -> Cal
     return OnnxClassifier(job.kept_variants / ONNX_FILES[variant], torch.get_num_threads()).predict_logits
 
 
-def held_out_rows(job: FoldJob):
-    data = load_prepared(Path(job.dataset_dir))
+def held_out_rows(job: FoldJob, data: PreparedDataset) -> np.ndarray:
     _, eval_rows = data.split(job.fold_index, job.repeat)
-    return data, eval_rows[:THROUGHPUT_EXAMPLES]  # the examples the protocol times
+    return eval_rows[:THROUGHPUT_EXAMPLES]  # the examples the protocol times
 
 
-def held_out_features(job: FoldJob) -> Features:
+def held_out_features(job: FoldJob, data: PreparedDataset, tokenizer) -> Features:
     """The first held-out examples, tokenized as the fold's model read them."""
-    data, rows = held_out_rows(job)
-    tokenizer = load_tokenizer(job.tokenizer_from)
+    rows = held_out_rows(job, data)
     texts = [data.texts[i] for i in rows]
     return encode(tokenizer, texts, data.targets[rows], job.train.max_length, job.train.truncation)
 
 
-def held_out_texts(job: FoldJob) -> list[str]:
-    data, rows = held_out_rows(job)
-    return [data.texts[i] for i in rows]
+def held_out_texts(job: FoldJob, data: PreparedDataset) -> list[str]:
+    return [data.texts[i] for i in held_out_rows(job, data)]
 
 
 def _synchronizer(runtime: Runtime) -> Callable[[], None]:

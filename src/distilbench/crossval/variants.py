@@ -98,7 +98,7 @@ def score_variants(
 
 def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> VariantResult:
     """One variant's scores on the fold (its speed is measured with its fold's other rows)."""
-    predict_batch = functools.partial(_predict_features, variant.predict_logits, fold.collate)
+    predict_batch = functools.partial(predict_features, variant.predict_logits, fold.collate)
     held_out, size = fold.features, fold.eval_batch_size
     start = time.perf_counter()
     logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
@@ -117,5 +117,6 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
     )
 
 
-def _predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:
+def predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:
+    """A variant's logits for features collated as training collates them: how it is scored and timed."""
     return predict_logits(collate(features))
