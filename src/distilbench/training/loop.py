@@ -24,6 +24,7 @@ from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmu
 from distilbench.config.settings import TrainConfig
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime
+from distilbench.core.stop import check_stop
 from distilbench.models.truncation import tokenize
 from distilbench.training.evaluation import headline_score
 from distilbench.training.inference_speed import SpeedResult, measure_speed
@@ -243,6 +244,7 @@ class FineTuner:
         for step, batch in enumerate(loader):
             if step >= steps:
                 break
+            check_stop(self.label)  # Ctrl-C or SIGTERM: stop within one step (core.stop)
             batch = {k: v.to(self.runtime.device) for k, v in batch.items()}
             with self.runtime.autocast():
                 logits = self.forward(batch)
@@ -269,6 +271,7 @@ class FineTuner:
         )
         chunks = []
         for batch in loader:
+            check_stop(self.label)
             batch = {k: v.to(self.runtime.device) for k, v in batch.items()}
             with self.runtime.autocast():
                 chunks.append(self.forward(batch).float().cpu())
