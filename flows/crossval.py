@@ -1,6 +1,8 @@
 """`crossval` stage: fine-tune or distil every model on every fold, one Prefect task per fold."""
 
 import functools
+import logging
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -9,9 +11,10 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from distilbench.config.settings import CrossvalConfig, load_config
-from distilbench.core.errors import is_transient
+from distilbench.core.errors import ServiceError, is_transient
 from distilbench.core.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.core.runtime import set_threads
+from distilbench.core.stop import request_stop
 from distilbench.crossval.fold import FoldResult
 from distilbench.crossval.notes import fold_line, speed_line
 from distilbench.crossval.plan import FoldJob
@@ -19,6 +22,8 @@ from distilbench.crossval.stage import CrossvalPlan, run_crossval, run_fold, tim
 from distilbench.crossval.timing import fold_groups, timing_key, timing_task_name
 from distilbench.tracking.views import study_view_url
 from flows.gpus import fold_device
+
+POLL_SECONDS = 0.5
 
 
 def retry_if_transient(_task, _task_run, state) -> bool:
@@ -67,13 +72,17 @@ def task_runner(cfg: CrossvalConfig) -> TaskRunner:
     if cfg.dask_address:
         from prefect_dask import DaskTaskRunner  # optional extra: pip install 'distilbench[dask]'
 
+        # a lost scheduler is said in one line by with_runner; the client's own log of it is a traceback
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+
         return DaskTaskRunner(address=cfg.dask_address)
     return ThreadPoolTaskRunner(max_workers=cfg.max_workers)
 
 
 def submit_folds(runner: TaskRunner, plan: CrossvalPlan) -> list[FoldResult]:
     """Every fold task of the plan, submitted through `runner` so each is listed on this flow run's page;
-    a fold's task waits for its fold teacher's and its reference's."""
+    a fold's task waits for its fold teacher's and its reference's. Returns once all are done; on Ctrl-C
+    or SIGTERM, once the running folds have stopped (core.stop), so nothing logs behind the user's back."""
     get_run_logger().info(
         "%d fold tasks; MLflow study view: %s", len(plan.jobs), study_view_url(plan.experiment_id)
     )
@@ -90,9 +99,39 @@ def submit_folds(runner: TaskRunner, plan: CrossvalPlan) -> list[FoldResult]:
         fold_results = [futures[job.cache_key] for job in jobs]
         parameters = {"name": timing_task_name(jobs[0]), "jobs": jobs, "results": fold_results}
         timings.append(runner.submit(time_fold_task, parameters))
+    try:
+        wait_interruptibly([*futures.values(), *timings])
+    except BaseException:
+        request_stop()  # Ctrl-C or SIGTERM: the running folds stop at their next step
+        raise
     for future in futures.values():
         future.result()  # a failed fold raises its own error here, not its fold timing's "not ready"
     return [result for timing in timings for result in timing.result()]
+
+
+def wait_interruptibly(futures: list[PrefectFuture]) -> None:
+    """Wait for every future in short slices: Python runs a signal's handler only between the main
+    thread's bytecodes, so one long wait would hold Ctrl-C until the running fold ended."""
+    for future in futures:
+        while not future.wrapped_future.done():
+            future.wait(POLL_SECONDS)
+
+
+def with_runner(cfg: CrossvalConfig, plan: CrossvalPlan) -> list[FoldResult]:
+    """The plan's folds on the configured runner, which is shut down (its threads joined) before the
+    stage closes or fails the MLflow parents: no fold logs after that."""
+    try:
+        with task_runner(cfg) as runner:
+            return submit_folds(runner, plan)
+    except CancelledError as error:
+        if not cfg.dask_address:
+            raise
+        # Dask cancels every pending future when its scheduler goes: one line, not the client's traceback
+        raise ServiceError(
+            f"the Dask scheduler at {cfg.dask_address} stopped answering ({str(error).splitlines()[0]}); "
+            "the run stopped and its finished folds are kept: start the scheduler and its workers again "
+            "and rerun to redo only the unfinished folds"
+        ) from error
 
 
 @flow(name="distilbench-crossval")
@@ -102,6 +141,5 @@ def crossval(
     cfg = load_config(Path(params))
     set_threads(cfg.crossval.max_workers)
     # the runner is chosen here, from params, so a dashboard or test run obeys crossval.max_workers too
-    with task_runner(cfg.crossval) as runner:
-        submit = functools.partial(submit_folds, runner)
-        return run_crossval(cfg, Path(prepared), Path(results), ProjectPaths.current(), submit)
+    submit = functools.partial(with_runner, cfg.crossval)
+    return run_crossval(cfg, Path(prepared), Path(results), ProjectPaths.current(), submit)

@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from distilbench.cli import STAGES
 from distilbench.config.environment import configure_environment
+from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.paths import PARAMS_FILE
 from distilbench.pipeline.experiments import StudyRequest, reproduce, run_study, zoo_names
 
@@ -53,7 +54,7 @@ def study(
     """
     # a served run is its own process: the same environment as any entry point (and INFO progress lines,
     # DVC's output included, in this run's logs)
-    configure_environment(Path.cwd())
+    project = configure_environment(Path.cwd())
     train = dict(epochs=epochs, max_length=max_length, batch_size=batch_size)
     train |= dict(learning_rate=learning_rate, max_steps=max_steps)
     request = StudyRequest(
@@ -63,7 +64,8 @@ def study(
         repeats=repeats,
         train={k: v for k, v in train.items() if v is not None},
     )
-    outcome = run_study(Path.cwd(), request, experiment_name)
+    with one_run_per_clone(project.cache, "the dashboard's distilbench-study run"):
+        outcome = run_study(Path.cwd(), request, experiment_name)
     create_markdown_artifact(
         f"DVC experiment `{outcome.experiment}` (`dvc exp show`; `dvc exp apply {outcome.experiment}` "
         f"brings it into the workspace), overrides {outcome.overrides or 'none'}\n\n{outcome.report}",
@@ -81,5 +83,6 @@ def repro(stage: Stage | None = None) -> None:
     Args:
         stage: the stage to rebuild, with the stages it needs (empty: every stage).
     """
-    configure_environment(Path.cwd())
-    reproduce(Path.cwd(), stage)
+    project = configure_environment(Path.cwd())
+    with one_run_per_clone(project.cache, "the dashboard's distilbench-repro run"):
+        reproduce(Path.cwd(), stage)

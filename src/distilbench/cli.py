@@ -29,11 +29,13 @@ from pathlib import Path
 from distilbench.config.environment import (
     check_prefect_server,
     configure_environment,
+    lost_prefect_server,
     prefect_server_home,
     start_prefect_server,
 )
 from distilbench.config.settings import Config, load_config
-from distilbench.core import paths
+from distilbench.core import paths, stop
+from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.errors import is_user_error, user_message
 from distilbench.core.logs import configure_console
 
@@ -80,10 +82,18 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
             cfg.require("data" if stage == "prepare" else "models")
     else:
         cfg = None
-    announce(configure_environment(Path.cwd(), cfg))
-    check_prefect_server()
-    flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
-    flow(**arguments)
+    project = configure_environment(Path.cwd(), cfg)
+    with one_run_per_clone(project.cache, f"distilbench {stage}"):
+        announce(project)
+        check_prefect_server()
+        flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
+        try:
+            flow(**arguments)
+        except Exception as error:
+            lost = lost_prefect_server(error)
+            if lost is None:
+                raise
+            raise lost from error
 
 
 def announce(project: paths.ProjectPaths) -> None:
@@ -172,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = vars(parser().parse_args(argv))
     command = args.pop("command")
     configure_console()
+    stop.install_handlers()
     try:
         if command == "env":
             print_environment()
@@ -192,7 +203,29 @@ def main(argv: list[str] | None = None) -> int:
         # would bury it
         print(f"error: {user_message(error)}", file=sys.stderr)
         return 2
+    except BaseException as error:
+        # Ctrl-C, or SIGTERM (as Prefect re-raises it inside a flow): every finished fold is logged and
+        # cached, the running ones stopped before logging, the outputs are the old ones
+        if not is_stop(error):
+            raise
+        name = stop.stopping_signal(error)
+        print(stopped_line(command, name), file=sys.stderr)
+        return stop.EXIT_CODES[name]
     return 0
+
+
+def is_stop(error: BaseException) -> bool:
+    """Ctrl-C, or a SIGTERM that Prefect's own handler turned into its TerminationSignal (which carries
+    the signal number) inside a flow."""
+    return isinstance(error, KeyboardInterrupt) or getattr(error, "signal", None) in stop.SIGNALS
+
+
+def stopped_line(command: str, signal_name: str) -> str:
+    how = "Ctrl-C" if signal_name == "SIGINT" else signal_name
+    return (
+        f"stopped: `distilbench {command}` ended cleanly on {how}; what finished is kept (finished folds "
+        "are logged and cached): rerun the same command, or `dvc repro`, to resume"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from distilbench.config.settings import Config
-from distilbench.core.errors import ConfigError
+from distilbench.core.errors import ConfigError, ServiceError, is_transient
 from distilbench.core.paths import PREFECT_SERVER, TRACKING_URI_ENV, ProjectPaths
 
 QUIET_AND_OFFLINE = {
@@ -30,6 +30,10 @@ QUIET_AND_OFFLINE = {
     "TOKENIZERS_PARALLELISM": "false",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "distilbench",  # library progress shows in the dashboard's logs
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",  # library logs outside a flow stay local
+    # a tracking server that does not answer fails a call in ~7 s instead of MLflow's silent ~4 min: the
+    # fold's own bounded wait (tracking.outage_wait_seconds, tracking.outage) retries it and says so
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
 }
 
 
@@ -57,14 +61,33 @@ def check_prefect_server() -> None:
     url = os.environ.get("PREFECT_API_URL")
     if url is None:
         return
+    problem = prefect_server_problem(url)
+    if problem:
+        raise ConfigError(
+            f"PREFECT_API_URL={url}: no Prefect server answers there ({problem}); "
+            "start it (make ui-prefect) or unset PREFECT_API_URL to use a temporary one"
+        )
+
+
+def lost_prefect_server(error: BaseException) -> ServiceError | None:
+    """A flow that failed because the Prefect server it reports to stopped answering (its client retries
+    for about a minute per call) as one line; None if that is not what happened."""
+    url = os.environ.get("PREFECT_API_URL")
+    if url is None or not is_transient(error) or prefect_server_problem(url) is None:
+        return None
+    return ServiceError(
+        f"the Prefect server at {url} stopped answering ({error}); the run stopped and its finished folds "
+        "are kept: start the server again (make ui-prefect) and rerun, or unset PREFECT_API_URL"
+    )
+
+
+def prefect_server_problem(url: str) -> str | None:
+    """Why the Prefect server at `url` does not answer its health check; None when it does."""
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5.0):
-            return
+            return None
     except (OSError, ValueError) as error:
-        raise ConfigError(
-            f"PREFECT_API_URL={url}: no Prefect server answers there ({getattr(error, 'reason', error)}); "
-            "start it (make ui-prefect) or unset PREFECT_API_URL to use a temporary one"
-        ) from None
+        return str(getattr(error, "reason", error))
 
 
 def is_project_server(home: str | None, paths: ProjectPaths) -> bool:

@@ -24,8 +24,17 @@ class StorageError(OSError):
     """Results cannot be written (a full disk, a read-only or locked store). Nothing was half-written."""
 
 
+class BusyError(RuntimeError):
+    """Another run is using this clone. The message names it (command, pid, start)."""
+
+
+class ServiceError(RuntimeError):
+    """A server the run reports to or runs on (the Prefect server, a Dask scheduler) went away for longer
+    than its client waits. The message names it and how to resume; finished folds are kept."""
+
+
 # Every mistake a user can fix: entry points print its message in one line and exit 2, no traceback.
-USER_ERRORS = (ConfigError, DataError, AssetError, StorageError)
+USER_ERRORS = (ConfigError, DataError, AssetError, StorageError, BusyError, ServiceError)
 
 # an OSError with one of these raised while writing is the machine's state, not a bug in the code
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
