@@ -338,6 +338,10 @@ class TrackingConfig(Section):
     # where a new experiment keeps its artifacts; null: this clone's mlruns/ for a local store, and the
     # server's own --artifacts-destination for an http(s) server (a local path means nothing to it)
     artifact_location: str | None = setting(None, kind=str)
+    # how long a fold waits for a store that does not answer or is locked (a server restarting, another
+    # process writing the sqlite file) before the run stops with one line; the fold's numbers are kept
+    # (crossval.unlogged) and a rerun logs them without training again
+    outage_wait_seconds: float = setting(600.0, minimum=0)
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,12 @@ def fail_open_parents(tracking_uri: str, parents: Iterable[ParentSpec]) -> None:
                 client.set_terminated(run.info.run_id, "FAILED")
 
 
-def delete_unfinished(client: MlflowClient, experiment_id: str, fold_key: str) -> None:
+def delete_earlier_attempts(client: MlflowClient, experiment_id: str, fold_key: str) -> None:
+    """A fold is logged once: a run an earlier attempt left (unfinished, by a crash or a store that went
+    away while logging; or finished, by a crash before the fold's result was cached) is deleted first."""
     for run in find_runs(client, experiment_id, FOLD_KEY, fold_key):
-        if run.info.status != "FINISHED":
-            logger.info("deleting unfinished fold run %s left by an interrupted run", run.info.run_id)
-            client.delete_run(run.info.run_id)
+        logger.info("deleting fold run %s (%s) left by an earlier attempt", run.info.run_id, run.info.status)
+        client.delete_run(run.info.run_id)
 
 
 def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> str:
@@ -103,7 +104,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
     teacher's run on the same fold, curves, confusion matrix.
 
     The run is created only once the fold is computed, so a crash while training leaves no run at all;
-    one left unfinished by a crash while logging is deleted here before the fold is logged again.
+    one left by an earlier attempt is deleted here before the fold is logged again.
     """
     client = MlflowClient(job.tracking_uri)
     parent_id = open_parent_run(
@@ -113,7 +114,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
         Path(job.cache_root) / "locks",
         inputs=[dataset_input(job, "cross-validation")],
     )
-    delete_unfinished(client, job.parent.experiment_id, job.cache_key)
+    delete_earlier_attempts(client, job.parent.experiment_id, job.cache_key)
     run = client.create_run(
         job.parent.experiment_id,
         start_time=result.started_ms,

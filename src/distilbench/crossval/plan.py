@@ -122,6 +122,7 @@ class FoldJob:
     # (the teacher's own fold is its own reference). Not in the cache key: they change nothing computed.
     is_reference: bool = False  # this is the zoo teacher's job
     reference: FoldJob | None = None
+    store_wait_seconds: float = 0.0  # tracking.outage_wait_seconds; not in the cache key either
 
     @property
     def cache_key(self) -> str:
@@ -289,6 +290,7 @@ def plan_jobs(
                     seed=cfg.seed,
                     cache_root=str(cache_root),
                     tracking_uri=tracking_uri,
+                    store_wait_seconds=cfg.tracking.outage_wait_seconds,
                     parent=parents[data.name, spec.name],
                     fingerprint=fingerprints[spec.name],
                     teacher=jobs[data.name, spec.fold_teacher, repeat, fold] if spec.fold_teacher else None,

@@ -7,16 +7,20 @@ fold jobs are run (its tasks, their retries, cache and runner).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config.settings import Config, ModelSpec
 from distilbench.config.variants import COMPRESSED, variant_row_name
-from distilbench.core import atomic
-from distilbench.core.errors import ConfigError
+from distilbench.core import atomic, stop
+from distilbench.core.errors import ConfigError, StorageError
 from distilbench.core.paths import ProjectPaths
+from distilbench.core.stop import check_stop
+from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
 from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold, log_fold_speeds
@@ -42,8 +46,11 @@ from distilbench.crossval.summary import (
 )
 from distilbench.crossval.timing import fold_groups, time_fold
 from distilbench.models.zoo import check_zoo
+from distilbench.tracking.outage import patiently
 from distilbench.tracking.runs import artifact_location, close_parent_run, ensure_experiment
 from distilbench.tracking.store import check_store, store_errors
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -120,21 +127,34 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
 def run_fold(job: FoldJob, device: str | None = None, reference: FoldResult | None = None) -> FoldResult:
     """Compute one fold (on `device`, when the caller claimed one), then log it as its parent's child run,
     with its savings against `reference`, the teacher's result on the same fold (job.reference's; the
-    teacher's own fold is its own reference)."""
-    result = compute_fold(job, device)
+    teacher's own fold is its own reference).
+
+    The computed fold is kept on disk until it is logged (crossval.unlogged): a store that stays away
+    past tracking.outage_wait_seconds, or a crash while logging, costs a rerun the logging, not the fold.
+    """
+    check_stop(job.label)  # a fold that starts after Ctrl-C or SIGTERM does not start
+    result = unlogged.kept(job) or unlogged.keep(job, compute_fold(job, device))
     against = result if job.is_reference else reference
     savings = fold_savings(result, against) if against else {}
-    with store_errors(job.tracking_uri):
-        run_id = log_fold(job, result, savings)
+    try:
+        run_id = patiently(
+            lambda: log_fold(job, result, savings), job.tracking_uri, job.store_wait_seconds, job.label
+        )
+    except StorageError as error:
+        raise StorageError(
+            f"{error}; {job.label} is computed and kept ({unlogged.unlogged_path(job)}): "
+            "rerun once the store answers to log it without training it again"
+        ) from error
+    unlogged.forget(job)
     return dataclasses.replace(result, run_id=run_id)
 
 
 def time_and_log(jobs: Sequence[FoldJob], results: Sequence[FoldResult]) -> list[FoldResult]:
     """One fold's rows timed together (crossval.timing), their speeds added to their child runs."""
     timed = time_fold(jobs, results)
-    with store_errors(jobs[0].tracking_uri):
-        for job, result in zip(jobs, timed, strict=True):
-            log_fold_speeds(job, result)
+    for job, result in zip(jobs, timed, strict=True):
+        log = functools.partial(log_fold_speeds, job, result)
+        patiently(log, job.tracking_uri, job.store_wait_seconds, job.label)
     return timed
 
 
@@ -161,6 +181,7 @@ def run_crossval(
     """The crossval stage: plan, run every fold (`submit_folds` turns the plan's ordered jobs into their
     results: Prefect tasks in the flow, :func:`run_in_order` otherwise), close the MLflow parents (or mark
     them failed) and write the results file."""
+    stop.reset()  # a study run again in the same process (a test, a served deployment) starts afresh
     # before any training: a store that refuses the first fold would waste it
     check_store(project, cfg.tracking.uri)
     check_zoo(cfg.zoo)
@@ -168,15 +189,26 @@ def run_crossval(
     try:
         results = list(submit_folds(plan))
     except BaseException:
+        stop.request_stop()  # folds still running in other threads stop at their next step (core.stop)
         fail_crossval(plan)
         raise
-    close_parents(plan, results, cfg.zoo.teacher)
+    patiently(
+        lambda: close_parents(plan, results, cfg.zoo.teacher),
+        plan.tracking_uri,
+        cfg.tracking.outage_wait_seconds,
+        "closing the MLflow parent runs",
+    )
     write_results(results_path, cfg, plan, results)
     return results
 
 
 def fail_crossval(plan: CrossvalPlan) -> None:
-    fail_open_parents(plan.tracking_uri, plan.parents)
+    """Mark the parents left RUNNING as FAILED (a rerun reopens them). Best effort: the error that
+    stopped the study is the line the user must see, not a second one from a store that is away too."""
+    try:
+        fail_open_parents(plan.tracking_uri, plan.parents)
+    except Exception as error:  # noqa: BLE001 - see above
+        logger.warning("could not mark the MLflow parent runs FAILED (%s): a rerun closes them", error)
 
 
 def close_parents(plan: CrossvalPlan, results: list[FoldResult], teacher: str) -> None:

@@ -1,0 +1,73 @@
+"""Riding out a tracking store that is briefly away: a server restarting, a sqlite file another process
+holds locked. A fold's numbers took minutes to hours to compute; a store that does not answer for a while
+must not lose them.
+
+:func:`patiently` retries a store call with a bounded, growing wait (`tracking.outage_wait_seconds`),
+saying so in the log; past the bound it gives up with the store's one-line StorageError
+(:func:`~distilbench.tracking.store.store_errors`), and the caller keeps what it could not log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from distilbench.core.errors import is_transient
+from distilbench.tracking.store import store_errors
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# what a store says while it is away (inside MLflow's and SQLAlchemy's wrappers), besides the network
+# errors core.errors.is_transient knows
+AWAY_SIGNS = (
+    "database is locked",
+    "max retries exceeded",
+    "connection refused",
+    "too many requests",  # a hosted store rate-limiting
+    "503",
+    "502",
+    "429",
+)
+FIRST_WAIT = 1.0
+LONGEST_WAIT = 30.0
+
+
+def is_away(error: BaseException) -> bool:
+    """Would a later attempt succeed? A store that does not answer or is locked; never a refusal."""
+    text = str(error).lower()
+    return is_transient(error) or any(sign in text for sign in AWAY_SIGNS)
+
+
+def patiently(call: Callable[[], T], tracking_uri: str, wait_seconds: float, what: str) -> T:
+    """`call()`, retried while the store is away, for up to `wait_seconds` in all; then (or at once, for
+    any other error) the error, as one StorageError line where it is the store's."""
+    deadline = time.monotonic() + wait_seconds
+    pause = FIRST_WAIT
+    with store_errors(tracking_uri):
+        while True:
+            try:
+                return call()
+            except Exception as error:
+                left = deadline - time.monotonic()
+                if not is_away(error) or left <= 0:
+                    raise
+                pause = min(pause, left)
+                logger.warning(
+                    "%s: MLflow store %s is away (%s); retrying in %.0f s, for %.0f s more",
+                    what,
+                    tracking_uri,
+                    first_line(error),
+                    pause,
+                    left,
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, LONGEST_WAIT)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:160]
