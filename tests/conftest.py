@@ -37,6 +37,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for the session, started by the first test that runs a flow (the pipeline
+    and fault tests): unit tests start none."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
 @pytest.fixture
 def cpu_only(monkeypatch):
     """For a test that asserts what a CPU host does (fold device "cpu", no autocast, the fingerprint's

@@ -13,11 +13,9 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
+def prefect_for_flows(prefect_server):
+    """Every test here runs flows: the session's Prefect server (tests/conftest.py) is started for them."""
+    yield
 
 
 RESULTS_ENV = "PREFECT_RESULTS_LOCAL_STORAGE_PATH"
