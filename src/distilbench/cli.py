@@ -36,7 +36,7 @@ from distilbench.config.environment import (
 from distilbench.config.settings import Config, load_config
 from distilbench.core import paths, stop
 from distilbench.core.clone_lock import one_run_per_clone
-from distilbench.core.errors import is_user_error, user_message
+from distilbench.core.errors import PrefectServerLost, is_user_error, user_message
 from distilbench.core.logs import configure_console
 
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         # a mistake in params.yaml or the data, or a full disk: the message says where; a traceback
         # would bury it
         print(f"error: {user_message(error)}", file=sys.stderr)
+        if isinstance(error, PrefectServerLost):
+            exit_without_draining(2)
         return 2
     except BaseException as error:
         # Ctrl-C, or SIGTERM (as Prefect re-raises it inside a flow): every finished fold is logged and
@@ -212,6 +214,14 @@ def main(argv: list[str] | None = None) -> int:
         print(stopped_line(command, name), file=sys.stderr)
         return stop.EXIT_CODES[name]
     return 0
+
+
+def exit_without_draining(code: int) -> None:
+    """Exit now: at a normal exit Prefect waits to send its queued logs and events to a server that is
+    gone, retrying each for minutes. The run's own state is all written already (MLflow, the cache)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def is_stop(error: BaseException) -> bool:

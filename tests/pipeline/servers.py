@@ -36,19 +36,42 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, artifacts: Path, log: Path, timeout: float = 120) -> Iterator[str]:
+def mlflow_server(
+    backend_store_uri: str, artifacts: Path, log: Path, timeout: float = 120, port: int | None = None
+) -> Iterator[str]:
     """`mlflow server` as the README runs it for several machines (one worker, no job runner, artifacts
-    proxied to `artifacts`); yields its tracking URI and stops it afterwards."""
-    port = free_port()
+    proxied to `artifacts`), on `port` (default: a free one); yields its tracking URI and stops it
+    afterwards."""
+    port = port or free_port()
     command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "1", "--backend-store-uri", backend_store_uri]
     command += ["--artifacts-destination", str(artifacts)]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with log.open("w") as output:
+    with log.open("a") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/health", server, timeout)
             yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, port: int, log: Path, timeout: float = 120) -> Iterator[str]:
+    """`prefect server start` as `make ui-prefect` runs it, its state under `home`, on `port`; yields its
+    API URL and stops it afterwards (started again on the same port and home, it has the same runs)."""
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    with log.open("a") as output:
+        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/api/health", server, timeout)
+            yield f"http://127.0.0.1:{port}/api"
         finally:
             server.terminate()
             try:

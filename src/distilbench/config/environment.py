@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from distilbench.config.settings import Config
-from distilbench.core.errors import ConfigError, ServiceError, is_transient
+from distilbench.core.errors import ConfigError, PrefectServerLost, is_transient
 from distilbench.core.paths import PREFECT_SERVER, TRACKING_URI_ENV, ProjectPaths
 
 QUIET_AND_OFFLINE = {
@@ -69,13 +69,13 @@ def check_prefect_server() -> None:
         )
 
 
-def lost_prefect_server(error: BaseException) -> ServiceError | None:
+def lost_prefect_server(error: BaseException) -> PrefectServerLost | None:
     """A flow that failed because the Prefect server it reports to stopped answering (its client retries
     for about a minute per call) as one line; None if that is not what happened."""
     url = os.environ.get("PREFECT_API_URL")
     if url is None or not is_transient(error) or prefect_server_problem(url) is None:
         return None
-    return ServiceError(
+    return PrefectServerLost(
         f"the Prefect server at {url} stopped answering ({error}); the run stopped and its finished folds "
         "are kept: start the server again (make ui-prefect) and rerun, or unset PREFECT_API_URL"
     )

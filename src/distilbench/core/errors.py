@@ -34,6 +34,11 @@ class ServiceError(RuntimeError):
 
 
 # Every mistake a user can fix: entry points print its message in one line and exit 2, no traceback.
+class PrefectServerLost(ServiceError):
+    """The Prefect server stopped answering mid-run: what Prefect still queues for it (logs, events)
+    can never be sent, so the entry point exits without waiting for it (see cli.main)."""
+
+
 USER_ERRORS = (ConfigError, DataError, AssetError, StorageError, BusyError, ServiceError)
 
 # an OSError with one of these raised while writing is the machine's state, not a bug in the code

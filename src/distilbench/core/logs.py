@@ -13,9 +13,19 @@ from __future__ import annotations
 import logging
 import sys
 
-from distilbench.core.errors import is_user_error
+from distilbench.core.errors import USER_ERRORS, is_user_error
+from distilbench.core.stop import stop_requested
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+# Prefect's task-run records that only repeat a user error: a fold task "Finished in state Failed('Task
+# run encountered an exception StorageError: ...')" (no exc_info to recognise it by), and the tasks that
+# waited on it, "NotReady(... did not reach a 'COMPLETED' state)"
+ECHO_SIGNS = (
+    *(f"encountered an exception {kind.__name__}:" for kind in USER_ERRORS),
+    "did not reach a 'COMPLETED' state",
+)
 
 
 class UserErrorEcho(logging.Filter):
@@ -33,11 +43,24 @@ class UserErrorEcho(logging.Filter):
         # "Finished in state Failed('...DataError: <message>')" has no exc_info, only the message, as
         # the repr of a string (quotes escaped): compared without backslashes
         text = _unescaped(record.getMessage())
+        if any(sign in text for sign in ECHO_SIGNS):
+            return False
         return not any(message in text for message in self.messages)
 
 
 def _unescaped(text: str) -> str:
     return text.replace("\\", "")
+
+
+class StopEcho(logging.Filter):
+    """Once Ctrl-C or SIGTERM asked the run to stop (core.stop), drops Prefect's reports of that stop (a
+    fold "Failed" with StopRequested, the flow "Crashed" by the interrupt): the entry point says it in
+    one line. The dashboard still gets them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            stop_requested() and record.name.startswith("prefect") and record.levelno >= logging.ERROR
+        )
 
 
 class ConsoleHandler(logging.StreamHandler):
@@ -54,6 +77,7 @@ def configure_console() -> None:
     handler = ConsoleHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(UserErrorEcho())
+    handler.addFilter(StopEcho())
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("distilbench").setLevel(logging.INFO)

@@ -17,7 +17,7 @@ from pathlib import Path
 from distilbench.config.settings import Config, ModelSpec
 from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic, stop
-from distilbench.core.errors import ConfigError, StorageError
+from distilbench.core.errors import ConfigError, StorageError, is_user_error, user_message
 from distilbench.core.paths import ProjectPaths
 from distilbench.core.stop import check_stop
 from distilbench.crossval import unlogged
@@ -140,9 +140,11 @@ def run_fold(job: FoldJob, device: str | None = None, reference: FoldResult | No
         run_id = patiently(
             lambda: log_fold(job, result, savings), job.tracking_uri, job.store_wait_seconds, job.label
         )
-    except StorageError as error:
+    except OSError as error:  # StorageError included: a store away too long, a full disk
+        if not is_user_error(error):
+            raise
         raise StorageError(
-            f"{error}; {job.label} is computed and kept ({unlogged.unlogged_path(job)}): "
+            f"{user_message(error)}; {job.label} is computed and kept ({unlogged.unlogged_path(job)}): "
             "rerun once the store answers to log it without training it again"
         ) from error
     unlogged.forget(job)
