@@ -2,8 +2,9 @@
 throwaway project reporting to the session's Prefect server), a fault injected at a chosen moment, then
 the study rerun and checked whole (:func:`assert_study_whole`).
 
-Every test here is marked `faults`; the ones that start and stop real servers are `slow` too. CI runs the
-fast ones with the rest of the suite; `make test-faults` runs them all.
+Every test here is marked `faults`; those that start and stop real servers, and variations on a path a
+fast test takes already, are `slow` too (CI's budget). CI runs the fast ones with the rest of the suite;
+`make test-faults` runs them all.
 """
 
 from __future__ import annotations
@@ -194,14 +195,14 @@ def assert_no_traceback(command: Command) -> None:
     assert not [line for line in command.lines if " ERROR " in line], command.output[-4000:]
 
 
-def assert_left_resumable(project: Project, prepared_digest: str, killed: bool = False) -> list:
+def assert_left_resumable(project: Project, prepared_digest: str, unmarked: bool = False) -> list:
     """What a fault may leave: no run RUNNING, no fold logged twice, every logged fold FINISHED (a fold
     whose logging failed is FAILED, and deleted by the rerun), prepared data and results as they were.
 
-    `killed`: a process was killed (kill -9, a Dask worker orphaned by its scheduler and then killed):
-    nothing ran to mark its runs, which stay RUNNING until the rerun closes or replaces them."""
+    `unmarked`: nothing could mark the runs FAILED (a process killed, a Dask worker orphaned by its
+    scheduler and then killed, the store itself away): they stay RUNNING until the rerun closes them."""
     runs = project.runs()
-    if not killed:
+    if not unmarked:
         assert [r.info.run_name for r in runs if r.info.status == "RUNNING"] == []
     finished = [r for r in project.children() if r.info.status == "FINISHED"]
     keys = [r.data.tags[FOLD_KEY] for r in finished]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import flows.study as study_flows
 from tests.faults.conftest import (
     assert_no_traceback,
@@ -35,6 +37,7 @@ def test_a_second_crossval_is_refused_naming_the_first_which_finishes_alone(stud
     assert_study_whole(study, prepared)  # every fold once: the second run logged nothing
 
 
+@pytest.mark.slow
 def test_a_dashboard_run_holds_the_clone_for_its_own_stages_only(study, monkeypatch):
     """The dashboard's repro flow runs `dvc repro`, whose stage commands must go on under its lock; a
     user's command started beside it is refused."""

@@ -40,7 +40,9 @@ def hold_exclusive_lock(database: Path, locked: threading.Event, seconds: float)
 
 
 @pytest.mark.parametrize(
-    "seconds", [8.0, pytest.param(LONGER_THAN_MLFLOW_WAITS, marks=pytest.mark.slow)], ids=["8s", "30s"]
+    "seconds",
+    [pytest.param(s, marks=pytest.mark.slow) for s in (8.0, LONGER_THAN_MLFLOW_WAITS)],
+    ids=["8s", "30s"],
 )
 def test_a_store_locked_while_a_fold_logs_is_ridden_out(study, monkeypatch, caplog, seconds):
     prepared = tree_digest(Path(study.prepared))
@@ -138,7 +140,8 @@ def test_a_tracking_server_gone_past_the_wait_stops_in_one_line_and_the_rerun_lo
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     with server():
         study.client = type(study.client)(uri)
-        assert_left_resumable(study, prepared)
+        # the parents could not be marked FAILED either (the store was away): the rerun closes them
+        assert_left_resumable(study, prepared, unmarked=True)
         kept = [p.name for p in Path(os.environ["DISTILBENCH_CACHE"]).glob("unlogged/*")]
         assert kept, "no computed fold was kept"
         trained = rerun(study, "the tracking server gone")

@@ -36,6 +36,25 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
+def serving(
+    command: list[str], env: dict[str, str], health: str, log: Path, timeout: float
+) -> Iterator[None]:
+    """`command` as a server process, output appended to `log`, until the block ends; its `health` URL
+    answers before the block starts."""
+    with log.open("a") as output:
+        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(health, server, timeout)
+            yield
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+@contextlib.contextmanager
 def mlflow_server(
     backend_store_uri: str, artifacts: Path, log: Path, timeout: float = 120, port: int | None = None
 ) -> Iterator[str]:
@@ -47,17 +66,8 @@ def mlflow_server(
     command += ["--workers", "1", "--backend-store-uri", backend_store_uri]
     command += ["--artifacts-destination", str(artifacts)]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with log.open("a") as output:
-        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/health", server, timeout)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with serving(command, env, f"http://127.0.0.1:{port}/health", log, timeout):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextlib.contextmanager
@@ -67,14 +77,5 @@ def prefect_server(home: Path, port: int, log: Path, timeout: float = 120) -> It
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
-    with log.open("a") as output:
-        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/api/health", server, timeout)
-            yield f"http://127.0.0.1:{port}/api"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with serving(command, env, f"http://127.0.0.1:{port}/api/health", log, timeout):
+        yield f"http://127.0.0.1:{port}/api"
