@@ -10,8 +10,9 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from distilbench.config.environment import lost_dask_scheduler
 from distilbench.config.settings import CrossvalConfig, load_config
-from distilbench.core.errors import ServiceError, is_transient
+from distilbench.core.errors import is_transient
 from distilbench.core.paths import PARAMS_FILE, PREPARED_DIR, RESULTS_FILE, ProjectPaths
 from distilbench.core.runtime import set_threads
 from distilbench.core.stop import request_stop
@@ -127,11 +128,7 @@ def with_runner(cfg: CrossvalConfig, plan: CrossvalPlan) -> list[FoldResult]:
         if not cfg.dask_address:
             raise
         # Dask cancels every pending future when its scheduler goes: one line, not the client's traceback
-        raise ServiceError(
-            f"the Dask scheduler at {cfg.dask_address} stopped answering ({str(error).splitlines()[0]}); "
-            "the run stopped and its finished folds are kept: start the scheduler and its workers again "
-            "and rerun to redo only the unfinished folds"
-        ) from error
+        raise lost_dask_scheduler(cfg.dask_address, error) from error
 
 
 @flow(name="distilbench-crossval")

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from distilbench.config.settings import Config
-from distilbench.core.errors import ConfigError, PrefectServerLost, is_transient
+from distilbench.core.errors import ConfigError, PrefectServerLost, ServiceError, is_transient
 from distilbench.core.paths import PREFECT_SERVER, TRACKING_URI_ENV, ProjectPaths
 
 QUIET_AND_OFFLINE = {
@@ -78,6 +78,15 @@ def lost_prefect_server(error: BaseException) -> PrefectServerLost | None:
     return PrefectServerLost(
         f"the Prefect server at {url} stopped answering ({error}); the run stopped and its finished folds "
         "are kept: start the server again (make ui-prefect) and rerun, or unset PREFECT_API_URL"
+    )
+
+
+def lost_dask_scheduler(address: str, error: BaseException) -> ServiceError:
+    """The fold futures Dask cancelled when the scheduler at `address` went away, as one line."""
+    return ServiceError(
+        f"the Dask scheduler at {address} stopped answering ({str(error).splitlines()[0]}); the run "
+        "stopped and its finished folds are kept: start the scheduler and its workers again and rerun to "
+        "redo only the unfinished folds"
     )
 
 
