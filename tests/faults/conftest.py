@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -161,23 +162,13 @@ def measured(what: str, seconds: float) -> None:
 def rerun(project: Project, fault: str = "") -> list[str]:
     """The study's crossval rerun in this process; returns the fold labels it trained (cached folds and
     folds kept unlogged are not trained again). Its duration is printed as measured for `fault`."""
+    import distilbench.crossval.stage as stage
     from flows.crossval import crossval
 
-    trained: list[str] = []
-    import distilbench.crossval.stage as stage
-
-    real = stage.compute_fold
-
-    def counting(job, device=None):
-        trained.append(job.label)
-        return real(job, device)
-
-    stage.compute_fold = counting
     started = time.monotonic()
-    try:
+    with mock.patch.object(stage, "compute_fold", wraps=stage.compute_fold) as compute_fold:
         crossval(params=project.params, prepared=project.prepared, results=project.results)
-    finally:
-        stage.compute_fold = real
+    trained = [call.args[0].label for call in compute_fold.call_args_list]
     measured(f"rerun after {fault or 'the fault'} ({len(trained)} folds trained)", time.monotonic() - started)
     return trained
 

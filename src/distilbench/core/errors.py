@@ -33,12 +33,12 @@ class ServiceError(RuntimeError):
     than its client waits. The message names it and how to resume; finished folds are kept."""
 
 
-# Every mistake a user can fix: entry points print its message in one line and exit 2, no traceback.
 class PrefectServerLost(ServiceError):
     """The Prefect server stopped answering mid-run: what Prefect still queues for it (logs, events)
     can never be sent, so the entry point exits without waiting for it (see cli.main)."""
 
 
+# Every mistake a user can fix: entry points print its message in one line and exit 2, no traceback.
 USER_ERRORS = (ConfigError, DataError, AssetError, StorageError, BusyError, ServiceError)
 
 # an OSError with one of these raised while writing is the machine's state, not a bug in the code

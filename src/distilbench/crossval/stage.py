@@ -19,7 +19,6 @@ from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic, stop
 from distilbench.core.errors import ConfigError, StorageError, is_user_error, user_message
 from distilbench.core.paths import ProjectPaths
-from distilbench.core.stop import check_stop
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
@@ -132,7 +131,7 @@ def run_fold(job: FoldJob, device: str | None = None, reference: FoldResult | No
     The computed fold is kept on disk until it is logged (crossval.unlogged): a store that stays away
     past tracking.outage_wait_seconds, or a crash while logging, costs a rerun the logging, not the fold.
     """
-    check_stop(job.label)  # a fold that starts after Ctrl-C or SIGTERM does not start
+    stop.check_stop(job.label)  # a fold that starts after Ctrl-C or SIGTERM does not start
     result = unlogged.kept(job) or unlogged.keep(job, compute_fold(job, device))
     against = result if job.is_reference else reference
     savings = fold_savings(result, against) if against else {}

@@ -28,9 +28,11 @@ AWAY_SIGNS = (
     "max retries exceeded",
     "connection refused",
     "too many requests",  # a hosted store rate-limiting
-    "503",
-    "502",
-    "429",
+    # MLflow's own words for a server answering 503/502/429 ("... failed with error code 503 != 200"):
+    # the bare numbers would also match a run id or a path, and retry a refusal for minutes
+    "error code 503",
+    "error code 502",
+    "error code 429",
 )
 FIRST_WAIT = 1.0
 LONGEST_WAIT = 30.0
