@@ -19,7 +19,7 @@ from distilbench.config.variants import COMPRESSED
 from distilbench.report.figures import note_figure
 from distilbench.report.pareto import pareto_front, plot_pareto
 
-# the inference target (issue 9): a compressed student at least this many times the fp32 teacher's
+# the inference target: a compressed student at least this many times the fp32 teacher's
 # batch-1 speed, for at most this many accuracy points lost
 TARGET_SPEEDUP = 3.0
 TARGET_MAX_DROP_PTS = 1.0
