@@ -131,9 +131,10 @@ def test_missing_label_in_parquet_names_the_row(prepare, tmp_path: Path) -> None
     fails(prepare, tmp_path / "p.parquet", r"p\.parquet, row 2, column 'label': missing label")
 
 
-def test_class_smaller_than_folds(write, prepare) -> None:
+def test_class_smaller_than_folds_is_refused_by_setting(write, prepare) -> None:
     path = write("s.csv", csv_text([*ROWS, ("rare one", "rare"), ("rare two", "rare")]))
-    fails(prepare, path, r"class 'rare' has 2 examples, fewer than the 3 folds; use data.folds: 2", folds=3)
+    pattern = r"class 'rare' has 2 examples, fewer than the 3 folds; use data.folds: 2"
+    fails(prepare, path, pattern, folds=3, rare_labels="error")
 
 
 def test_single_class(write, prepare) -> None:
