@@ -7,6 +7,7 @@ can fix params.yaml without reading code. Nothing below this module sees a raw d
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,6 +56,23 @@ def _names(value: Any, path: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+
+
+def _file_path(value: Any, key: str) -> str:
+    """A file path with ``~`` and environment variables expanded, so a params file can point at the folder
+    a user keeps their downloads in (``${SEED_DIR}/amazon_alexa.tsv``) without editing it per machine."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: {value!r} must be a non-empty path")
+    for match in _VARIABLE.finditer(value):
+        name = match.group(1) or match.group(2)
+        if name not in os.environ:
+            raise ConfigError(
+                f"{key}: {value!r} uses ${name}, which is not set; export {name}=<the folder it names>"
+            )
+    return os.path.expanduser(os.path.expandvars(value))
+
+
 def _aliases(value: Any, path: str) -> tuple[tuple[str, str], ...]:
     """``{written: meant}`` label names, e.g. a typo in the downloaded file mended without editing it."""
     if not isinstance(value, Mapping) or not value:
@@ -75,7 +93,8 @@ class DatasetSpec(Section):
     source: str = setting(choices=SOURCES)  # "packaged" | "hub" | "file"
     id: str | None = setting(None, kind=str)  # packaged: "bbc" or "rotten_tomatoes"; hub: e.g. "glue"
     config: str | None = setting(None, kind=str)  # hub config name, e.g. "sst2"
-    path: str | None = setting(None, kind=str)  # file source: CSV/TSV/JSONL/Parquet, relative to the cwd
+    # file source: CSV/TSV/JSONL/Parquet/xlsx, relative to the cwd; ~ and $VAR / ${VAR} are expanded
+    path: str | None = setting(None, convert=lambda value, key: _file_path(value, key), optional=True)
     format: str | None = setting(None, choices=FORMATS, optional=True)  # None = from the file suffix
     encoding: str | None = setting(None, kind=str)  # declared encoding tried after UTF-8
     sheet: str | None = setting(None, kind=str)  # xlsx: the sheet to read; None = the first
