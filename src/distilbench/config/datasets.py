@@ -42,8 +42,14 @@ _ONLY_FOR = {
     "splits": "hub",
 }
 # packaged datasets define their own columns (and rotten_tomatoes its movie groups)
-_NOT_FOR_PACKAGED = ("text_columns", "label_columns", "label_delimiter", "group_column", "label_values")
-_NOT_FOR_PACKAGED += ("label_aliases",)
+_NOT_FOR_PACKAGED = (
+    "text_columns",
+    "label_columns",
+    "label_values",
+    "label_aliases",
+    "label_delimiter",
+    "group_column",
+)
 
 
 def _names(value: Any, path: str) -> tuple[str, ...]:
@@ -94,7 +100,7 @@ class DatasetSpec(Section):
     id: str | None = setting(None, kind=str)  # packaged: "bbc" or "rotten_tomatoes"; hub: e.g. "glue"
     config: str | None = setting(None, kind=str)  # hub config name, e.g. "sst2"
     # file source: CSV/TSV/JSONL/Parquet/xlsx, relative to the cwd; ~ and $VAR / ${VAR} are expanded
-    path: str | None = setting(None, convert=lambda value, key: _file_path(value, key), optional=True)
+    path: str | None = setting(None, convert=_file_path, optional=True)
     format: str | None = setting(None, choices=FORMATS, optional=True)  # None = from the file suffix
     encoding: str | None = setting(None, kind=str)  # declared encoding tried after UTF-8
     sheet: str | None = setting(None, kind=str)  # xlsx: the sheet to read; None = the first

@@ -21,7 +21,6 @@ from distilbench.data.table import MULTICLASS, MULTILABEL, SourceTable, quoted
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MULTICLASS", "MULTILABEL"]  # re-exported: readers of prepared data import them from here
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no"}
 # what pandas, spreadsheets and databases write for a missing value; a label cell holding one is missing,
@@ -360,12 +359,12 @@ def drop_rare_labels(examples: Examples, folds: int) -> tuple[Examples, dict[str
     else:
         lost = frame["label"].map(lambda row: any(n in rare for n in row))
         frame = frame.assign(label=[tuple(n for n in row if n not in rare) for row in frame["label"]])
-    kind = "class" if examples.task == MULTICLASS else "label"
+    kind = ("class", "classes") if examples.task == MULTICLASS else ("label", "labels")
     logger.warning(
         "%s, column %r: dropped %s %s with fewer examples than the %d folds (%d rows %s); rare_labels: drop",
         examples.origin,
         examples.label_column,
-        kind if len(rare) == 1 else f"{kind}es" if kind == "class" else f"{kind}s",
+        kind[len(rare) > 1],
         ", ".join(f"{name!r} ({count})" for name, count in rare.items()),
         folds,
         int(lost.sum()),
