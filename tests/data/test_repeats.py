@@ -71,7 +71,7 @@ def test_keep_puts_every_copy_of_a_text_in_one_fold(write, prepare, tmp_path: Pa
     # 30 texts, 10 of them in 3 rows with labels rotated as the Brexit corpus files them
     rows = [(f"utterance {i}", "xyz"[i % 3]) for i in range(30)]
     rows += [(f"utterance {i}", "xyz"[(i + shift) % 3]) for i in range(10) for shift in (1, 2)]
-    with caplog.at_level(logging.INFO, logger="distilbench.data.repeats"):
+    with caplog.at_level(logging.INFO):
         meta = prepare(write("k.csv", csv_text(rows)), folds=3, duplicates="keep", conflicts="keep")
     frame = frame_of(tmp_path, "k")
     assert meta["n_examples"] == len(frame) == 50 and meta["repeated_texts"] == 10
@@ -80,6 +80,11 @@ def test_keep_puts_every_copy_of_a_text_in_one_fold(write, prepare, tmp_path: Pa
     repeated = frame[frame["text"].isin([f"utterance {i}" for i in range(10)])]
     assert repeated["fold"].nunique() == 3  # the repeated texts themselves are spread over the folds
     assert "kept 30 rows that repeat 10 texts; each text's rows share one fold" in caplog.text
+    summary = (
+        "k: 50 examples, 3 classes, 3 folds; 0 empty dropped; duplicates: keep (0 removed); "
+        "conflicts: keep (10 texts, 0 rows dropped, 0 merged); 10 texts kept in several rows"
+    )
+    assert summary in caplog.messages
 
 
 def test_keep_groups_multilabel_copies_too(write, prepare, tmp_path: Path) -> None:

@@ -179,14 +179,30 @@ def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
         kind = "labels" if p.examples.task == MULTILABEL else "classes"
         split = "holdout" if meta["protocol"] == "holdout" else f"{meta['folds']} folds"
         logger.info(
-            "%s: %d examples, %d %s, %s",
+            "%s: %d examples, %d %s, %s; %s",
             meta["name"],
             meta["n_examples"],
             len(p.examples.labels),
             kind,
             split,
+            repeats_summary(meta),
         )
     return metas
+
+
+def repeats_summary(meta: dict[str, Any]) -> str:
+    """What the dataset's policy did with repeated texts and rare labels, in one clause of its line (the
+    per-step lines before it name the file, which two datasets may share)."""
+    policy = meta["repeat_policy"]
+    summary = (
+        f"{meta['empty_dropped']} empty dropped; duplicates: {policy['duplicates']} "
+        f"({meta['duplicates_removed']} removed); conflicts: {policy['conflicts']} "
+        f"({meta['conflicting_texts']} texts, {meta['conflicting_duplicates']} rows dropped, "
+        f"{meta['conflicts_merged']} merged); {meta['repeated_texts']} texts kept in several rows"
+    )
+    if meta["rare_labels_dropped"]:
+        summary += f"; rare labels dropped: {', '.join(map(repr, meta['rare_labels_dropped']))}"
+    return summary
 
 
 def load_prepared(dataset_dir: Path) -> PreparedDataset:
