@@ -385,11 +385,14 @@ TRIGGERS: dict[str, Callable[[Context], None]] = {
         "conflict.csv", csv_text([*ROWS, (ROWS[0][0], "spam")])
     ),
     "a single class": lambda ctx: prepare_file("oneclass.csv", csv_text(ROWS[:4])),
-    "a class smaller than the number of folds": lambda ctx: prepare_file(
-        "rare.csv", csv_text([*ROWS, ("rare one", "rare"), ("rare two", "rare")]), folds=3
+    "a class smaller than the number of folds, with rare_labels: error": lambda ctx: prepare_file(
+        "rare.csv",
+        csv_text([*ROWS, ("rare one", "rare"), ("rare two", "rare")]),
+        folds=3,
+        rare_labels="error",
     ),
-    "a class with a single example": lambda ctx: prepare_file(
-        "single.csv", csv_text([*ROWS, ("odd", "x")]), folds=3
+    "a class with a single example, with rare_labels: error": lambda ctx: prepare_file(
+        "single.csv", csv_text([*ROWS, ("odd", "x")]), folds=3, rare_labels="error"
     ),
     "a group missing": lambda ctx: prepare_file(
         "g.csv", "text,label,movie\na,x,m1\nb,y,\n", group_column="movie"

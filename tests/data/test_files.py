@@ -131,9 +131,10 @@ def test_missing_label_in_parquet_names_the_row(prepare, tmp_path: Path) -> None
     fails(prepare, tmp_path / "p.parquet", r"p\.parquet, row 2, column 'label': missing label")
 
 
-def test_class_smaller_than_folds(write, prepare) -> None:
+def test_class_smaller_than_folds_is_refused_by_setting(write, prepare) -> None:
     path = write("s.csv", csv_text([*ROWS, ("rare one", "rare"), ("rare two", "rare")]))
-    fails(prepare, path, r"class 'rare' has 2 examples, fewer than the 3 folds; use data.folds: 2", folds=3)
+    pattern = r"class 'rare' has 2 examples, fewer than the 3 folds; use data.folds: 2"
+    fails(prepare, path, pattern, folds=3, rare_labels="error")
 
 
 def test_single_class(write, prepare) -> None:
@@ -229,3 +230,41 @@ def test_an_unclosed_quote_does_not_swallow_the_next_rows(write, prepare) -> Non
     rows = [(f"review {i}", "ham" if i % 2 else "spam") for i in range(96)]
     content = csv_text(rows).replace('"review 40",', '"review 40,', 1)  # its closing quote is missing
     fails(prepare, write("q.csv", content), r"q\.csv, line 42: a quote opened on this line is not closed")
+
+
+# --- layouts as published: spreadsheet exports ------------------------------------------------------
+
+
+def test_blank_and_repeated_header_names_in_unused_columns_are_ignored(write, prepare, tmp_path) -> None:
+    # an export's trailing unnamed columns (three blank names) and two archive columns both called "id"
+    content = "id,text,id,label,,,\n" + "".join(f'{i},"{t}",{i},{y},,,\n' for i, (t, y) in enumerate(ROWS))
+    meta = prepare(write("export.csv", content))
+    assert meta["n_examples"] == 12 and meta["labels"] == ["eggs", "ham", "spam"]
+    assert sorted(load_prepared(tmp_path / "prepared" / "export").texts) == sorted(t for t, _ in ROWS)
+
+
+def test_a_column_the_config_reads_must_be_named_once(write, prepare) -> None:
+    content = "text,label,text\n" + "".join(f'"{t}",{y},x\n' for t, y in ROWS)
+    fails(
+        prepare,
+        write("twice.csv", content),
+        r"twice\.csv, line 1, column 'text': the header names this column twice",
+    )
+
+
+def test_xlsx_is_read_with_spreadsheet_row_numbers(prepare, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        [[f"{i}", t, y, None] for i, (t, y) in enumerate(ROWS)], columns=["n", "Utterance", "stance", None]
+    )
+    frame.loc[12] = ["12", "no stance", None, None]
+    frame.to_excel(tmp_path / "corpus.xlsx", index=False)
+    fails(
+        prepare,
+        tmp_path / "corpus.xlsx",
+        r"corpus\.xlsx, row 14, column 'stance': missing label",
+        text_columns="Utterance",
+        label_columns="stance",
+    )
+    frame.drop(index=12).to_excel(tmp_path / "corpus.xlsx", index=False, sheet_name="data")
+    meta = prepare(tmp_path / "corpus.xlsx", text_columns="Utterance", label_columns="stance", sheet="data")
+    assert meta["n_examples"] == 12 and meta["class_counts"] == {"eggs": 4, "ham": 4, "spam": 4}

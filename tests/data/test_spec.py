@@ -94,6 +94,34 @@ def test_parses_each_source_with_defaults() -> None:
             "label_delimiter: '|' needs exactly one label column",
         ),
         (
+            {"datasets": [{"source": "file", "path": "a.csv", "label_values": "names"}]},
+            "data.datasets[0].label_values: 'names' is for several label_columns, got ['label']",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "label_aliases": ["typo"]}]},
+            "data.datasets[0].label_aliases: ['typo'] must be a mapping of label names",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "label_aliases": {"typo": None}}]},
+            "data.datasets[0].label_aliases.typo: None must map a label name to a label name",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "conflicts": "union"}]},
+            "data.datasets[0].conflicts: 'union' is not one of error, drop, merge, keep",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "a.csv", "sheet": "data"}]},
+            "data.datasets[0].sheet: 'data' is only used by xlsx files, not 'a.csv'",
+        ),
+        (
+            {"datasets": [{"source": "packaged", "id": "bbc", "label_aliases": {"a": "b"}}]},
+            "data.datasets[0].label_aliases: {'a': 'b'} is not used by packaged datasets",
+        ),
+        (
+            {"datasets": [{"source": "file", "path": "${DB_NOT_SET}/a.csv"}]},
+            "data.datasets[0].path: '${DB_NOT_SET}/a.csv' uses $DB_NOT_SET, which is not set",
+        ),
+        (
             {"datasets": [{"source": "packaged", "id": "bbc"}, {"source": "file", "path": "x/bbc.csv"}]},
             "data.datasets[1].name: 'bbc' is already used by data.datasets[0]; names must be unique",
         ),
@@ -107,3 +135,15 @@ def test_bad_params_name_the_key_and_value(data: dict, message: str) -> None:
 def test_where_prefixes_every_message() -> None:
     with pytest.raises(ConfigError, match=r"^quickstart\.data\[3\]\.source: None is not one of"):
         DatasetSpec.from_params({}, "quickstart.data[3]")
+
+
+def test_repeat_policies_default_and_paths_expand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOWNLOADS", "/home/me/downloads")
+    (spec,) = parse(datasets=[{"source": "file", "path": "$DOWNLOADS/a.xlsx", "sheet": "data"}]).datasets
+    assert spec.path == "/home/me/downloads/a.xlsx" and spec.name == "a"
+    assert (spec.duplicates, spec.conflicts, spec.rare_labels, spec.label_values) == (
+        "drop",
+        None,
+        "drop",
+        "auto",
+    )

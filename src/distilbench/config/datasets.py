@@ -7,6 +7,7 @@ can fix params.yaml without reading code. Nothing below this module sees a raw d
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,14 @@ from distilbench.core.errors import ConfigError
 
 SOURCES = ("packaged", "hub", "file")
 PACKAGED_IDS = ("bbc", "rotten_tomatoes")
-FORMATS = ("csv", "tsv", "jsonl", "parquet")
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx")
+# several label_columns hold 0/1 flags (the column name is the label) or label names (blank = none);
+# "auto" tells them apart by their cells
+LABEL_VALUES = ("auto", "flags", "names")
+# repeated texts: exact copies (same labels) and conflicting ones (different labels); see docs/datasets.md
+DUPLICATES = ("drop", "keep")
+CONFLICTS = ("error", "drop", "merge", "keep")
+RARE_LABELS = ("drop", "error")
 PROTOCOLS = ("kfold", "holdout")
 # a dataset name becomes a folder under data/prepared/ and a row label in the report
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -27,13 +35,21 @@ _ONLY_FOR = {
     "path": "file",
     "format": "file",
     "encoding": "file",
+    "sheet": "file",
     "config": "hub",
     "train_split": "hub",
     "eval_split": "hub",
     "splits": "hub",
 }
 # packaged datasets define their own columns (and rotten_tomatoes its movie groups)
-_NOT_FOR_PACKAGED = ("text_columns", "label_columns", "label_delimiter", "group_column")
+_NOT_FOR_PACKAGED = (
+    "text_columns",
+    "label_columns",
+    "label_values",
+    "label_aliases",
+    "label_delimiter",
+    "group_column",
+)
 
 
 def _names(value: Any, path: str) -> tuple[str, ...]:
@@ -46,6 +62,35 @@ def _names(value: Any, path: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+
+
+def _file_path(value: Any, key: str) -> str:
+    """A file path with ``~`` and environment variables expanded, so a params file can point at the folder
+    a user keeps their downloads in (``${SEED_DIR}/amazon_alexa.tsv``) without editing it per machine."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: {value!r} must be a non-empty path")
+    for match in _VARIABLE.finditer(value):
+        name = match.group(1) or match.group(2)
+        if name not in os.environ:
+            raise ConfigError(
+                f"{key}: {value!r} uses ${name}, which is not set; export {name}=<the folder it names>"
+            )
+    return os.path.expanduser(os.path.expandvars(value))
+
+
+def _aliases(value: Any, path: str) -> tuple[tuple[str, str], ...]:
+    """``{written: meant}`` label names, e.g. a typo in the downloaded file mended without editing it."""
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f"{path}: {value!r} must be a mapping of label names, e.g. {{typo: label}}")
+    for written, meant in value.items():
+        if not (isinstance(written, str) and written.strip() and isinstance(meant, str) and meant.strip()):
+            raise ConfigError(f"{path}.{written}: {meant!r} must map a label name to a label name")
+        if written == meant:
+            raise ConfigError(f"{path}.{written}: maps the name to itself")
+    return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
+
+
 @dataclass(frozen=True, kw_only=True)
 class DatasetSpec(Section):
     """One dataset to prepare. See docs/datasets.md for an example of each source."""
@@ -54,12 +99,22 @@ class DatasetSpec(Section):
     source: str = setting(choices=SOURCES)  # "packaged" | "hub" | "file"
     id: str | None = setting(None, kind=str)  # packaged: "bbc" or "rotten_tomatoes"; hub: e.g. "glue"
     config: str | None = setting(None, kind=str)  # hub config name, e.g. "sst2"
-    path: str | None = setting(None, kind=str)  # file source: CSV/TSV/JSONL/Parquet, relative to the cwd
+    # file source: CSV/TSV/JSONL/Parquet/xlsx, relative to the cwd; ~ and $VAR / ${VAR} are expanded
+    path: str | None = setting(None, convert=_file_path, optional=True)
     format: str | None = setting(None, choices=FORMATS, optional=True)  # None = from the file suffix
     encoding: str | None = setting(None, kind=str)  # declared encoding tried after UTF-8
+    sheet: str | None = setting(None, kind=str)  # xlsx: the sheet to read; None = the first
     text_columns: tuple[str, ...] = setting(("text",), convert=_names)  # several are joined with "\n"
     label_columns: tuple[str, ...] = setting(("label",), convert=_names)  # several 0/1 columns => multilabel
     label_delimiter: str | None = setting(None, kind=str)  # e.g. "|" => multilabel string labels
+    label_values: str = setting("auto", choices=LABEL_VALUES)  # several label_columns: flags or names
+    # written -> meant label names (typos in a downloaded file); a name never found is logged
+    label_aliases: tuple[tuple[str, str], ...] | None = setting(None, convert=_aliases, optional=True)
+    # repeated texts: exact copies dropped or kept; different labels refused, dropped, merged or kept.
+    # conflicts None = "error" for files (they can be fixed), "drop" for packaged and hub data
+    duplicates: str = setting("drop", choices=DUPLICATES)
+    conflicts: str | None = setting(None, choices=CONFLICTS, optional=True)
+    rare_labels: str = setting("drop", choices=RARE_LABELS)  # labels with fewer examples than folds
     group_column: str | None = setting(None, kind=str)  # rows sharing a group stay in one fold
     protocol: str = setting("kfold", choices=PROTOCOLS)
     train_split: str = setting("train")  # hub splits used by holdout
@@ -147,6 +202,13 @@ def _check_combinations(spec: DatasetSpec, where: str) -> None:
             f"{where}.label_delimiter: {spec.label_delimiter!r} needs exactly one label column, "
             f"got {list(spec.label_columns)}"
         )
+    if spec.label_values != "auto" and len(spec.label_columns) < 2:
+        raise ConfigError(
+            f"{where}.label_values: {spec.label_values!r} is for several label_columns, "
+            f"got {list(spec.label_columns)}"
+        )
+    if spec.sheet is not None and (spec.format or PurePath(spec.path).suffix.lower().lstrip(".")) != "xlsx":
+        raise ConfigError(f"{where}.sheet: {spec.sheet!r} is only used by xlsx files, not {spec.path!r}")
     if spec.protocol == "holdout" and spec.splits is not None:
         raise ConfigError(
             f"{where}.splits: {list(spec.splits)} is for kfold; holdout uses train_split/eval_split"

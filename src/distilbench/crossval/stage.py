@@ -17,7 +17,7 @@ from pathlib import Path
 from distilbench.config.settings import Config, ModelSpec
 from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic, stop
-from distilbench.core.errors import ConfigError, StorageError, is_user_error, user_message
+from distilbench.core.errors import StorageError, is_user_error, user_message
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
@@ -94,16 +94,22 @@ def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Cros
     return CrossvalPlan(jobs, tuple(parents.values()), datasets, tracking_uri, experiment_id)
 
 
-def check_model_datasets(cfg: Config, datasets: Sequence[PreparedRef]) -> None:
-    """A model's `datasets` name datasets of the study: a typo would silently drop the row."""
+def check_model_datasets(cfg: Config, datasets: Sequence[PreparedRef]) -> list[str]:
+    """A row limited by `datasets` to names not prepared is skipped there, with one line naming the row
+    and the datasets: the shipped zoo then runs on any dataset list, and a typo stays visible.
+    Returns the lines logged."""
     known = [d.name for d in datasets]
+    lines = []
     for i, spec in enumerate(cfg.zoo.models):
         unknown = [name for name in spec.datasets or () if name not in known]
         if unknown:
-            raise ConfigError(
-                f"models.zoos.{cfg.zoo.name}.models[{i}].datasets: {unknown} not among the prepared "
-                f"datasets {known}"
+            runs = [name for name in spec.datasets if name in known] or "none"
+            lines.append(
+                f"models.zoos.{cfg.zoo.name}.models[{i}] ({spec.name!r}): skipped on {unknown}, not among "
+                f"the prepared datasets {known}; it runs on {runs}"
             )
+            logger.warning("%s", lines[-1])
+    return lines
 
 
 def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:

@@ -1,4 +1,8 @@
-"""Local CSV, TSV, JSON Lines and Parquet files, read row by row with the place of each row kept."""
+"""Local CSV, TSV, JSON Lines, Parquet and Excel files, read row by row with the place of each row kept.
+
+Files are read as they were published: a header may hold blank or repeated names in columns the config
+does not use (spreadsheet exports do); they get pandas' names (``Unnamed: 11``, ``x.1``) and are ignored.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from distilbench.config.datasets import FORMATS, DatasetSpec
@@ -18,7 +23,7 @@ from distilbench.data.table import SourceTable, quoted
 logger = logging.getLogger(__name__)
 
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-_SUFFIX_FORMATS |= {".parquet": "parquet", ".pq": "parquet"}
+_SUFFIX_FORMATS |= {".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 # what a header split by another delimiter suggests (semicolons: spreadsheets in locales with decimal commas)
 _LOOKS = {"\t": ("tab", "set `format: tsv`"), ",": ("comma", "set `format: csv`")}
@@ -54,15 +59,23 @@ def load_file(spec: DatasetSpec) -> SourceTable:
     if not path.is_file():
         raise DataError(f"{spec.path}: file not found (looked in {path.resolve().parent})")
     fmt = file_format(spec)
+    named = named_columns(spec)
     if fmt == "parquet":
         frame, where = read_parquet(path)
+    elif fmt == "xlsx":
+        frame, where = read_xlsx(path, spec.sheet, named)
     else:
         text = decode(read_bytes(path, spec.path), spec.path, spec.encoding, _DELIMITERS.get(fmt))
         if fmt == "jsonl":
             frame, where = read_jsonl(text, spec.path)
         else:
-            frame, where = read_delimited(text, spec.path, _DELIMITERS[fmt])
+            frame, where = read_delimited(text, spec.path, _DELIMITERS[fmt], named)
     return SourceTable.from_spec(spec, frame, where, spec.path)
+
+
+def named_columns(spec: DatasetSpec) -> frozenset[str]:
+    """The columns the config reads: only these must have a name of their own in the header."""
+    return frozenset([*spec.text_columns, *spec.label_columns, *filter(None, [spec.group_column])])
 
 
 def read_bytes(path: Path, origin: str) -> bytes:
@@ -118,14 +131,16 @@ def _column_at(data: bytes, offset: int, delimiter: str | None) -> str:
     return f", column {header[index]!r}"
 
 
-def read_delimited(text: str, origin: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+def read_delimited(
+    text: str, origin: str, delimiter: str, named: frozenset[str] = frozenset()
+) -> tuple[pd.DataFrame, list[str]]:
     """CSV/TSV with the csv module rather than pandas: it tells the line where each record starts,
     so ragged rows and later problems can be named by line."""
     csv.field_size_limit(MAX_FIELD_CHARS)
     # strict: a closing quote must end its field, so an unclosed quote cannot silently swallow the rows
     # after it into one text (it meets the next row's quote, or the end of the file, and fails)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header = _header(reader, origin, delimiter)
+    header = _header(reader, origin, delimiter, named)
     rows, where = [], []
     previous_end = reader.line_num
     try:
@@ -145,7 +160,7 @@ def read_delimited(text: str, origin: str, delimiter: str) -> tuple[pd.DataFrame
     return pd.DataFrame(rows, columns=header, dtype=object), where
 
 
-def _header(reader, origin: str, delimiter: str) -> list[str]:
+def _header(reader, origin: str, delimiter: str, named: frozenset[str]) -> list[str]:
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -154,8 +169,7 @@ def _header(reader, origin: str, delimiter: str) -> list[str]:
         raise DataError(f"{origin}, line 1: no header row (the file is empty)")
     if len(header) == 1:  # no data file has a single column (texts need labels): a wrong delimiter
         _suggest_delimiter(header[0], origin, delimiter)
-    _check_header(header, origin)
-    return header
+    return unique_header(header, origin, named)
 
 
 def _suggest_delimiter(line: str, origin: str, delimiter: str) -> None:
@@ -181,12 +195,23 @@ def _parse_error(exc: csv.Error, origin: str, start: int, end: int) -> str:
     return f"{origin}, line {start}: cannot parse ({exc})"
 
 
-def _check_header(header: list[str], origin: str) -> None:
-    seen = set()
-    for name in header:
-        if name in seen:
-            raise DataError(f"{origin}, line 1, column {name!r}: the header names this column twice")
-        seen.add(name)
+def unique_header(header: list[str], origin: str, named: frozenset[str], first: str = "line 1") -> list[str]:
+    """Header names made unique as pandas makes them: a blank one is ``Unnamed: <position>``, a repeat
+    ``<name>.1``, ``.2``... A column the config reads must be named once: which copy it means is a guess."""
+    seen: set[str] = set()
+    unique = []
+    for position, name in enumerate(header):
+        if name in seen and name in named:
+            raise DataError(f"{origin}, {first}, column {name!r}: the header names this column twice")
+        if not name.strip():
+            name = f"Unnamed: {position}"
+        candidate, copy = name, 0
+        while candidate in seen:
+            copy += 1
+            candidate = f"{name}.{copy}"
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
 
 
 def jsonl_records(lines: Iterable[str], origin: str) -> Iterator[tuple[int, dict]]:
@@ -213,6 +238,35 @@ def read_jsonl(text: str, origin: str) -> tuple[pd.DataFrame, list[str]]:
     records = [record for _, record in numbered]
     where = [f"line {number}" for number, _ in numbered]
     return pd.DataFrame.from_records(records) if records else pd.DataFrame(), where
+
+
+def read_xlsx(path: Path, sheet: str | None, named: frozenset[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The first (or the named) sheet of an Excel workbook, through pandas + openpyxl; each row is named
+    by its spreadsheet row number. The header gets the same treatment as a CSV's."""
+    try:
+        # header=None: the raw first row, so blank and repeated names are handled as in CSV files;
+        # na_filter=False: an empty cell is "", as the csv module reads it
+        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, na_filter=False)
+    except ImportError as exc:
+        raise DataError(f"{path}: reading .xlsx needs openpyxl; `pip install openpyxl`") from exc
+    except PermissionError as exc:
+        raise unreadable(str(path), exc) from exc
+    except ValueError as exc:  # a missing sheet, or not a workbook
+        raise DataError(f"{path}: not a readable Excel sheet ({exc})") from exc
+    except Exception as exc:  # openpyxl raises zipfile/KeyError types for a corrupt workbook
+        raise DataError(f"{path}: not a readable Excel workbook ({exc})") from exc
+    if raw.empty:
+        raise DataError(f"{path}, row 1: no header row (the sheet is empty)")
+    header = ["" if _blank(v) else str(v) for v in raw.iloc[0]]
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = unique_header(header, str(path), named, "row 1")
+    filled = ~frame.map(_blank).all(axis=1)  # an empty row, as a blank CSV line, is skipped
+    where = [f"row {i + 2}" for i in np.flatnonzero(filled.to_numpy())]
+    return frame[filled].reset_index(drop=True), where
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value != value  # NaN
 
 
 def read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
@@ -19,9 +21,9 @@ def assign_folds(targets: np.ndarray, k: int, seed: int, groups: np.ndarray | No
     a fold, so near-copies (one movie's reviews) cannot leak from training into evaluation.
     """
     n = len(targets)
+    if targets.ndim == 2 and groups is not None:
+        return _multilabel_group_folds(targets, k, seed, groups)
     if targets.ndim == 2:
-        if groups is not None:
-            raise ValueError("group folds are only supported for multiclass labels")
         splitter = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     elif groups is not None:
         splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -32,6 +34,35 @@ def assign_folds(targets: np.ndarray, k: int, seed: int, groups: np.ndarray | No
     for fold, (_, eval_idx) in enumerate(splitter.split(np.zeros((n, 1)), targets, groups)):
         folds[eval_idx] = fold
     return folds
+
+
+def _multilabel_group_folds(targets: np.ndarray, k: int, seed: int, groups: np.ndarray) -> np.ndarray:
+    """Multilabel folds over whole groups: each group is one unit carrying the union of its rows' labels,
+    split by iterative stratification; its rows then take its fold."""
+    _, inverse = np.unique(groups, return_inverse=True)
+    units = np.zeros((inverse.max() + 1, targets.shape[1]), dtype=targets.dtype)
+    np.maximum.at(units, inverse, targets)
+    return assign_folds(units, k, seed)[inverse]
+
+
+def text_groups(texts: Sequence[str], groups: Sequence[str] | None = None) -> np.ndarray | None:
+    """Group ids under which rows sharing a text (kept repeats) or a group share a fold: the connected
+    pieces of rows linked by either. None when every text is unique and there are no groups."""
+    text_ids, unique_texts = pd.factorize(np.asarray(texts, dtype=object))
+    if groups is None:
+        return text_ids if len(unique_texts) < len(text_ids) else None
+    group_ids, unique_groups = pd.factorize(np.asarray(groups, dtype=object))
+    parent = np.arange(len(unique_texts) + len(unique_groups))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving keeps the trees flat
+            node = parent[node]
+        return node
+
+    for text, group in zip(text_ids, group_ids + len(unique_texts), strict=True):
+        parent[root(text)] = root(group)
+    return np.asarray([root(text) for text in text_ids], dtype=np.int64)
 
 
 def cap_indices(strata: np.ndarray, max_examples: int, seed: int) -> np.ndarray:

@@ -25,7 +25,8 @@ from distilbench.config.datasets import DataConfig, DatasetSpec
 from distilbench.core.atomic import atomic_directories
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import EXAMPLES_FILE, META_FILE
-from distilbench.data.folds import assign_folds, cap_indices, random_indices
+from distilbench.data.folds import assign_folds, cap_indices, random_indices, text_groups
+from distilbench.data.repeats import RepeatPolicy
 from distilbench.data.sources import load_table
 from distilbench.data.validate import (
     MULTICLASS,
@@ -38,6 +39,7 @@ from distilbench.data.validate import (
     check_holdout_labels,
     class_counts,
     clean,
+    drop_rare_labels,
 )
 
 logger = logging.getLogger(__name__)
@@ -129,20 +131,41 @@ def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> 
     if holdout and repeats > 1:  # DataConfig refuses this combination; a direct caller gets the same answer
         raise ConfigError(f"data.repeats: {repeats} needs k-fold; {spec.name!r} uses protocol 'holdout'")
     table = load_table(spec)
-    examples, counts = clean(build_examples(table))
-    check_classes(examples, None if holdout else folds)
+    policy = repeat_policy(spec, table.strict_duplicates)
+    examples, counts = clean(build_examples(table), policy)
+    examples, rare = _enough_of_each(examples, spec, None if holdout else folds)
     examples, capped_from = _cap(examples, spec.max_examples, seed)
     if capped_from is not None:
-        check_classes(
-            examples, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
+        examples, rare_after_cap = _enough_of_each(
+            examples, spec, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
         )
+        rare |= rare_after_cap
     seeds = [fold_seed(seed, r) for r in range(1, repeats + 1)]
     if holdout:
         fold_ids = (_holdout_folds(examples, spec),)
     else:
         fold_ids = tuple(_kfold(examples, folds, each, spec.name) for each in seeds)
     meta = _meta(spec, examples, counts, capped_from, folds, seeds, holdout, table.note)
+    meta |= {"repeat_policy": dataclasses.asdict(policy), "rare_labels_dropped": rare}
     return PlannedDataset(spec.name, examples, fold_ids, meta)
+
+
+def repeat_policy(spec: DatasetSpec, strict: bool) -> RepeatPolicy:
+    """The dataset's policy for repeated texts; unset conflicts are refused in a user's file (it can be
+    fixed) and dropped from packaged and hub data (they cannot)."""
+    conflicts = spec.conflicts or ("error" if strict else "drop")
+    return RepeatPolicy(duplicates=spec.duplicates, conflicts=conflicts)
+
+
+def _enough_of_each(
+    examples: Examples, spec: DatasetSpec, folds: int | None, cap_note: str = ""
+) -> tuple[Examples, dict[str, int]]:
+    """Labels too rare for k-fold dropped (rare_labels: drop) or refused, then at least two left."""
+    rare: dict[str, int] = {}
+    if folds is not None and spec.rare_labels == "drop":
+        examples, rare = drop_rare_labels(examples, folds)
+    check_classes(examples, folds, cap_note)
+    return examples, rare
 
 
 def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
@@ -156,14 +179,30 @@ def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
         kind = "labels" if p.examples.task == MULTILABEL else "classes"
         split = "holdout" if meta["protocol"] == "holdout" else f"{meta['folds']} folds"
         logger.info(
-            "%s: %d examples, %d %s, %s",
+            "%s: %d examples, %d %s, %s; %s",
             meta["name"],
             meta["n_examples"],
             len(p.examples.labels),
             kind,
             split,
+            repeats_summary(meta),
         )
     return metas
+
+
+def repeats_summary(meta: dict[str, Any]) -> str:
+    """What the dataset's policy did with repeated texts and rare labels, in one clause of its line (the
+    per-step lines before it name the file, which two datasets may share)."""
+    policy = meta["repeat_policy"]
+    summary = (
+        f"{meta['empty_dropped']} empty dropped; duplicates: {policy['duplicates']} "
+        f"({meta['duplicates_removed']} removed); conflicts: {policy['conflicts']} "
+        f"({meta['conflicting_texts']} texts, {meta['conflicting_duplicates']} rows dropped, "
+        f"{meta['conflicts_merged']} merged); {meta['repeated_texts']} texts kept in several rows"
+    )
+    if meta["rare_labels_dropped"]:
+        summary += f"; rare labels dropped: {', '.join(map(repr, meta['rare_labels_dropped']))}"
+    return summary
 
 
 def load_prepared(dataset_dir: Path) -> PreparedDataset:
@@ -263,13 +302,21 @@ def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
     targets = encode_targets(examples.frame["label"].tolist(), examples.labels, examples.task)
     groups = None
     if "group" in examples.frame.columns:
-        if examples.task == MULTILABEL:
-            raise ConfigError(
-                f"dataset {name!r}: group_column works only with single-label (multiclass) data"
-            )
         check_groups(examples, folds)
         groups = examples.frame["group"].to_numpy()
+    if examples.frame["text"].duplicated().any():  # repeats kept by the dataset's policy: one fold each
+        groups = text_groups(examples.frame["text"].tolist(), None if groups is None else groups.tolist())
+        _check_repeat_groups(examples, groups, folds, name)
     return assign_folds(targets, folds, seed, groups)
+
+
+def _check_repeat_groups(examples: Examples, groups: np.ndarray, folds: int, name: str) -> None:
+    n_groups = len(np.unique(groups))
+    if n_groups < folds:
+        raise DataError(
+            f"{examples.origin}: only {n_groups} distinct texts (rows of one text share a fold), fewer than "
+            f"the {folds} folds of dataset {name!r}; use fewer folds"
+        )
 
 
 def _holdout_folds(examples: Examples, spec: DatasetSpec) -> np.ndarray:
@@ -303,7 +350,7 @@ def _meta(
         "n_examples": len(examples.frame),
         "data_hash": None,  # filled in once examples.parquet is written
         "source": dataclasses.asdict(spec),
-        **dataclasses.asdict(counts),
+        **counts.as_meta(),
         "capped_from": capped_from,
         "class_counts": class_counts(examples),
     }

@@ -11,6 +11,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from distilbench.config.datasets import DatasetSpec
 
+MULTICLASS, MULTILABEL = "multiclass", "multilabel"
+
 
 @dataclass(frozen=True)
 class SourceTable:
@@ -23,6 +25,8 @@ class SourceTable:
     label_columns: tuple[str, ...]
     label_delimiter: str | None = None
     group_column: str | None = None
+    label_values: str = "auto"  # several label columns: "flags", "names" or "auto" (told by the cells)
+    label_aliases: tuple[tuple[str, str], ...] | None = None  # written -> meant label names
     split: list[str] | None = None  # holdout only: "train" or "eval" per row
     # user files can be fixed, so conflicting duplicate labels are an error there; packaged and hub
     # data cannot, so conflicting copies are dropped and counted instead
@@ -35,7 +39,8 @@ class SourceTable:
     ) -> SourceTable:
         """A user-configured source: which columns hold what comes from the dataset's params."""
         columns = (spec.text_columns, spec.label_columns, spec.label_delimiter, spec.group_column)
-        return cls(frame, where, origin, *columns, **extra)
+        labels = {"label_values": spec.label_values, "label_aliases": spec.label_aliases}
+        return cls(frame, where, origin, *columns, **labels, **extra)
 
 
 def quoted(names: Iterable[Any]) -> str:

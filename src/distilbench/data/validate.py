@@ -9,18 +9,18 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from distilbench.core.errors import DataError
-from distilbench.data.table import SourceTable, quoted
+from distilbench.data.repeats import RepeatCounts, RepeatPolicy, handle_repeats
+from distilbench.data.table import MULTICLASS, MULTILABEL, SourceTable, quoted
 
 logger = logging.getLogger(__name__)
 
-MULTICLASS, MULTILABEL = "multiclass", "multilabel"
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no"}
 # what pandas, spreadsheets and databases write for a missing value; a label cell holding one is missing,
@@ -44,11 +44,13 @@ class Examples:
 
 @dataclass(frozen=True)
 class CleaningCounts:
-    """How many rows each cleaning step dropped; recorded in meta.json."""
+    """How many rows each cleaning step dropped or kept; recorded in meta.json."""
 
     empty_dropped: int
-    conflicting_duplicates: int  # rows dropped because the same text had different labels
-    duplicates_removed: int  # exact copies (same text, same labels) beyond the first
+    repeats: RepeatCounts
+
+    def as_meta(self) -> dict[str, int]:
+        return {"empty_dropped": self.empty_dropped, **asdict(self.repeats)}
 
 
 def build_examples(table: SourceTable) -> Examples:
@@ -120,8 +122,35 @@ def _groups(table: SourceTable) -> list[str]:
 
 
 def _parse_labels(table: SourceTable) -> tuple[str, list[Any], tuple[str, ...]]:
-    """(task, one label per row, sorted label names)."""
+    """(task, one label per row, sorted label names), after the dataset's label_aliases."""
+    task, labels, names = _read_labels(table)
+    if not table.label_aliases:
+        return task, labels, names
+    aliases = dict(table.label_aliases)
+    _log_aliases(table, Counter(n for row in labels for n in ([row] if task == MULTICLASS else row)))
+    if task == MULTICLASS:
+        labels = [aliases.get(label, label) for label in labels]
+        return task, labels, tuple(sort_labels(set(labels)))
+    labels = [tuple(sorted({aliases.get(n, n) for n in row})) for row in labels]
+    return task, labels, tuple(sort_labels({aliases.get(n, n) for n in names}))
+
+
+def _log_aliases(table: SourceTable, found: Counter) -> None:
+    """One line for what the aliases mended, and one for an alias that matches nothing (a typo in it)."""
+    used = [(w, m, found[w]) for w, m in table.label_aliases if found[w]]
+    if used:
+        shown = ", ".join(f"{w!r} -> {m!r} ({n})" for w, m, n in used)
+        logger.info("%s: label_aliases renamed %s", table.origin, shown)
+    unused = [w for w, _ in table.label_aliases if not found[w]]
+    if unused:
+        logger.warning("%s: label_aliases %s match no label in the data", table.origin, quoted(unused))
+
+
+def _read_labels(table: SourceTable) -> tuple[str, list[Any], tuple[str, ...]]:
     if len(table.label_columns) > 1:
+        if _label_values(table) == "names":
+            labels = _name_columns(table)
+            return MULTILABEL, labels, tuple(sort_labels({n for row in labels for n in row}))
         labels = _binary_columns(table)
         return MULTILABEL, labels, tuple(sorted(table.label_columns))
     column = table.label_columns[0]
@@ -177,6 +206,47 @@ def _label_set(value: Any, where: str, table: SourceTable) -> tuple[str, ...]:
     return tuple(sorted(set(names)))
 
 
+def _label_values(table: SourceTable) -> str:
+    """Whether several label columns hold 0/1 flags or label names: as set, else by their cells. Names
+    when no filled cell is a flag; flags when most are (a stray value is then reported as not 0 or 1)."""
+    if table.label_values != "auto":
+        return table.label_values
+    filled = [
+        (column, where, value)
+        for column in table.label_columns
+        for where, value in zip(table.where, table.frame[column], strict=True)
+        if not is_missing_label(value)
+    ]
+    flags = [cell for cell in filled if _is_flag(cell[2])]
+    if not flags:
+        return "names"
+    names = [cell for cell in filled if not _is_flag(cell[2])]
+    if len(names) <= len(flags):
+        return "flags"
+    column, where, value = flags[0]
+    raise DataError(
+        f"{table.origin}, {where}, column {column!r}: {value!r} looks like a 0/1 flag, but the label columns "
+        "hold label names; set label_values: names (or flags) for this dataset"
+    )
+
+
+def _is_flag(value: Any) -> bool:
+    return _label_str(value).lower() in _TRUE | _FALSE
+
+
+def _name_columns(table: SourceTable) -> list[tuple[str, ...]]:
+    """Several columns holding label names (a stance category, a second one...): each row's labels are
+    the names found in them; a blank cell means none."""
+    columns = [table.frame[c].tolist() for c in table.label_columns]
+    labels = []
+    for where, cells in zip(table.where, zip(*columns, strict=True), strict=True):
+        for column, cell in zip(table.label_columns, cells, strict=True):
+            if not is_missing_label(cell):
+                _check_label(cell, f"{table.origin}, {where}, column {column!r}")
+        labels.append(tuple(sorted({_label_str(c) for c in cells if not is_missing_label(c)})))
+    return labels
+
+
 def _binary_columns(table: SourceTable) -> list[tuple[str, ...]]:
     """Several 0/1 columns: each row's labels are the names of the columns holding 1."""
     flags = {
@@ -208,16 +278,17 @@ def sort_labels(names: set[str]) -> list[str]:
 # --- cleaning -------------------------------------------------------------------------------------
 
 
-def clean(examples: Examples) -> tuple[Examples, CleaningCounts]:
-    """Drop empty texts, then conflicting duplicates (or fail), then exact duplicates (keep first)."""
+def clean(examples: Examples, policy: RepeatPolicy | None = None) -> tuple[Examples, CleaningCounts]:
+    """Drop empty texts, then apply the dataset's policy for repeated texts (see data.repeats)."""
     frame, empty = _drop_empty(examples)
-    frame, conflicting = _drop_conflicts(frame, examples)
-    frame, duplicates = _drop_duplicates(frame, examples)
+    if policy is None:  # what each source did before policies could be set
+        policy = RepeatPolicy(conflicts="error" if examples.strict_duplicates else "drop")
+    frame, repeats = handle_repeats(frame, examples, policy)
     labels = examples.labels
     if examples.task == MULTICLASS:  # a class whose rows were all dropped is no longer a class
         labels = tuple(sort_labels(set(frame["label"])))
     cleaned = replace(examples, frame=frame.reset_index(drop=True), labels=labels)
-    return cleaned, CleaningCounts(empty, conflicting, duplicates)
+    return cleaned, CleaningCounts(empty, repeats)
 
 
 def _drop_empty(examples: Examples) -> tuple[pd.DataFrame, int]:
@@ -237,47 +308,6 @@ def _drop_empty(examples: Examples) -> tuple[pd.DataFrame, int]:
             frame.loc[empty, "where"].iloc[0],
         )
     return frame[~empty], int(empty.sum())
-
-
-def _dedup_key(frame: pd.DataFrame) -> list[str]:
-    # holdout keeps its official splits: a duplicate is only a duplicate within its own split
-    return ["split", "text"] if "split" in frame.columns else ["text"]
-
-
-def _drop_conflicts(frame: pd.DataFrame, examples: Examples) -> tuple[pd.DataFrame, int]:
-    key = _dedup_key(frame)
-    n_labels = frame.groupby(key, sort=False)["label"].transform("nunique")
-    conflict = n_labels.gt(1)
-    if not conflict.any():
-        return frame, 0
-    if examples.strict_duplicates:
-        raise DataError(_conflict_message(frame[conflict], examples))
-    logger.warning(
-        "%s: dropped %d rows whose text also appears with a different label", examples.origin, conflict.sum()
-    )
-    return frame[~conflict], int(conflict.sum())
-
-
-def _conflict_message(conflicts: pd.DataFrame, examples: Examples) -> str:
-    first = conflicts.iloc[0]
-    same_text = conflicts[conflicts["text"].eq(first["text"])]
-    other = same_text[same_text["label"] != first["label"]].iloc[0]
-    return (
-        f"{examples.origin}, {first['where']} and {other['where']}, column {examples.label_column!r}: "
-        f"the same text has different labels ({_show(first['label'])} vs {_show(other['label'])}); "
-        "fix or remove one of them"
-    )
-
-
-def _show(label: Any) -> str:
-    return repr(label) if isinstance(label, str) else repr(list(label))
-
-
-def _drop_duplicates(frame: pd.DataFrame, examples: Examples) -> tuple[pd.DataFrame, int]:
-    duplicate = frame.duplicated(_dedup_key(frame), keep="first")
-    if duplicate.any():
-        logger.info("%s: removed %d exact duplicate texts (kept the first)", examples.origin, duplicate.sum())
-    return frame[~duplicate], int(duplicate.sum())
 
 
 # --- class checks ---------------------------------------------------------------------------------
@@ -313,6 +343,35 @@ def check_classes(examples: Examples, folds: int | None, cap_note: str = "") -> 
             f"{where}: {kind} {name!r} has {count} example{'s' if count != 1 else ''}{cap_note}, "
             f"fewer than the {folds} folds; {advice}"
         )
+
+
+def drop_rare_labels(examples: Examples, folds: int) -> tuple[Examples, dict[str, int]]:
+    """Labels with fewer examples than folds leave the label set (k-fold cannot put one in every fold):
+    a class's rows are dropped; a multilabel label is taken off the rows that carry it, which stay.
+    Returns the dropped labels with their counts; one line names them."""
+    rare = {name: count for name, count in class_counts(examples).items() if count < folds}
+    if not rare:
+        return examples, {}
+    frame = examples.frame
+    if examples.task == MULTICLASS:
+        lost = frame["label"].isin(list(rare))
+        frame = frame[~lost]
+    else:
+        lost = frame["label"].map(lambda row: any(n in rare for n in row))
+        frame = frame.assign(label=[tuple(n for n in row if n not in rare) for row in frame["label"]])
+    kind = ("class", "classes") if examples.task == MULTICLASS else ("label", "labels")
+    logger.warning(
+        "%s, column %r: dropped %s %s with fewer examples than the %d folds (%d rows %s); rare_labels: drop",
+        examples.origin,
+        examples.label_column,
+        kind[len(rare) > 1],
+        ", ".join(f"{name!r} ({count})" for name, count in rare.items()),
+        folds,
+        int(lost.sum()),
+        "dropped" if examples.task == MULTICLASS else "lost it",
+    )
+    labels = tuple(name for name in examples.labels if name not in rare)
+    return replace(examples, frame=frame.reset_index(drop=True), labels=labels), rare
 
 
 def check_holdout_labels(examples: Examples, train_split: str, eval_split: str) -> None:
