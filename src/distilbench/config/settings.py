@@ -25,7 +25,7 @@ from distilbench.config.fields import (
     section,
     setting,
 )
-from distilbench.config.variants import COMPRESSED
+from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core.errors import ConfigError
 
 MODEL_SOURCES = ("packaged", "hub", "local")
@@ -356,6 +356,57 @@ class SelectConfig(Section):
     max_accuracy_drop: float = setting(1.0, minimum=0)
 
 
+# a primary question's claim about `row` against `against`, with select.max_accuracy_drop as the margin:
+# equivalent (within ±margin, TOST), noninferior (not worse by the margin or more), worse (by more than it)
+CLAIMS = ("equivalent", "noninferior", "worse")
+TEACHER_ROW = "teacher"  # `against: teacher` is the zoo's teacher, whatever its name
+
+
+@dataclass(frozen=True)
+class Question(Section):
+    """One primary question, declared before the run: is `row` <claim> against `against`?"""
+
+    row: str = setting(kind=str)  # a report row: a zoo model, or <model>+<variant> of one it compresses
+    claim: str = setting(choices=CLAIMS)
+    against: str = setting(TEACHER_ROW, kind=str)  # "teacher", or another row
+    # the datasets it is asked on (null: every dataset the rows run on)
+    datasets: tuple[str, ...] | None = setting(None, convert=check_dataset_names)
+
+
+def _questions(value: Any, path: str) -> tuple[Question, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {value!r} must be a list of questions ({{row, claim, against}})")
+    questions = tuple(Question.from_params(q, f"{path}[{i}]") for i, q in enumerate(value))
+    asked: dict[tuple[str, str], int] = {}
+    for i, q in enumerate(questions):
+        first = asked.setdefault((q.row, q.against), i)
+        if first != i:
+            raise ConfigError(
+                f"{path}[{i}]: asks about {q.row} against {q.against} again ({path}[{first}]); one claim a pair"
+            )
+        if q.row == q.against:
+            raise ConfigError(f"{path}[{i}].against: {q.against!r} is the row itself")
+    return questions
+
+
+@dataclass(frozen=True)
+class QuestionsConfig(Section):
+    """The study's primary questions, in the order they are tested on each dataset (a fixed sequence, each at
+    5%, stopping at the first not shown); every other comparison of the report is secondary (Holm among
+    themselves). The crossval stage records them in its results: the report tests those, not later edits."""
+
+    primary: tuple[Question, ...] = setting((), convert=_questions)
+
+    def check_rows(self, zoo: ZooConfig, key: str = "questions.primary") -> None:
+        """Every row named is one the zoo reports: a typo would silently drop a question."""
+        rows = [m.name for m in zoo.models]
+        rows += [variant_row_name(m.name, v) for m in zoo.models for v in m.compress]
+        for i, q in enumerate(self.primary):
+            for field, name in (("row", q.row), ("against", q.against)):
+                if name != TEACHER_ROW and name not in rows:
+                    raise ConfigError(f"{key}[{i}].{field}: {name!r} is not a row of zoo {zoo.name}; rows: {rows}")
+
+
 @dataclass(frozen=True)
 class Config(Section):
     """The whole of params.yaml. `data` and `models` may be absent: only the stages reading them need them."""
@@ -369,10 +420,14 @@ class Config(Section):
     crossval: CrossvalConfig = section(CrossvalConfig)
     tracking: TrackingConfig = section(TrackingConfig)
     select: SelectConfig = section(SelectConfig)
+    questions: QuestionsConfig = section(QuestionsConfig)  # read by crossval (recorded) and report
 
     @classmethod
     def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:
-        return cls(**parse_fields(cls, raw, key, prefix=""))
+        cfg = cls(**parse_fields(cls, raw, key, prefix=""))
+        if cfg.models is not None:
+            cfg.questions.check_rows(cfg.models)
+        return cfg
 
     def require(self, section: str) -> None:
         """Fail with one clear line when a stage needs a section that params.yaml leaves out."""
