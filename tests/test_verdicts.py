@@ -60,12 +60,11 @@ def test_one_verdict_of_each_kind(differences, expected):
 
 
 def test_the_words_never_say_equal_without_the_test_and_name_the_margin():
-    assert verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002])) == "equivalent within ±1 pt"
+    assert verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002])).startswith("equivalent within ±1 pt (90% CI")
     words = verdict_words(alone([0.01, 0.02, 0.00, 0.03, 0.015]))
     assert words.startswith("inconclusive with these folds (90% CI ") and words.endswith("not inside ±1 pt)")
-    assert (
-        verdict_words(alone([-0.006, -0.018, -0.012, -0.010, -0.014]))
-        == "worse (not shown by more than 1 pt)"
+    assert verdict_words(alone([-0.006, -0.018, -0.012, -0.010, -0.014])).startswith(
+        "worse, not shown by more than 1 pt (95% CI"
     )
 
 
@@ -101,5 +100,5 @@ def test_the_distillation_sentences_say_what_each_twin_comparison_isolates_and_i
     lines = distillation_lines(family)
     assert len(lines) == 2  # the comparison with the teacher is not one of them
     assert lines[0].startswith("**distilled** against **ablation**, what the distillation loss adds")
-    assert "+2.00 points" in lines[0] and lines[0].endswith(": better.")
+    assert "+2.00 points" in lines[0] and ": better (95% CI " in lines[0]
     assert "the distillation recipe as a whole" in lines[1] and "inconclusive with these folds" in lines[1]

@@ -382,7 +382,8 @@ def _questions(value: Any, path: str) -> tuple[Question, ...]:
         first = asked.setdefault((q.row, q.against), i)
         if first != i:
             raise ConfigError(
-                f"{path}[{i}]: asks about {q.row} against {q.against} again ({path}[{first}]); one claim a pair"
+                f"{path}[{i}]: asks about {q.row} against {q.against} again ({path}[{first}]); "
+                "one claim a pair"
             )
         if q.row == q.against:
             raise ConfigError(f"{path}[{i}].against: {q.against!r} is the row itself")
@@ -404,7 +405,9 @@ class QuestionsConfig(Section):
         for i, q in enumerate(self.primary):
             for field, name in (("row", q.row), ("against", q.against)):
                 if name != TEACHER_ROW and name not in rows:
-                    raise ConfigError(f"{key}[{i}].{field}: {name!r} is not a row of zoo {zoo.name}; rows: {rows}")
+                    raise ConfigError(
+                        f"{key}[{i}].{field}: {name!r} is not a row of zoo {zoo.name}; rows: {rows}"
+                    )
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,31 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
+SHOWN = "shown"
+NOT_SHOWN = "not shown"
+NOT_TESTED = "not tested"  # an earlier primary question failed: no level left to test it at
+NOT_ASKED = "not asked here"  # its rows did not run on this dataset: left out of the sequence
+
+
+def fixed_sequence(p_values: Sequence[float | None]) -> list[str]:
+    """The fixed-sequence procedure over hypotheses in their declared order: each is tested at the full 5%
+    while every one before it was rejected, and the first not rejected ends it; the family-wise error stays
+    at 5% with no adjustment (Maurer et al. 1995). None is a hypothesis not asked (no test spends level)."""
+    statuses = []
+    stopped = False
+    for p in p_values:
+        if p is None:
+            statuses.append(NOT_ASKED)
+        elif stopped:
+            statuses.append(NOT_TESTED)
+        elif p < LEVEL:
+            statuses.append(SHOWN)
+        else:
+            statuses.append(NOT_SHOWN)
+            stopped = True
+    return statuses
+
+
 def mcnemar_exact(only_first_right: int, only_second_right: int) -> float:
     """McNemar's exact test on paired predictions of the same examples: the two-sided binomial p of how
     the discordant examples split (1 when there are none). Right for one model re-scored in another form
@@ -151,7 +176,8 @@ def mcnemar_exact(only_first_right: int, only_second_right: int) -> float:
 # --- a floor under the fold variance --------------------------------------------------------------------
 
 DISAGREEMENT = "disagreement"  # from the two models' measured disagreement on the held-out rows
-BINOMIAL = "binomial"  # from their accuracies and the test-set size alone
+FEWEST = "fewest-disagreements"  # from their accuracies: they disagree on at least |p₁ − p₂| of the rows
+BINOMIAL = "binomial"  # two independent scores: only where the folds agree exactly
 
 
 @dataclass(frozen=True)
@@ -159,7 +185,7 @@ class VarianceFloor:
     """The least per-fold variance of an accuracy difference the tests use, and where it came from."""
 
     variance: float
-    source: str | None  # DISAGREEMENT, BINOMIAL, or None: no floor (0)
+    source: str | None  # DISAGREEMENT, FEWEST, BINOMIAL, or None: no floor (0)
 
 
 NO_FLOOR = VarianceFloor(0.0, None)
@@ -172,26 +198,30 @@ def fold_variance_floor(
     accuracies: tuple[float, float],
     disagreement: float | None = None,
 ) -> VarianceFloor:
-    """A fold's accuracy difference is (b − c) / n_test, b and c the held-out rows only one model gets
+    """A fold's accuracy difference is d = (b − c) / n_test, b and c the held-out rows only one model gets
     right; with the models fixed, the test rows alone make it vary by (q − d²) / n_test, q = (b + c) / n_test
     the disagreement rate. Folds that happen to agree more closely than that (three numbers can) must not
     make the test surer than the test rows allow: zero variance would give p = 0.
 
-    With the measured disagreement rate (per-example predictions), that sampling variance is the floor,
-    always. Without it, the folds' own variance stands unless they agree exactly; then the floor is the
-    binomial variance of two independent scores, p₁(1 − p₁)/n + p₂(1 − p₂)/n: conservative (models of one
-    checkpoint agree more than independent ones would), and only used where there is no estimate at all.
+    The floor is that sampling variance, the tests using the larger of it and the folds' own variance:
+    with q measured (per-example predictions), as it is; without, at the fewest disagreements the mean
+    difference allows (q ≥ |d|), a bound that holds whatever the models' correlation. That bound is 0 at a
+    zero difference, so folds that agree exactly get the binomial variance of two independent scores,
+    p₁(1 − p₁)/n + p₂(1 − p₂)/n, instead: conservative (models of one checkpoint agree more than
+    independent ones), and used only where the folds give no estimate at all.
     """
+    d = np.asarray(differences, dtype=float)
+    mean = float(d.mean())
     if disagreement is not None:
         if not 0.0 <= disagreement <= 1.0:
             raise ValueError(f"a disagreement rate is a share of rows, got {disagreement}")
-        mean = float(np.mean(differences))
         return VarianceFloor(max(disagreement - mean**2, 0.0) / n_test, DISAGREEMENT)
-    d = np.asarray(differences, dtype=float)
-    if np.ptp(d) > AGREE_EXACTLY:
-        return NO_FLOOR
-    binomial = sum(p * (1 - p) for p in accuracies) / n_test
-    return VarianceFloor(binomial, BINOMIAL) if binomial > 0 else NO_FLOOR
+    if np.ptp(d) <= AGREE_EXACTLY:
+        binomial = sum(p * (1 - p) for p in accuracies) / n_test
+        if binomial > 0:
+            return VarianceFloor(binomial, BINOMIAL)
+    fewest = (abs(mean) - mean**2) / n_test
+    return VarianceFloor(fewest, FEWEST) if fewest > 0 else NO_FLOOR
 
 
 # --- the same weights twice: paired proportions ---------------------------------------------------------
