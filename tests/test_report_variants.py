@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from distilbench.config.settings import ModelSpec
-from distilbench.report.variants import with_pareto, with_variant_specs  # the target line: tests/report/test_target.py
+from distilbench.report.variants import with_pareto, with_variant_specs
 
 
 def summary(rows: list[tuple[str, str | None, float, float]]) -> pd.DataFrame:

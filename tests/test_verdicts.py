@@ -60,7 +60,8 @@ def test_one_verdict_of_each_kind(differences, expected):
 
 
 def test_the_words_never_say_equal_without_the_test_and_name_the_margin():
-    assert verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002])).startswith("equivalent within ±1 pt (90% CI")
+    equivalent = verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002]))
+    assert equivalent.startswith("equivalent within ±1 pt (90% CI")
     words = verdict_words(alone([0.01, 0.02, 0.00, 0.03, 0.015]))
     assert words.startswith("inconclusive with these folds (90% CI ") and words.endswith("not inside ±1 pt)")
     assert verdict_words(alone([-0.006, -0.018, -0.012, -0.010, -0.014])).startswith(

@@ -129,11 +129,11 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
 
     By name when the rule names one. Else, among servable rows with a latency, the fastest at batch 1 of
     those *shown* not worse than the teacher by `max_accuracy_drop` points (the report's one-sided tests,
-    metrics.json's NONINFERIOR_KEY); when the folds show no row that, the fastest whose mean accuracy is within the margin,
-    and the reason says the evidence did not decide it. The teacher always qualifies, so a choice is always
-    made. Rows whose batch-1 latency the folds cannot tell from the fastest's (:func:`tied_with`) are ties:
-    broken by end-to-end training seconds, then size (shown rows), or by accuracy first (when the mean
-    decided it: the most accurate of the fastest).
+    metrics.json's NONINFERIOR_KEY); when the folds show no row that, the fastest whose mean accuracy is
+    within the margin, and the reason says the evidence did not decide it. The teacher always qualifies, so
+    a choice is always made. Rows whose batch-1 latency the folds cannot tell from the fastest's
+    (:func:`tied_with`) are ties: broken by end-to-end training seconds, then size (shown rows), or by
+    accuracy first (when the mean decided it: the most accurate of the fastest).
     """
     if not rows:
         raise DataError("metrics.json: no model rows to choose from; run the report stage first")
