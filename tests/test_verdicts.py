@@ -13,10 +13,10 @@ from distilbench.report.pairs import (
     WORSE,
     WORSE_BEYOND,
     Comparison,
-    verdict_words,
     with_holm,
 )
 from distilbench.report.statistics import corrected_resampled_ttest, margin_tests
+from distilbench.report.verdicts import verdict_words
 
 MARGIN = 0.01  # 1 accuracy point
 
@@ -92,7 +92,8 @@ def test_a_comparison_without_a_test_is_no_test_and_outside_the_family():
 def test_the_distillation_sentences_say_what_each_twin_comparison_isolates_and_its_verdict():
     from dataclasses import replace
 
-    from distilbench.report.pairs import FINE_TUNED, LABELS_ONLY, distillation_lines
+    from distilbench.report.pairs import FINE_TUNED, LABELS_ONLY
+    from distilbench.report.verdicts import distillation_lines
 
     same_start = replace(comparison([0.02, 0.021, 0.019, 0.02, 0.02], "distilled"), against="ablation")
     recipe = replace(comparison([0.01, 0.02, 0.00, 0.03, 0.015], "distilled"), against="fine-tuned")

@@ -13,7 +13,8 @@ import pandas as pd
 
 from distilbench.config.settings import SelectConfig
 from distilbench.report.choice import NONINFERIOR_KEY
-from distilbench.report.statistics import LEVEL, SameExamples, mcnemar_exact, same_examples_difference
+from distilbench.report.same_examples import SameExamples, same_examples_difference
+from distilbench.report.statistics import LEVEL, mcnemar_exact
 from distilbench.report.tables import text_section
 
 COUNTS = ("only_variant_right", "only_fp32_right", "agreement_with_fp32", "eval_examples")

@@ -21,8 +21,8 @@ from distilbench.report.pairs import (
     WORSE,
     WORSE_BEYOND,
     Comparison,
-    verdict_words,
 )
+from distilbench.report.verdicts import verdict_words
 
 CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
 

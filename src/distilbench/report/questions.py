@@ -12,15 +12,9 @@ from pathlib import Path
 
 from distilbench.config.settings import Question
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.report.pairs import (
-    Comparison,
-    against_row,
-    asked_on,
-    claim_words,
-    power_words,
-    verdict_words,
-)
-from distilbench.report.statistics import NOT_SHOWN, NOT_TESTED, SHOWN
+from distilbench.report.pairs import Comparison, against_row, asked_on
+from distilbench.report.sequence import NOT_SHOWN, NOT_TESTED, SHOWN
+from distilbench.report.verdicts import claim_words, power_words, verdict_words
 
 
 def recorded_questions(results: dict, path: Path | str = "results") -> tuple[Question, ...]:

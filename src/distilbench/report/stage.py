@@ -43,13 +43,7 @@ from distilbench.report.majority import (
     flag_lines,
     models_not_above,
 )
-from distilbench.report.pairs import (
-    Comparison,
-    comparison_metrics,
-    comparison_section,
-    dataset_comparisons,
-    distillation_lines,
-)
+from distilbench.report.pairs import Comparison, dataset_comparisons
 from distilbench.report.questions import primary_lines, primary_section, recorded_questions
 from distilbench.report.ratios import (
     FOLD_LATENCIES_KEY,
@@ -72,6 +66,7 @@ from distilbench.report.tables import (
 )
 from distilbench.report.target import target_evidence, target_line
 from distilbench.report.variants import RowSpec, plot_front, with_pareto, with_variant_specs
+from distilbench.report.verdicts import comparison_metrics, comparison_section, distillation_lines
 
 logger = logging.getLogger(__name__)
 
