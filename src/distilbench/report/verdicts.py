@@ -134,27 +134,28 @@ CLAIM_NAMES = {
 
 
 def power_words(c: Comparison) -> str:
-    """For an unsettled verdict: the narrowest margin these folds could show, and what would settle it."""
+    """For an unsettled verdict: the narrowest margin these folds could show at the level it needs, and
+    roughly what design would settle it at the observed difference and spread (report.power)."""
     if c.power is None:
         return "—"
     found, m = c.power, _margin(c)
     n = len(c.differences)
     level = "5%" if found.level == LEVEL else f"{100 * found.level:.2g}% (Holm's strictest step)"
     could = (
-        f"{n} folds (df {n - 1}) at this spread show equivalence only for a margin of ±"
-        f"{100 * found.smallest_margin:.2f} pt or wider, even at a zero difference"
+        f"at {level}, these {n} paired folds (df {n - 1}) at their spread could show equivalence only "
+        f"within ±{100 * found.smallest_margin:.2f} pt or wider, even at a zero difference"
     )
     claim = CLAIM_NAMES[found.claim].format(m=m)
     if found.design is None:
+        folds = sorted({max(f for _, f in c.folds), *power.FOLD_CHOICES})
         return (
-            f"{could}; at the observed difference and spread no design up to {power.MAX_REPEATS} repeats of "
-            f"{', '.join(str(k) for k in sorted({max(f for _, f in c.folds), *power.FOLD_CHOICES}))} folds "
-            f"shows {claim} at {level}"
+            f"{could}; at the observed difference and spread, no design up to {power.MAX_REPEATS} repeats of "
+            f"{', '.join(map(str, folds[:-1]))} or {folds[-1]} folds would show {claim}"
         )
     d = found.design
     return (
         f"{could}; at the observed difference and spread, about {d.repeats} repeat{'s' * (d.repeats > 1)} "
-        f"of {d.folds} folds would show {claim} at {level}"
+        f"of {d.folds} folds would show {claim}"
     )
 
 
