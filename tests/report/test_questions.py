@@ -1,6 +1,6 @@
-"""The primary questions: declared in params.yaml (checked against the zoo), recorded by crossval, tested
-first on each dataset by the fixed sequence, the rest Holm-adjusted among themselves only, answered first
-in the report, and a line when params.yaml changed them after the run."""
+"""The primary questions: declared with the zoo in params.yaml (checked against its rows), recorded by
+crossval, tested first on each dataset by the fixed sequence, the rest Holm-adjusted among themselves
+only, answered first in the report, and a line when params.yaml changed them after the run."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ ZOO = {
 
 
 def config(primary: list) -> Config:
-    return Config.from_params({"models": ZOO, "questions": {"primary": primary}})
+    zoo = {**ZOO["zoos"]["z"], "primary_questions": primary}
+    return Config.from_params({"models": {"zoo": "z", "zoos": {"z": zoo}}})
 
 
 # --- params.yaml -------------------------------------------------------------------------------------
@@ -48,8 +49,10 @@ def test_questions_name_rows_of_the_zoo_variants_included():
             {"row": "cnn", "against": "small", "claim": "worse"},
         ]
     )
-    assert [q.row for q in cfg.questions.primary] == ["small", "big+onnx-int8", "cnn"]
-    assert cfg.questions.primary[0].against == "teacher" and cfg.questions.primary[1].datasets == ("bbc",)
+    assert [q.row for q in cfg.zoo.primary_questions] == ["small", "big+onnx-int8", "cnn"]
+    assert cfg.zoo.primary_questions[0].against == "teacher" and cfg.zoo.primary_questions[1].datasets == (
+        "bbc",
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,19 +60,25 @@ def test_questions_name_rows_of_the_zoo_variants_included():
     [
         (
             [{"row": "small", "claim": "equivalent"}, {"row": "smal", "claim": "worse"}],
-            r"^questions\.primary\[1\]\.row: 'smal' is not a row of zoo z; rows: \['big', 'small', 'cnn', "
-            r"'big\+onnx-int8'\]$",
+            r"^models\.zoos\.z\.primary_questions\[1\]\.row: 'smal' is not a row of zoo z; rows: "
+            r"\['big', 'small', 'cnn', 'big\+onnx-int8'\]$",
         ),
-        ([{"row": "cnn", "against": "tiny", "claim": "worse"}], r"^questions\.primary\[0\]\.against: 'tiny'"),
-        ([{"row": "small", "claim": "same"}], r"^questions\.primary\[0\]\.claim: 'same' is not one of"),
-        ([{"row": "small"}], r"^questions\.primary\[0\]\.claim: None is not one of"),
+        (
+            [{"row": "cnn", "against": "tiny", "claim": "worse"}],
+            r"^models\.zoos\.z\.primary_questions\[0\]\.against: 'tiny'",
+        ),
+        (
+            [{"row": "small", "claim": "same"}],
+            r"^models\.zoos\.z\.primary_questions\[0\]\.claim: 'same' is not one of",
+        ),
+        ([{"row": "small"}], r"^models\.zoos\.z\.primary_questions\[0\]\.claim: None is not one of"),
         (
             [{"row": "small", "claim": "equivalent"}, {"row": "small", "claim": "noninferior"}],
-            r"^questions\.primary\[1\]: asks about small against teacher again",
+            r"^models\.zoos\.z\.primary_questions\[1\]: asks about small against teacher again",
         ),
         (
             [{"row": "small", "claim": "worse", "typo": 1}],
-            r"^questions\.primary\[0\]: unknown key\(s\) \['typo'\]",
+            r"^models\.zoos\.z\.primary_questions\[0\]: unknown key\(s\) \['typo'\]",
         ),
     ],
 )
@@ -92,7 +101,7 @@ def test_crossval_records_the_questions_and_the_report_reads_them_back(tmp_path)
         "against": "teacher",
         "datasets": ["rt"],
     }
-    assert recorded_questions(results) == cfg.questions.primary
+    assert recorded_questions(results) == cfg.zoo.primary_questions
     assert recorded_questions({}) == ()  # results from before questions were recorded
 
 

@@ -293,7 +293,7 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
         "models": [asdict(m) for m in cfg.zoo.models],
         # the primary questions this run was declared with: the report tests these, whatever params.yaml
         # says by then, and says so when they differ
-        "questions": [asdict(q) for q in cfg.questions.primary],
+        "questions": [asdict(q) for q in cfg.zoo.primary_questions],
         "datasets": {
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
             for d in plan.datasets

@@ -78,8 +78,8 @@ def primary_section(
     """The report's opening: each dataset's answers, before anything else."""
     if not recorded:
         return [
-            "*No primary questions were recorded with this run (params.yaml `questions.primary`): every "
-            "comparison below is secondary.*",
+            "*No primary questions were recorded with this run (the zoo's `primary_questions` in "
+            "params.yaml): every comparison below is secondary.*",
             *changed_lines(recorded, now),
             "",
         ]

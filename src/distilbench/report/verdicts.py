@@ -224,7 +224,7 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     margin = next((f"{100 * c.margins.margin:g}" for c in comparisons if c.margins), "?")
     primaries = sum(c.primary is not None for c in comparisons)
     order = (
-        f"The {primaries} primary question(s) (params.yaml `questions`, as recorded before the run) are "
+        f"The {primaries} primary question(s) (the zoo's `primary_questions`, as recorded before the run) are "
         "answered first, each at 5% in their declared order, the first not shown ending the sequence; the "
         f"other {family_size(comparisons)} comparisons are secondary, each holding at 5% over those "
         "(Holm; the raw p is beside the adjusted one)"
