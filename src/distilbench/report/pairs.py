@@ -2,7 +2,7 @@
 student, from the same student fine-tuned on labels alone), or shown to be within the margin of it? Folds
 are paired on (dataset, repeat, fold).
 
-The primary questions declared before the run (params.yaml `questions`, recorded in the results) are
+The primary questions declared before the run (the zoo's `primary_questions`, recorded in the results) are
 tested first on each dataset, in their order, each at 5%, stopping at the first not shown (a fixed
 sequence). Every other comparison is secondary: one Holm family per dataset, over the secondaries only.
 The verdict is one of VERDICTS, never "equal"; report.verdicts says it, with the interval it rests on.

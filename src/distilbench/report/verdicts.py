@@ -224,9 +224,9 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
     margin = next((f"{100 * c.margins.margin:g}" for c in comparisons if c.margins), "?")
     primaries = sum(c.primary is not None for c in comparisons)
     order = (
-        f"The {primaries} primary question(s) (the zoo's `primary_questions`, as recorded before the run) are "
-        "answered first, each at 5% in their declared order, the first not shown ending the sequence; the "
-        f"other {family_size(comparisons)} comparisons are secondary, each holding at 5% over those "
+        f"The {primaries} primary question(s) (the zoo's `primary_questions`, as recorded before the run) "
+        "are answered first, each at 5% in their declared order, the first not shown ending the sequence; "
+        f"the other {family_size(comparisons)} comparisons are secondary, each holding at 5% over those "
         "(Holm; the raw p is beside the adjusted one)"
         if primaries
         else f"No primary questions were declared for this run: all {family_size(comparisons)} comparisons "
