@@ -14,7 +14,7 @@ from distilbench.config.settings import Question
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.report.pairs import Comparison, against_row, asked_on
 from distilbench.report.sequence import NOT_SHOWN, NOT_TESTED, SHOWN
-from distilbench.report.verdicts import claim_words, power_words, verdict_words
+from distilbench.report.verdicts import claim_evidence, claim_words, power_words, verdict_words
 
 
 def recorded_questions(results: dict, path: Path | str = "results") -> tuple[Question, ...]:
@@ -65,7 +65,7 @@ def _answer(c: Comparison | None) -> str:
         return "**Not shown**: no test (one fold); the primary questions after it are not tested."
     if status == NOT_TESTED:
         return f"**Not tested**: an earlier primary question failed.{settle}"
-    return f"**Not shown**: {verdict_words(c)}.{settle}"
+    return f"**Not shown**: its {claim_evidence(c)}; the questions after it are not tested.{settle}"
 
 
 def _margin(comparisons: Sequence[Comparison]) -> str:

@@ -81,7 +81,8 @@ def target_line(rows: pd.DataFrame, teacher: str, evidence: Mapping[str, TargetE
         return []
     target = (
         f"target ≥ {TARGET_SPEEDUP:.0f}× at the speed-up's lower 95% bound, for an accuracy difference whose "
-        f"lower 90% bound is above −{TARGET_MAX_DROP_PTS:.0f} point"
+        f"lower 90% bound is above −{TARGET_MAX_DROP_PTS:.0f} point; each bound unadjusted for the report's "
+        "other comparisons"
     )
     judged = {row: e for row, e in evidence.items() if row in set(rows["model"])}
     within = {row: e for row, e in judged.items() if e.within_drop()}

@@ -77,18 +77,23 @@ def verdict_words(c: Comparison) -> str:
 
 
 def _primary_words(c: Comparison, answer: Primary) -> str:
-    m = _margin(c)
-    claim = claim_words(answer.claim, m)
-    where, where_not = (text.format(m=m) for text in CLAIM_PLACE[answer.claim])
+    claim = claim_words(answer.claim, _margin(c))
     question = f"primary question {answer.order}"
     if answer.status == SHOWN:
-        return f"{claim} ({_ci90(c)} {where}, {_p_is(answer.p_value)}; {question}, 5% in the fixed sequence)"
+        return f"{claim} ({claim_evidence(c)}; {question}, 5% in the fixed sequence)"
     if answer.status == NOT_SHOWN:
         return (
-            f"inconclusive: {question} ({claim}) not shown, its {_ci90(c)} {where_not} "
-            f"({_p_is(answer.p_value)}); the primary questions after it are not tested"
+            f"inconclusive: {question} ({claim}) not shown, its {claim_evidence(c)}; the primary questions "
+            "after it are not tested"
         )
     return f"not tested: an earlier primary question failed ({question}: {claim})"
+
+
+def claim_evidence(c: Comparison) -> str:
+    """A primary question's 90% CI, where it lies against the margin, and the claim's unadjusted p."""
+    answer, m = c.primary, _margin(c)
+    where, where_not = (text.format(m=m) for text in CLAIM_PLACE[answer.claim])
+    return f"{_ci90(c)} {where if answer.status == SHOWN else where_not}, {_p_is(answer.p_value)}"
 
 
 def _secondary_words(c: Comparison) -> str:
