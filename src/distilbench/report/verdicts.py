@@ -147,8 +147,8 @@ def power_words(c: Comparison) -> str:
     n = len(c.differences)
     level = "5%" if found.level == LEVEL else f"{100 * found.level:.2g}% (Holm's strictest step)"
     could = (
-        f"at {level}, these {n} paired folds (df {n - 1}) at their spread could show equivalence only "
-        f"within ±{100 * found.smallest_margin:.2f} pt or wider, even at a zero difference"
+        f"at {level}, these {n} paired folds (df {n - 1}) at their spread could show equivalence only for "
+        f"a margin of ±{100 * found.smallest_margin:.2f} pt or wider, even at a zero difference"
     )
     claim = CLAIM_NAMES[found.claim].format(m=m)
     if found.design is None:
