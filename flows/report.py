@@ -16,10 +16,11 @@ from distilbench.tracking.store import check_store
 @flow(name="distilbench-report")
 def report(params: str = PARAMS_FILE, results: str = RESULTS_FILE, out: str = REPORTS_DIR) -> None:
     project = ProjectPaths.current()
-    rule = Rule.from_config(
-        load_config(Path(params)).select
-    )  # the headline names the row select will register
-    written = write_report(Path(results), Path(out), rule)
+    cfg = load_config(Path(params))
+    rule = Rule.from_config(cfg.select)  # the headline names the row select will register
+    # the report answers the questions the run recorded, and says so when these differ
+    now = cfg.models.primary_questions if cfg.models is not None else None
+    written = write_report(Path(results), Path(out), rule, now)
     tracking_uri = written.tracking_uri  # the store the folds were logged to
     check_store(project, tracking_uri)
     parents = publish_report(written, tracking_uri)

@@ -134,7 +134,7 @@ def test_rows_shown_not_worse_than_the_teacher_are_chosen_before_rows_merely_clo
     choice = choose(table, "teacher", RULE)
     assert choice.row == "student"
     assert "of the 2 shown not worse than the teacher teacher by 1 accuracy point or more" in choice.reason
-    assert "(one-sided test, Holm, 5%)" in choice.reason
+    assert "(one-sided test at 5%: a primary question, Holm among the secondaries" in choice.reason
 
 
 def test_rows_of_metrics_json_read_the_reports_non_inferiority():

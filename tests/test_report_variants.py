@@ -1,4 +1,4 @@
-"""The report's deployment view on a hand-made summary: Pareto marks, batch-1 speed-up, the target line."""
+"""The report's deployment view on a hand-made summary: Pareto marks, batch-1 speed-up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from distilbench.config.settings import ModelSpec
-from distilbench.report.variants import target_line, with_pareto, with_variant_specs
+from distilbench.report.variants import with_pareto, with_variant_specs
 
 
 def summary(rows: list[tuple[str, str | None, float, float]]) -> pd.DataFrame:
@@ -53,17 +53,6 @@ def test_a_row_without_latency_is_never_on_the_front():
     marked = with_pareto(summary(rows), "teacher").set_index("model")
     assert not marked.loc["old", "pareto"]
     assert marked.loc["teacher", "pareto"]  # the untimed, more accurate row dominates no one
-
-
-def test_target_line_names_the_fastest_variant_within_a_point():
-    (line,) = target_line(summary(ROWS), "teacher")
-    assert line.startswith("**Inference target met**") and "student+onnx-int8" in line and "6.00×" in line
-    slow = [r if r[0] != "student+onnx-int8" else (r[0], r[1], 0.957, 8.0) for r in ROWS]
-    (line,) = target_line(summary(slow), "teacher")
-    assert "not met" in line and "1.50×" in line  # 12 / 8
-    far = [r if r[1] is None else (r[0], r[1], 0.90, 1.0) for r in ROWS]
-    (line,) = target_line(summary(far), "teacher")
-    assert "no compressed variant is within 1 point" in line
 
 
 def test_variant_specs_follow_their_source_in_the_fixed_order():

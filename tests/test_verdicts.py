@@ -13,10 +13,10 @@ from distilbench.report.pairs import (
     WORSE,
     WORSE_BEYOND,
     Comparison,
-    verdict_words,
     with_holm,
 )
 from distilbench.report.statistics import corrected_resampled_ttest, margin_tests
+from distilbench.report.verdicts import verdict_words
 
 MARGIN = 0.01  # 1 accuracy point
 
@@ -60,12 +60,12 @@ def test_one_verdict_of_each_kind(differences, expected):
 
 
 def test_the_words_never_say_equal_without_the_test_and_name_the_margin():
-    assert verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002])) == "equivalent within ±1 pt"
+    equivalent = verdict_words(alone([0.001, -0.001, 0.002, 0.0, -0.002]))
+    assert equivalent.startswith("equivalent within ±1 pt (90% CI")
     words = verdict_words(alone([0.01, 0.02, 0.00, 0.03, 0.015]))
     assert words.startswith("inconclusive with these folds (90% CI ") and words.endswith("not inside ±1 pt)")
-    assert (
-        verdict_words(alone([-0.006, -0.018, -0.012, -0.010, -0.014]))
-        == "worse (not shown by more than 1 pt)"
+    assert verdict_words(alone([-0.006, -0.018, -0.012, -0.010, -0.014])).startswith(
+        "worse, not shown by more than 1 pt (95% CI"
     )
 
 
@@ -92,7 +92,8 @@ def test_a_comparison_without_a_test_is_no_test_and_outside_the_family():
 def test_the_distillation_sentences_say_what_each_twin_comparison_isolates_and_its_verdict():
     from dataclasses import replace
 
-    from distilbench.report.pairs import FINE_TUNED, LABELS_ONLY, distillation_lines
+    from distilbench.report.pairs import FINE_TUNED, LABELS_ONLY
+    from distilbench.report.verdicts import distillation_lines
 
     same_start = replace(comparison([0.02, 0.021, 0.019, 0.02, 0.02], "distilled"), against="ablation")
     recipe = replace(comparison([0.01, 0.02, 0.00, 0.03, 0.015], "distilled"), against="fine-tuned")
@@ -101,5 +102,5 @@ def test_the_distillation_sentences_say_what_each_twin_comparison_isolates_and_i
     lines = distillation_lines(family)
     assert len(lines) == 2  # the comparison with the teacher is not one of them
     assert lines[0].startswith("**distilled** against **ablation**, what the distillation loss adds")
-    assert "+2.00 points" in lines[0] and lines[0].endswith(": better.")
+    assert "+2.00 points" in lines[0] and ": better (95% CI " in lines[0]
     assert "the distillation recipe as a whole" in lines[1] and "inconclusive with these folds" in lines[1]

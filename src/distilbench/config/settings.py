@@ -25,7 +25,7 @@ from distilbench.config.fields import (
     section,
     setting,
 )
-from distilbench.config.variants import COMPRESSED
+from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core.errors import ConfigError
 
 MODEL_SOURCES = ("packaged", "hub", "local")
@@ -188,13 +188,56 @@ class ModelSpec(Section):
         return self if from_checkpoint else dataclasses.replace(self, id=None)
 
 
+# a primary question's claim about `row` against `against`, with select.max_accuracy_drop as the margin:
+# equivalent (within ±margin, TOST), noninferior (not worse by the margin or more), worse (by more than it)
+CLAIMS = ("equivalent", "noninferior", "worse")
+TEACHER_ROW = "teacher"  # `against: teacher` is the zoo's teacher, whatever its name
+
+
+@dataclass(frozen=True)
+class Question(Section):
+    """One primary question, declared before the run: is `row` <claim> against `against`?"""
+
+    row: str = setting(kind=str)  # a report row: a zoo model, or <model>+<variant> of one it compresses
+    claim: str = setting(choices=CLAIMS)
+    against: str = setting(TEACHER_ROW, kind=str)  # "teacher", or another row
+    # the datasets it is asked on (null: every dataset the rows run on)
+    datasets: tuple[str, ...] | None = setting(None, convert=check_dataset_names)
+
+
+def check_questions(value: Any, path: str) -> tuple[Question, ...]:
+    """A zoo's primary questions, in the order they are tested: each pair asked about once."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {value!r} must be a list of questions ({{row, claim, against}})")
+    questions = tuple(Question.from_params(q, f"{path}[{i}]") for i, q in enumerate(value))
+    asked: dict[tuple[str, str], int] = {}
+    for i, q in enumerate(questions):
+        first = asked.setdefault((q.row, q.against), i)
+        if first != i:
+            raise ConfigError(
+                f"{path}[{i}]: asks about {q.row} against {q.against} again ({path}[{first}]); "
+                "one claim a pair"
+            )
+        if q.row == q.against:
+            raise ConfigError(f"{path}[{i}].against: {q.against!r} is the row itself")
+    return questions
+
+
 @dataclass(frozen=True)
 class ZooConfig:
-    """The models compared side by side; `teacher` is the row that % saved is measured against."""
+    """The models compared side by side; `teacher` is the row that % saved is measured against.
+
+    `primary_questions`: what the study asks of these rows, declared before the run and tested on each
+    dataset in this order, each at 5% (a fixed sequence, stopping at the first not shown); every other
+    comparison of the report is secondary (Holm among themselves). The crossval stage records them in its
+    results: the report tests those, not later edits. They belong to the zoo: they name its rows."""
 
     name: str
     teacher: str
     models: tuple[ModelSpec, ...]
+    primary_questions: tuple[Question, ...] = ()
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
@@ -207,12 +250,13 @@ class ZooConfig:
         zoo_name = choice(raw.get("zoo"), f"{key}.zoo", tuple(zoos))
         key = f"{key}.zoos.{zoo_name}"
         zoo = require_mapping(zoos[zoo_name], key)
-        reject_unknown(zoo, {"teacher", "models"}, key)
+        reject_unknown(zoo, {"teacher", "models", "primary_questions"}, key)
         entries = zoo.get("models")
         if not isinstance(entries, list) or not entries:
             raise ConfigError(f"{key}.models: {entries!r} must be a non-empty list of model specs")
         models = tuple(ModelSpec.from_params(m, f"{key}.models[{i}]") for i, m in enumerate(entries))
-        return cls(name=zoo_name, teacher=zoo.get("teacher"), models=models).checked(key)
+        questions = check_questions(zoo.get("primary_questions"), f"{key}.primary_questions")
+        return cls(zoo_name, zoo.get("teacher"), models, questions).checked(key)
 
     def checked(self, key: str) -> ZooConfig:
         names = [m.name for m in self.models]
@@ -243,7 +287,19 @@ class ZooConfig:
                         f"{where}: {m.name!r} must copy layers (`layers`) of {m.start_from!r}'s own "
                         f"checkpoint to start from its fine-tuned fold model"
                     )
+        self._check_questions(f"{key}.primary_questions")
         return self
+
+    def _check_questions(self, key: str) -> None:
+        """Every row a question names is one the zoo reports: a typo would silently drop a question."""
+        rows = [m.name for m in self.models]
+        rows += [variant_row_name(m.name, v) for m in self.models for v in m.compress]
+        for i, q in enumerate(self.primary_questions):
+            for field, name in (("row", q.row), ("against", q.against)):
+                if name != TEACHER_ROW and name not in rows:
+                    raise ConfigError(
+                        f"{key}[{i}].{field}: {name!r} is not a row of zoo {self.name}; rows: {rows}"
+                    )
 
     def _check_fold_teacher(self, model: ModelSpec, teacher: str, where: str) -> None:
         names = [m.name for m in self.models]

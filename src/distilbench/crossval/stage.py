@@ -297,6 +297,9 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
         "teacher": cfg.zoo.teacher,
         "tracking_uri": plan.tracking_uri,  # the report is published to the store the folds went to
         "models": [asdict(m) for m in cfg.zoo.models],
+        # the primary questions this run was declared with: the report tests these, whatever params.yaml
+        # says by then, and says so when they differ
+        "questions": [asdict(q) for q in cfg.zoo.primary_questions],
         "datasets": {
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
             for d in plan.datasets

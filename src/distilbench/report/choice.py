@@ -38,7 +38,9 @@ class Row:
     latency_ms: float  # warm batch-1 p50; NaN when the report has none
     model_mb: float
     kind: str = "transformer"  # the zoo model's kind (config.settings.MODEL_KINDS)
-    # shown not worse than the teacher by the margin (one-sided test, Holm, 5%; report.pairs);
+    # shown not worse than the teacher by the margin (one-sided at 5%: as a primary question or among the
+    # Holm-adjusted secondaries, report.pairs; a copy of the teacher's own weights on the same examples,
+    # report.agreement);
     # False when not shown or not tested (the teacher itself, a hold-out split)
     noninferior: bool = False
     # what a fold's model cost to make, its fold teacher's training included; NaN when unknown
@@ -126,12 +128,12 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     """The row to refit and register, for one dataset's rows.
 
     By name when the rule names one. Else, among servable rows with a latency, the fastest at batch 1 of
-    those *shown* not worse than the teacher by `max_accuracy_drop` points (the report's one-sided test,
-    Holm-adjusted); when the folds show no row that, the fastest whose mean accuracy is within the margin,
-    and the reason says the evidence did not decide it. The teacher always qualifies, so a choice is always
-    made. Rows whose batch-1 latency the folds cannot tell from the fastest's (:func:`tied_with`) are ties:
-    broken by end-to-end training seconds, then size (shown rows), or by accuracy first (when the mean
-    decided it: the most accurate of the fastest).
+    those *shown* not worse than the teacher by `max_accuracy_drop` points (the report's one-sided tests,
+    metrics.json's NONINFERIOR_KEY); when the folds show no row that, the fastest whose mean accuracy is
+    within the margin, and the reason says the evidence did not decide it. The teacher always qualifies, so
+    a choice is always made. Rows whose batch-1 latency the folds cannot tell from the fastest's
+    (:func:`tied_with`) are ties: broken by end-to-end training seconds, then size (shown rows), or by
+    accuracy first (when the mean decided it: the most accurate of the fastest).
     """
     if not rows:
         raise DataError("metrics.json: no model rows to choose from; run the report stage first")
@@ -155,7 +157,8 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     margin = _points(rule.max_accuracy_drop)
     evidence = (
         f"of the {len(eligible)} shown not worse than the teacher {teacher} by {margin} or more "
-        "(one-sided test, Holm, 5%)"
+        "(one-sided test at 5%: a primary question, Holm among the secondaries, or the same-examples test of "
+        "a copy of the teacher's weights)"
         if shown
         else f"of the {len(eligible)} whose mean accuracy is within {margin} of the teacher {teacher}: "
         f"these folds show no row not worse by {margin}, so the mean alone decided it"

@@ -12,7 +12,17 @@ import pandas as pd
 from distilbench.config.variants import split_row_name
 from distilbench.core.errors import ConfigError
 from distilbench.report.choice import FAMILY, Row, Rule, choose
-from distilbench.report.pairs import BETTER, EQUIVALENT, INCONCLUSIVE, WORSE, WORSE_BEYOND, Comparison
+from distilbench.report.pairs import (
+    BETTER,
+    EQUIVALENT,
+    INCONCLUSIVE,
+    NONINFERIOR,
+    NOT_TESTED_VERDICT,
+    WORSE,
+    WORSE_BEYOND,
+    Comparison,
+)
+from distilbench.report.verdicts import verdict_words
 
 CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
 
@@ -43,11 +53,13 @@ def deploy_line(
     rule: Rule,
     comparisons: Sequence[Comparison],
     latencies: Mapping[str, Mapping[str, float]],
+    same_weights_shown: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The headline: the row to deploy by the select stage's rule, its family, and its evidence.
     `latencies`: each row's batch-1 p50 by fold, which the rule's ties are decided on (as the select stage
-    reads them from metrics.json)."""
-    shown = {c.model for c in comparisons if c.against == teacher and c.holm and c.holm.noninferior}
+    reads them from metrics.json). `same_weights_shown`: compressed copies of the teacher's own weights
+    shown not worse than it by the margin on the same examples (report.agreement)."""
+    shown = {c.model for c in comparisons if c.against == teacher and c.noninferior} | same_weights_shown
     table = [
         Row(
             r.dataset,
@@ -95,14 +107,11 @@ def _verdict(comparison: Comparison | None) -> str:
     """What the paired tests against the teacher allow to be said: never "equal"."""
     if comparison is None or comparison.test is None:
         return "has no paired test (fewer than two folds)"
-    test, margin = comparison.test, f"{100 * comparison.margins.margin:g} point"
-    difference = f"{100 * test.mean_difference:+.2f} points"
-    evidence = (
-        f"95% CI {100 * test.ci_low:+.2f} to {100 * test.ci_high:+.2f}, p = {test.p_value:.3f}, "
-        f"Holm-adjusted {comparison.holm.p_difference:.3f}"
-    )
+    margin = f"{100 * comparison.margins.margin:g} point"
+    difference = f"{100 * comparison.test.mean_difference:+.2f} points"
     verdict = {
         EQUIVALENT: f"is equivalent to the teacher within ±{margin}",
+        NONINFERIOR: f"is not worse than the teacher by {margin} or more",
         WORSE_BEYOND: f"is worse than the teacher by more than {margin}",
         BETTER: "beats the teacher",
         WORSE: "is worse than the teacher",
@@ -110,8 +119,10 @@ def _verdict(comparison: Comparison | None) -> str:
             "is not distinguishable from the teacher with these folds, nor shown to be within "
             f"±{margin} of it (inconclusive)"
         ),
+        NOT_TESTED_VERDICT: "is not tested against the teacher (an earlier primary question failed)",
     }[comparison.verdict]
-    return f"{verdict}: {difference} ({evidence})"
+    # the evidence is the verdict's own: the interval and p it rests on
+    return f"{verdict}: {difference} ({verdict_words(comparison)})"
 
 
 def _latency(ms: float) -> str:

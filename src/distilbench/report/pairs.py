@@ -2,17 +2,26 @@
 student, from the same student fine-tuned on labels alone), or shown to be within the margin of it? Folds
 are paired on (dataset, repeat, fold).
 
-Each dataset's comparisons are one family: their p-values are Holm-adjusted over all of them, and each
-verdict holds at 5% family-wise. The verdict is one of VERDICTS, never "equal".
+The primary questions declared before the run (the zoo's `primary_questions`, recorded in the results) are
+tested first on each dataset, in their order, each at 5%, stopping at the first not shown (a fixed
+sequence). Every other comparison is secondary: one Holm family per dataset, over the secondaries only.
+The verdict is one of VERDICTS, never "equal"; report.verdicts says it, with the interval it rests on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from distilbench.config.settings import TEACHER_ROW, Question
+from distilbench.report import power
+from distilbench.report.floor import NO_FLOOR, VarianceFloor, fold_variance_floor
+from distilbench.report.power import Design, Power
+from distilbench.report.sequence import NOT_TESTED, SHOWN, fixed_sequence
 from distilbench.report.statistics import (
     LEVEL,
     MarginTests,
@@ -21,7 +30,6 @@ from distilbench.report.statistics import (
     holm,
     margin_tests,
 )
-from distilbench.report.tables import text_section
 
 if TYPE_CHECKING:
     from distilbench.report.variants import RowSpec
@@ -32,6 +40,7 @@ SAME_ARCHITECTURE = ("kind", "source", "id", "layers")
 # pre-trained checkpoint (the recipe), and its ablation (same start, labels only: what the loss adds)
 FINE_TUNED = "fine-tuned"
 LABELS_ONLY = "same start, labels only"
+DECLARED = "declared"  # a pair only a primary question asks about
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,39 @@ class Comparison:
     differences: tuple[float, ...]  # accuracy of model − against, per paired fold
     test: PairedTest | None  # None with fewer than two paired folds (a hold-out split)
     margins: MarginTests | None = None  # the one-sided tests against ±margin (None: no test)
-    holm: Adjusted | None = None  # the family's Holm-adjusted p-values (set by dataset_comparisons)
+    holm: Adjusted | None = None  # a secondary's Holm-adjusted p-values (set by with_holm)
+    floor: VarianceFloor = NO_FLOOR  # the least fold variance the tests used
+    primary: Primary | None = None  # a primary question's answer (set by with_primary)
+    sizes: tuple[float, float] = (0.0, 0.0)  # one fold's (n_train, n_test)
+    power: Power | None = None  # for an unsettled verdict: what would settle it (set by with_power)
 
     @property
     def verdict(self) -> str:
         return verdict_of(self)
+
+    @property
+    def noninferior(self) -> bool:
+        """Shown not worse by the margin or more, at 5% in its family: the select rule's evidence."""
+        if self.primary is not None:
+            return self.primary.status == SHOWN and self.primary.claim in (EQUIVALENT, NONINFERIOR)
+        return self.holm is not None and self.holm.noninferior
+
+    @property
+    def variance(self) -> float:
+        """The per-fold variance of the differences the tests used (the floor's, when it binds)."""
+        return max(float(np.var(self.differences, ddof=1)), self.floor.variance)
+
+
+@dataclass(frozen=True)
+class Primary:
+    """A primary question's answer on one dataset: its place in the declared order, its claim (one of
+    config.settings.CLAIMS), the fixed sequence's status (statistics.SHOWN, NOT_SHOWN, NOT_TESTED) and the
+    unadjusted p of the claim's test."""
+
+    order: int  # 1-based, as params.yaml lists them
+    claim: str
+    status: str
+    p_value: float
 
 
 @dataclass(frozen=True)
@@ -67,17 +104,28 @@ class Adjusted:
 
 
 EQUIVALENT = "equivalent"
+NONINFERIOR = "noninferior"  # not worse by the margin or more: a primary question's claim only
 WORSE_BEYOND = "worse by more than the margin"
 BETTER = "better"
 WORSE = "worse"
 INCONCLUSIVE = "inconclusive"
-VERDICTS = (EQUIVALENT, WORSE_BEYOND, BETTER, WORSE, INCONCLUSIVE)
+NOT_TESTED_VERDICT = "not tested"  # a primary question after one that failed
+VERDICTS = (EQUIVALENT, NONINFERIOR, WORSE_BEYOND, BETTER, WORSE, INCONCLUSIVE, NOT_TESTED_VERDICT)
+CLAIM_VERDICT = {"equivalent": EQUIVALENT, "noninferior": NONINFERIOR, "worse": WORSE_BEYOND}
+UNSETTLED = (INCONCLUSIVE, NOT_TESTED_VERDICT)
 
 
 def verdict_of(c: Comparison) -> str:
-    """What the tests allow to be said, each at 5% family-wise (Holm): the first that holds of
-    worse by more than the margin, equivalent within it, better, worse; else inconclusive."""
-    if c.test is None or c.holm is None:
+    """What the tests allow to be said at 5%. A primary question: its claim when the fixed sequence shows
+    it, else inconclusive (or not tested). A secondary (Holm): the first that holds of worse by more than
+    the margin, equivalent within it, better, worse; else inconclusive."""
+    if c.test is None:
+        return INCONCLUSIVE
+    if c.primary is not None:
+        if c.primary.status == SHOWN:
+            return CLAIM_VERDICT[c.primary.claim]
+        return NOT_TESTED_VERDICT if c.primary.status == NOT_TESTED else INCONCLUSIVE
+    if c.holm is None:
         return INCONCLUSIVE
     if c.holm.p_beyond < LEVEL:
         return WORSE_BEYOND
@@ -128,10 +176,19 @@ def planned_pairs(specs: list[RowSpec], teacher: str) -> list[tuple[str, str, st
 
 
 def compare(
-    folds: pd.DataFrame, model: str, against: str, role: str, n_examples: int, margin: float
+    folds: pd.DataFrame,
+    model: str,
+    against: str,
+    role: str,
+    n_examples: int,
+    margin: float,
+    disagreement: float | None = None,
 ) -> Comparison:
     """One dataset's folds: the paired differences, their corrected resampled t-test and the one-sided
-    tests against ±margin (accuracy, 0.01 = 1 point)."""
+    tests against ±margin (accuracy, 0.01 = 1 point), over a floor on the fold variance.
+
+    disagreement: the share of held-out rows the two models predict differently, pooled over the folds,
+    when per-example predictions were kept (statistics.fold_variance_floor)."""
     accuracy = folds.pivot_table(index=PAIR_KEY, columns="model", values="accuracy")
     paired = accuracy[[model, against]].dropna()
     differences = paired[model] - paired[against]
@@ -139,6 +196,8 @@ def compare(
     # the outer training part (what the fold's model learnt from, inner validation included)
     n_train = n_examples - n_test
     testable = len(differences) > 1
+    means = (float(paired[model].mean()), float(paired[against].mean()))
+    floor = fold_variance_floor(differences, n_test, means, disagreement) if testable else NO_FLOOR
     return Comparison(
         folds["dataset"].iloc[0],
         model,
@@ -146,30 +205,93 @@ def compare(
         role,
         tuple((int(r), int(f)) for r, f in paired.index),
         tuple(float(d) for d in differences),
-        corrected_resampled_ttest(differences, n_train, n_test) if testable else None,
-        margin_tests(differences, n_train, n_test, margin) if testable else None,
+        corrected_resampled_ttest(differences, n_train, n_test, floor.variance) if testable else None,
+        margin_tests(differences, n_train, n_test, margin, floor.variance) if testable else None,
+        floor=floor,
+        sizes=(n_train, n_test),
     )
 
 
 def dataset_comparisons(
-    folds: pd.DataFrame, specs: list[RowSpec], teacher: str, info: dict, margin: float
+    folds: pd.DataFrame,
+    specs: list[RowSpec],
+    teacher: str,
+    info: dict,
+    margin: float,
+    questions: Sequence[Question] = (),
+    disagreements: Mapping[tuple[str, str], float] | None = None,
 ) -> list[Comparison]:
-    """Every planned pair present in one dataset's folds, Holm-adjusted as one family.
+    """Every planned pair present in one dataset's folds (and any pair a primary question names): the
+    primary questions answered in their order, the rest Holm-adjusted as one family, and for each
+    unsettled verdict what would settle it.
 
     margin: in accuracy points (params.yaml's select.max_accuracy_drop), as users state it.
+    disagreements: (model, against) -> their disagreement rate on the held-out rows, where known.
     """
     present = set(folds["model"])
+    asked = asked_on(folds["dataset"].iloc[0], questions)
+    pairs = planned_pairs(specs, teacher)
+    planned = {(model, against) for model, against, _ in pairs}
+    declared = [(q.row, against_row(q, teacher)) for _, q in asked]
+    pairs += [(model, against, DECLARED) for model, against in declared if (model, against) not in planned]
     comparisons = [
-        compare(folds, model, against, role, info["examples"], margin / 100)
-        for model, against, role in planned_pairs(specs, teacher)
+        compare(
+            folds,
+            model,
+            against,
+            role,
+            info["examples"],
+            margin / 100,
+            (disagreements or {}).get((model, against)),
+        )
+        for model, against, role in pairs
         if model in present and against in present
     ]
-    return with_holm(comparisons)
+    return with_power(with_holm(with_primary(comparisons, asked, teacher)), info["examples"])
+
+
+def asked_on(dataset: str, questions: Sequence[Question]) -> list[tuple[int, Question]]:
+    """The questions asked on this dataset, with their 1-based place in the declared list."""
+    return [(i, q) for i, q in enumerate(questions, start=1) if q.datasets is None or dataset in q.datasets]
+
+
+def against_row(question: Question, teacher: str) -> str:
+    return teacher if question.against == TEACHER_ROW else question.against
+
+
+def claim_p(c: Comparison, claim: str) -> float:
+    """The unadjusted p of a claim's one-sided test(s); 1 without a test (nothing shown)."""
+    if c.margins is None:
+        return 1.0
+    return {
+        "equivalent": c.margins.p_equivalent,
+        "noninferior": c.margins.p_above,
+        "worse": c.margins.p_beyond,
+    }[claim]
+
+
+def with_primary(
+    comparisons: list[Comparison], asked: Sequence[tuple[int, Question]], teacher: str
+) -> list[Comparison]:
+    """The primary questions asked on this dataset (asked_on), in order, by the fixed sequence; a question
+    whose rows did not run here is not asked (and spends nothing)."""
+    by_pair = {(c.model, c.against): c for c in comparisons}
+    found = [by_pair.get((q.row, against_row(q, teacher))) for _, q in asked]
+    statuses = fixed_sequence(
+        [None if c is None else claim_p(c, q.claim) for (_, q), c in zip(asked, found, strict=True)]
+    )
+    answers = {
+        id(c): Primary(order, q.claim, status, claim_p(c, q.claim))
+        for (order, q), c, status in zip(asked, found, statuses, strict=True)
+        if c is not None
+    }
+    return [replace(c, primary=answers.get(id(c))) for c in comparisons]
 
 
 def with_holm(comparisons: list[Comparison]) -> list[Comparison]:
-    """Each tested comparison with its Holm-adjusted p-values over all the tested ones."""
-    tested = [c for c in comparisons if c.test and c.margins]
+    """Each tested secondary comparison with its Holm-adjusted p-values over all the tested secondaries
+    (the primary questions have their own procedure, and are not in the family)."""
+    tested = [c for c in comparisons if c.test and c.margins and c.primary is None]
     columns = [
         holm([c.test.p_value for c in tested]),
         holm([c.margins.p_equivalent for c in tested]),
@@ -177,124 +299,32 @@ def with_holm(comparisons: list[Comparison]) -> list[Comparison]:
         holm([c.margins.p_above for c in tested]),
     ]
     adjusted = {id(c): Adjusted(len(tested), *ps) for c, *ps in zip(tested, *columns, strict=True)}
-    return [replace(c, holm=adjusted.get(id(c))) for c in comparisons]
+    return [replace(c, holm=adjusted.get(id(c), c.holm)) for c in comparisons]
 
 
-def _points(value: float) -> str:
-    return f"{100 * value:+.2f}"
-
-
-def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def fold_label(repeat: int, fold: int, repeats: int) -> str:
-    return f"fold {fold}" if repeats == 1 else f"r{repeat} f{fold}"
-
-
-def verdict_words(c: Comparison) -> str:
-    """The verdict as the table and the report's sentences say it, with the margin in points."""
-    if c.test is None:
-        return "no test (one fold)"
-    margin = f"{100 * c.margins.margin:g} pt"
-    words = {
-        EQUIVALENT: f"equivalent within ±{margin}",
-        WORSE_BEYOND: f"worse by more than {margin}",
-        BETTER: "better",
-        WORSE: f"worse (not shown by more than {margin})",
-        INCONCLUSIVE: (
-            f"inconclusive with these folds (90% CI {_points(c.margins.ci90_low)} to "
-            f"{_points(c.margins.ci90_high)}, not inside ±{margin})"
-        ),
-    }
-    return words[c.verdict]
-
-
-DISTILLATION_WORDS = {
-    LABELS_ONLY: "what the distillation loss adds (the same start and settings, trained on labels only)",
-    FINE_TUNED: "the distillation recipe as a whole (new start and new loss, against the student fine-tuned "
-    "from the pre-trained checkpoint)",
-}
-
-
-def distillation_lines(comparisons: list[Comparison]) -> list[str]:
-    """One sentence per distilled student's twin comparison: what distilling it bought, as the tests say."""
-    return [
-        f"**{c.model}** against **{c.against}**, {DISTILLATION_WORDS[c.role]}: "
-        f"{_points(c.test.mean_difference)} points (95% CI {_points(c.test.ci_low)} to "
-        f"{_points(c.test.ci_high)}): {verdict_words(c)}."
-        for c in comparisons
-        if c.role in DISTILLATION_WORDS and c.test is not None
-    ]
-
-
-def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
-    repeats = max((r for c in comparisons for r, _ in c.folds), default=1)
-    holm_column = f"p (Holm, m = {family_size(comparisons)})"
-    return pd.DataFrame(
-        [
-            {
-                "Model": c.model,
-                "Against": f"{c.against} ({c.role})",
-                "Mean difference (pts)": _points(c.test.mean_difference) if c.test else "—",
-                "95% CI (pts)": f"{_points(c.test.ci_low)} to {_points(c.test.ci_high)}" if c.test else "—",
-                "p": _p(c.test.p_value) if c.test else "—",
-                holm_column: _p(c.holm.p_difference) if c.holm else "—",
-                "Verdict (5%, Holm)": verdict_words(c),
-                "Fold differences (pts)": ", ".join(
-                    f"{fold_label(r, f, repeats)}: {_points(d)}"
-                    for (r, f), d in zip(c.folds, c.differences, strict=True)
-                ),
-            }
-            for c in comparisons
-        ]
-    )
-
-
-def family_size(comparisons: list[Comparison]) -> int:
-    return next((c.holm.m for c in comparisons if c.holm), 0)
-
-
-def comparison_section(comparisons: list[Comparison]) -> list[str]:
-    if not comparisons:
-        return []
-    margin = next((f"{100 * c.margins.margin:g}" for c in comparisons if c.margins), "?")
-    return text_section(
-        "Paired comparisons (accuracy of the model minus the one it is compared with, in points; 95% CI "
-        "and p from the corrected resampled t-test of Nadeau & Bengio 2003, which allows for folds "
-        f"sharing training data). The verdict: **equivalent within ±{margin} point** when two one-sided "
-        f"tests with the same variance (TOST) put the difference inside ±{margin} "
-        "(select.max_accuracy_drop), "
-        f"**worse by more than {margin} point** when a one-sided test puts it below −{margin}, **better** or "
-        "**worse** when the two-sided test says so, else **inconclusive with these folds** (more folds or "
-        f"repeats would be needed to settle it). Each holds at 5% over all {family_size(comparisons)} "
-        "comparisons of this dataset (Holm); the raw p is beside the adjusted one:",
-        comparison_table(comparisons),
-    )
-
-
-ROLE_PREFIX = {"teacher": "vs_teacher", FINE_TUNED: "vs_fine_tuned", LABELS_ONLY: "vs_labels_only"}
-
-
-def comparison_metrics(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:
-    """model -> numbers for metrics.json: `vs_teacher_*`, and for a distilled student `vs_fine_tuned_*`."""
-    out: dict[str, dict[str, float]] = {}
+def with_power(comparisons: list[Comparison], n_examples: int) -> list[Comparison]:
+    """For each tested comparison left unsettled: the narrowest margin its folds could show, and the
+    cheapest design that would settle it at the observed difference and spread. A primary question needs
+    its claim at 5%; a secondary, at Holm's strictest step (5%/m), roughly."""
+    out = []
     for c in comparisons:
-        if c.test is None or c.holm is None:
+        if c.test is None or c.margins is None or c.verdict not in UNSETTLED:
+            out.append(c)
             continue
-        prefix = ROLE_PREFIX[c.role]
-        out.setdefault(c.model, {}).update(
-            {
-                f"{prefix}_accuracy_diff_pts": 100 * c.test.mean_difference,
-                f"{prefix}_ci_low_pts": 100 * c.test.ci_low,
-                f"{prefix}_ci_high_pts": 100 * c.test.ci_high,
-                f"{prefix}_p_value": c.test.p_value,
-                f"{prefix}_significant_at_5pct": float(c.test.significant_at_5pct),
-                f"{prefix}_p_holm": c.holm.p_difference,
-                f"{prefix}_p_equivalent_holm": c.holm.p_equivalent,
-                f"{prefix}_equivalent": float(c.verdict == EQUIVALENT),
-                f"{prefix}_p_noninferior_holm": c.holm.p_noninferior,
-                f"{prefix}_noninferior": float(c.holm.noninferior),
-            }
+        if c.primary is not None:
+            claim, level = c.primary.claim, LEVEL
+        else:
+            claim = power.nearest_claim(c.test.mean_difference, c.margins.margin)
+            level = LEVEL / (c.holm.m if c.holm else 1)
+        n_train, n_test = c.sizes
+        now = Design(max(f for _, f in c.folds), max(r for r, _ in c.folds))
+        found = Power(
+            claim,
+            level,
+            power.smallest_margin(c.variance, len(c.differences), n_train, n_test, level),
+            power.settling_design(
+                claim, c.test.mean_difference, c.variance, now, n_examples, c.margins.margin, level
+            ),
         )
+        out.append(replace(c, power=found))
     return out

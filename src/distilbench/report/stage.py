@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from distilbench.config.settings import SelectConfig
+from distilbench.config.settings import Question, SelectConfig
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
 from distilbench.crossval.summary import (
@@ -25,7 +26,13 @@ from distilbench.crossval.summary import (
     model_specs,
     summarize_models,
 )
-from distilbench.report.agreement import agreement_metrics, agreement_section, variant_checks
+from distilbench.report.agreement import (
+    VariantCheck,
+    agreement_metrics,
+    agreement_section,
+    teacher_copies,
+    variant_checks,
+)
 from distilbench.report.choice import Rule
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
@@ -36,13 +43,8 @@ from distilbench.report.majority import (
     flag_lines,
     models_not_above,
 )
-from distilbench.report.pairs import (
-    Comparison,
-    comparison_metrics,
-    comparison_section,
-    dataset_comparisons,
-    distillation_lines,
-)
+from distilbench.report.pairs import Comparison, dataset_comparisons
+from distilbench.report.questions import primary_lines, primary_section, recorded_questions
 from distilbench.report.ratios import (
     FOLD_LATENCIES_KEY,
     factor_section,
@@ -62,7 +64,9 @@ from distilbench.report.tables import (
     threads_line,
     to_markdown,
 )
-from distilbench.report.variants import RowSpec, plot_front, target_line, with_pareto, with_variant_specs
+from distilbench.report.target import target_evidence, target_line
+from distilbench.report.variants import RowSpec, plot_front, with_pareto, with_variant_specs
+from distilbench.report.verdicts import comparison_metrics, comparison_section, distillation_lines
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +83,8 @@ class ReportInputs:
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
     margin: float  # accuracy points: the equivalence margin of the paired tests (select.max_accuracy_drop)
+    questions: tuple[Question, ...] = ()  # the primary questions the run was declared with (its results')
+    questions_now: tuple[Question, ...] | None = None  # params.yaml's at report time (None: not read)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -103,11 +109,20 @@ class ReportInputs:
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
         info = self.datasets.get(dataset, {})
-        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin)
+        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin, self.questions)
+
+    def variant_checks(self, dataset: str) -> list[VariantCheck]:
+        """The compressed variants against their fp32 model, at the paired tests' margin."""
+        return variant_checks(self.folds[self.folds["dataset"] == dataset], self.margin / 100)
 
 
-def inputs_of(results: dict, margin: float = SelectConfig().max_accuracy_drop) -> ReportInputs:
-    """margin: the select rule's max_accuracy_drop, so that the tests and the champion use one number."""
+def inputs_of(
+    results: dict,
+    margin: float = SelectConfig().max_accuracy_drop,
+    questions_now: Sequence[Question] | None = None,
+) -> ReportInputs:
+    """margin: the select rule's max_accuracy_drop, so that the tests and the champion use one number.
+    questions_now: params.yaml's primary questions, to say when they differ from the run's."""
     folds = fold_frame(results["folds"])
     # compressed variants are rows of their own
     specs = with_variant_specs(model_specs(results["models"]), folds)
@@ -126,6 +141,8 @@ def inputs_of(results: dict, margin: float = SelectConfig().max_accuracy_drop) -
         results["teacher"],
         results["datasets"],
         margin,
+        recorded_questions(results),
+        None if questions_now is None else tuple(questions_now),
     )
 
 
@@ -133,29 +150,43 @@ DEFAULT_RULE = Rule.from_config(SelectConfig())  # params.yaml's `select` defaul
 
 
 def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
-    parts = ["# distilbench comparison", ""]
-    for dataset, rows in study.summary.groupby("dataset", sort=False):
+    datasets = list(study.summary.groupby("dataset", sort=False))
+    answers = [
+        (dataset, primary_lines(dataset, study.questions, study.comparisons(dataset), study.teacher))
+        for dataset, _ in datasets
+    ]
+    parts = [
+        "# distilbench comparison",
+        "",
+        *primary_section(answers, study.questions, study.questions_now),
+    ]
+    for dataset, rows in datasets:
         baseline = baseline_of(study.baseline_summary, dataset)
         own_folds = study.folds[study.folds["dataset"] == dataset]
         comparisons = study.comparisons(dataset)
+        checks = study.variant_checks(dataset)
         latencies = {m: v[FOLD_LATENCIES_KEY] for m, v in fold_latencies(own_folds).items()}
         table = table_for(rows, study.teacher, study.distilled, baseline)
+        ratios = ratio_rows(own_folds, list(rows["model"]), study.teacher)
+        variants = list(rows.loc[rows["variant"].notna(), "model"]) if "variant" in rows else []
+        evidence = target_evidence(variants, study.teacher, comparisons, checks, ratios)
+        copies = frozenset(c.model for c in teacher_copies(checks, study.teacher) if c.same.noninferior)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
             # the cells' own precision: tabulate would print 29.0 as 29
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
-            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons, latencies)),
+            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons, latencies, copies)),
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(distillation_lines(comparisons)),
-            *_paragraph(target_line(rows, study.teacher)),
-            *ratio_section(ratio_rows(own_folds, list(rows["model"]), study.teacher), study.teacher),
+            *_paragraph(target_line(rows, study.teacher, evidence)),
+            *ratio_section(ratios, study.teacher),
             *factor_section(speed_up_factors(own_folds, study.teacher, study.students)),
             *threads_line(own_folds),
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(comparisons),
-            *agreement_section(variant_checks(own_folds)),
+            *agreement_section(checks),
             "Per-fold accuracy:",
             "",
             to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
@@ -199,7 +230,7 @@ def metrics_json(study: ReportInputs) -> dict:
         own_folds = study.folds[study.folds["dataset"] == dataset]
         per_model = (
             comparison_metrics(study.comparisons(dataset)),
-            agreement_metrics(variant_checks(own_folds)),
+            agreement_metrics(study.variant_checks(dataset), study.teacher),
             ratio_metrics(ratio_rows(own_folds, list(models), study.teacher)),
         )
         latencies = fold_latencies(own_folds)
@@ -255,13 +286,19 @@ def read_results(path: Path) -> dict:
     return results
 
 
-def write_report(results_path: Path, out_dir: Path, rule: Rule = DEFAULT_RULE) -> Report:
+def write_report(
+    results_path: Path,
+    out_dir: Path,
+    rule: Rule = DEFAULT_RULE,
+    questions_now: Sequence[Question] | None = None,
+) -> Report:
     """The report files, written together: a failure (a full disk) leaves the previous report whole.
 
     `rule` is the select stage's (params.yaml `select`): the headline names the row it will register.
+    `questions_now`: params.yaml's primary questions, compared with those the run recorded.
     """
     results = read_results(results_path)
-    study = inputs_of(results, rule.max_accuracy_drop)
+    study = inputs_of(results, rule.max_accuracy_drop, questions_now)
     summary = study.summary
     markdown = markdown_report(study, rule)
     files = tuple(out_dir / name for name in REPORT_FILES)

@@ -36,12 +36,15 @@ class PairedTest:
     significant_at_5pct: bool
 
 
-def corrected_resampled_ttest(differences: Sequence[float], n_train: float, n_test: float) -> PairedTest:
+def corrected_resampled_ttest(
+    differences: Sequence[float], n_train: float, n_test: float, variance_floor: float = 0.0
+) -> PairedTest:
     """Paired per-fold differences (one per repeat × fold) of models scored on the same folds.
 
-    n_train and n_test are the sizes of one fold's training and held-out parts.
+    n_train and n_test are the sizes of one fold's training and held-out parts; variance_floor is the
+    least per-fold variance of a difference the test will use (:func:`fold_variance_floor`).
     """
-    mean, standard_error, df = _corrected(differences, n_train, n_test)
+    mean, standard_error, df = _corrected(differences, n_train, n_test, variance_floor)
     n = df + 1
     if standard_error == 0:
         # every fold differs by the same amount: no noise to weigh it against. The same score on every
@@ -55,7 +58,9 @@ def corrected_resampled_ttest(differences: Sequence[float], n_train: float, n_te
     return PairedTest(mean, mean - half_width, mean + half_width, t, df, p_value, n, p_value < LEVEL)
 
 
-def _corrected(differences: Sequence[float], n_train: float, n_test: float) -> tuple[float, float, int]:
+def _corrected(
+    differences: Sequence[float], n_train: float, n_test: float, variance_floor: float = 0.0
+) -> tuple[float, float, int]:
     """The mean difference, its corrected standard error and the degrees of freedom."""
     d = np.asarray(differences, dtype=float)
     n = len(d)
@@ -64,8 +69,13 @@ def _corrected(differences: Sequence[float], n_train: float, n_test: float) -> t
     if n_train <= 0 or n_test <= 0:
         raise ValueError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
     # 1/(r·k) is the plain paired test's variance of the mean; n_test/n_train the overlap between folds
-    standard_error = math.sqrt((1 / n + n_test / n_train) * float(d.var(ddof=1)))
-    return float(d.mean()), standard_error, n - 1
+    variance = max(float(d.var(ddof=1)), variance_floor)
+    return float(d.mean()), math.sqrt(corrected_factor(n, n_train, n_test) * variance), n - 1
+
+
+def corrected_factor(n: int, n_train: float, n_test: float) -> float:
+    """What the per-fold variance is multiplied by for the variance of the mean over n = r·k folds."""
+    return 1 / n + n_test / n_train
 
 
 @dataclass(frozen=True)
@@ -89,11 +99,13 @@ class MarginTests:
         return max(self.p_above, self.p_below)
 
 
-def margin_tests(differences: Sequence[float], n_train: float, n_test: float, margin: float) -> MarginTests:
+def margin_tests(
+    differences: Sequence[float], n_train: float, n_test: float, margin: float, variance_floor: float = 0.0
+) -> MarginTests:
     """Two one-sided tests (and the one for "worse by more than the margin") with the corrected variance."""
     if margin < 0:
         raise ValueError(f"the margin must be >= 0, got {margin}")
-    mean, standard_error, df = _corrected(differences, n_train, n_test)
+    mean, standard_error, df = _corrected(differences, n_train, n_test, variance_floor)
     if standard_error == 0:  # the same difference on every fold: as sure as it gets (see above)
         return MarginTests(
             margin,

@@ -1,5 +1,5 @@
-"""The report's deployment view: compressed-variant rows, the Pareto front of accuracy against batch-1
-latency, and whether the best compressed variant meets the issue's inference target.
+"""The report's deployment view: compressed-variant rows and the Pareto front of accuracy against batch-1
+latency (whether a variant meets the inference target is report.target's).
 
 A variant row (`<model>+<variant>`, see :mod:`distilbench.config.variants`) is a model of the report like
 any other; here it gets a spec of its own, so the tables order it after its source and the paired test
@@ -8,7 +8,6 @@ compares it with its fp32 source.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +17,6 @@ from distilbench.config.settings import ModelSpec
 from distilbench.config.variants import COMPRESSED
 from distilbench.report.figures import note_figure
 from distilbench.report.pareto import pareto_front, plot_pareto
-
-# the inference target: a compressed student at least this many times the fp32 teacher's
-# batch-1 speed, for at most this many accuracy points lost
-TARGET_SPEEDUP = 3.0
-TARGET_MAX_DROP_PTS = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,37 +94,3 @@ def plot_front(summary: pd.DataFrame, path: Path) -> Path:
         return note_figure("No batch-1 latency in these results: rerun crossval for the Pareto view", path)
     frame = _pareto_columns(timed).assign(pareto=timed["pareto"].to_numpy())
     return plot_pareto(frame, path)
-
-
-def _points(value: float) -> str:
-    return f"{value + 0.0:+.2f}" if round(value, 2) else "±0.00"  # never "-0.00"
-
-
-def target_line(rows: pd.DataFrame, teacher: str) -> list[str]:
-    """One sentence: the fastest compressed variant within the accuracy budget, against the target."""
-    if "variant" not in rows or rows["variant"].isna().all():
-        return []
-    base = rows[rows["model"] == teacher]
-    if base.empty or math.isnan(float(base["latency_p50_ms"].iloc[0])):
-        return []
-    accuracy, latency = float(base["accuracy_mean"].iloc[0]), float(base["latency_p50_ms"].iloc[0])
-    variants = rows[rows["variant"].notna()].assign(
-        drop_pts=lambda f: 100 * (accuracy - f["accuracy_mean"]),
-        speedup=lambda f: latency / f["latency_p50_ms"],
-    )
-    within = variants[variants["drop_pts"] <= TARGET_MAX_DROP_PTS]
-    target = f"target ≥ {TARGET_SPEEDUP:.0f}× for ≤ {TARGET_MAX_DROP_PTS:.0f} point"
-    if within.empty:
-        return [
-            f"**Inference target not met**: no compressed variant is within {TARGET_MAX_DROP_PTS:.0f} "
-            f"point of the teacher ({target})."
-        ]
-    best = within.sort_values("speedup", ascending=False).iloc[0]
-    met = "met" if best["speedup"] >= TARGET_SPEEDUP else "not met"
-    return [
-        f"**Inference target {met}**: the fastest compressed variant within {TARGET_MAX_DROP_PTS:.0f} point "
-        f"of the teacher, {best['model']}, answers one example in {best['latency_p50_ms']:.1f} ms (p50) "
-        f"against the fp32 teacher's {latency:.1f} ms: {best['speedup']:.2f}× "
-        f"at {_points(-best['drop_pts'])} accuracy points ({target}). "
-        "Pareto-optimal rows are marked ✓; the picture is pareto.png."
-    ]
