@@ -1,4 +1,4 @@
-"""Whether a compressed variant meets the inference target (issue 9): at least TARGET_SPEEDUP times the fp32
+"""Whether a compressed variant meets the inference target: at least TARGET_SPEEDUP times the fp32
 teacher's batch-1 speed, for at most TARGET_MAX_DROP_PTS accuracy points lost.
 
 Judged on the bounds, not the point estimates: the speed-up's lower 95% bound (the per-fold latency
