@@ -11,7 +11,7 @@ import yaml
 
 from distilbench.cli import STAGES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "distilbench"
 
 

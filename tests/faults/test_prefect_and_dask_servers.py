@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     start_crossval,
     tree_digest,
 )
-from tests.pipeline.servers import free_port, prefect_server
+from tests.end_to_end.servers import free_port, prefect_server
 
 pytestmark = pytest.mark.slow
 
