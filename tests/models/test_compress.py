@@ -23,7 +23,7 @@ from distilbench.models.compress import (
     state_dict_mb,
     torch_logits,
 )
-from tests.deploy.conftest import classifier, classifier_dir, padded_batch  # noqa: F401  (fixtures shared with deploy)
+from tests.deploy.conftest import padded_batch
 
 INT8_ATOL = 0.05
 ARGMAX_AGREEMENT = 0.9
