@@ -42,23 +42,6 @@ def assert_one_error_line(done: subprocess.CompletedProcess, message: str) -> No
     assert not any(sign in done.stderr + done.stdout for sign in TRACEBACK_SIGNS), done.stderr
 
 
-@pytest.fixture
-def project(tmp_path: Path, tiny_model_dir: Path) -> Path:
-    """A folder with a good dataset and a params.yaml for it; tests break one thing each."""
-    (tmp_path / "data.csv").write_text(csv_text())
-    params = {
-        "data": {"folds": 2, "datasets": [{"name": "tiny", "source": "file", "path": "data.csv"}]},
-        "models": {
-            "zoo": "z",
-            "zoos": {
-                "z": {"teacher": "t", "models": [{"name": "t", "source": "local", "id": str(tiny_model_dir)}]}
-            },
-        },
-    }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    return tmp_path
-
-
 def edit_params(project: Path, change) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     change(params)

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from distilbench.core.errors import USER_ERRORS, is_user_error
@@ -171,8 +172,20 @@ LIBRARY_FILTERS: dict[str, logging.Filter] = {
     "APILogWorker": DropStarting("Still processing items:"),
 }
 # warnings.warn by MLflow at import of a PythonModel subclass without type hints: the served model takes
-# a DataFrame or a list of texts on purpose, which one hint cannot say
-MLFLOW_TYPE_HINTS = r"(\x1b\[[0-9;]*m)?Add type hints to the `predict` method"
+# a DataFrame or a list of texts on purpose, which one hint cannot say. A warnings filter does not hold
+# it (MLflow puts a blanket "once" filter in front around its own calls), so the display drops it.
+MLFLOW_TYPE_HINTS = re.compile(r"(\x1b\[[0-9;]*m)?Add type hints to the `predict` method")
+
+
+def _without_chatter(show: Callable[..., None]) -> Callable[..., None]:
+    """warnings.showwarning, less the warnings above (the documented hook for how warnings are shown)."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None) -> None:
+        if not MLFLOW_TYPE_HINTS.match(str(message)):
+            show(message, category, filename, lineno, file, line)
+
+    showwarning.quiet = True  # type: ignore[attr-defined]
+    return showwarning
 
 
 def quiet_libraries() -> None:
@@ -184,7 +197,8 @@ def quiet_libraries() -> None:
         logger = logging.getLogger(name)
         if chatter not in logger.filters:
             logger.addFilter(chatter)
-    warnings.filterwarnings("ignore", message=MLFLOW_TYPE_HINTS, category=UserWarning)
+    if not getattr(warnings.showwarning, "quiet", False):
+        warnings.showwarning = _without_chatter(warnings.showwarning)
 
 
 class ConsoleHandler(logging.StreamHandler):
