@@ -41,7 +41,8 @@ def console_lines(text: str) -> list[str]:
     return [line.strip() for line in re.split(r"[\r\n]", text) if line.strip()]
 
 
-@pytest.mark.slow  # a crossval subprocess: ~150 s on a loaded 2-core VM (tests/core/test_logs.py is the fast guard)
+# a crossval subprocess: ~150 s on a loaded 2-core VM; tests/core/test_logs.py is the fast guard
+@pytest.mark.slow
 def test_a_stage_prints_its_events_and_bars_and_no_library_chatter(project: Path, monkeypatch) -> None:
     """The tiny teacher gets a new head on a headless checkpoint (transformers' LOAD REPORT and its
     weight-loading bar), is saved (the shard bar) and logged to a fresh MLflow store (its table lines)."""
