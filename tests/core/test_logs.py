@@ -55,7 +55,8 @@ def quiet():
     quiet_libraries()
     yield
     for name, chatter in LIBRARY_FILTERS.items():
-        logging.getLogger(name).removeFilter(chatter)
+        for each in chatter:
+            logging.getLogger(name).removeFilter(each)
 
 
 def shown_by(name: str) -> tuple[logging.Logger, io.StringIO]:
@@ -135,7 +136,8 @@ def test_missing_head_weights_are_expected_only_where_the_checkpoint_has_no_head
             "#how-to-guides for more information on running a dedicated Prefect server.",
             "Starting temporary server on http://127.0.0.1:8990\n",
         ),
-        ("prefect", "Stopping temporary server on http://127.0.0.1:8990", None),
+        ("prefect", "Stopping temporary server on http://127.0.0.1:8990", ""),
+        ("prefect", "Starting temporary server failed: the port is taken", None),
         ("EventsWorker", "Still processing items: 3 items remaining...", ""),
         ("EventsWorker", "Service 'EventsWorker' failed with 3 pending items.", None),
         (
@@ -149,6 +151,7 @@ def test_missing_head_weights_are_expected_only_where_the_checkpoint_has_no_head
     ids=[
         "prefect-tip",
         "prefect-stop",
+        "prefect-other",
         "events-countdown",
         "events-failed",
         "cloudpickle",

@@ -35,9 +35,11 @@ def run(args: list[str], cwd: Path, server: bool = True, **env: str) -> subproce
 
 
 def assert_one_error_line(done: subprocess.CompletedProcess, message: str) -> None:
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
     assert done.returncode == 2, done.stderr
     assert len(errors) == 1, done.stderr
+    assert lines[-1] == errors[0], done.stderr  # the last line: no library warning or note after it
     assert re.search(message, errors[0]), errors[0]
     assert not any(sign in done.stderr + done.stdout for sign in TRACEBACK_SIGNS), done.stderr
 

@@ -154,22 +154,28 @@ class FirstLineOnly(logging.Filter):
 
 # Per logger, what is dropped and why. A logger's own filters see only the records logged on it, whatever
 # handler prints them (transformers and MLflow print with their own).
-LIBRARY_FILTERS: dict[str, logging.Filter] = {
-    "transformers.modeling_utils": LoadReport(),
+LIBRARY_FILTERS: dict[str, tuple[logging.Filter, ...]] = {
+    "transformers.modeling_utils": (LoadReport(),),
     # the project logs its own PythonModel object on purpose: the registered folder is what it serves
-    "mlflow.pyfunc": DropStarting(
-        "Passing a Python object as `python_model` causes it to be serialized using CloudPickle",
-        "Validating input example against model signature",
+    "mlflow.pyfunc": (
+        DropStarting(
+            "Passing a Python object as `python_model` causes it to be serialized using CloudPickle",
+            "Validating input example against model signature",
+        ),
     ),
-    "mlflow.store.db.utils": DropStarting(
-        "Creating initial MLflow database tables", "Updating database tables"
+    "mlflow.store.db.utils": (
+        DropStarting("Creating initial MLflow database tables", "Updating database tables"),
     ),
-    # "Starting temporary server on <url>" stays; its "See https://docs.prefect.io..." tip goes
-    "prefect": FirstLineOnly("Starting temporary server on "),
+    # "Starting temporary server on <url>" stays, less its "See https://docs.prefect.io..." tip; its
+    # "Stopping" comes at exit, after a failed stage's one error line
+    "prefect": (
+        FirstLineOnly("Starting temporary server on "),
+        DropStarting("Stopping temporary server on "),
+    ),
     # at exit Prefect's services count down what they still send: after the run's last line (often its one
-    # error line), and a failure to send still logs "Service ... failed" on another logger
-    "EventsWorker": DropStarting("Still processing items:"),
-    "APILogWorker": DropStarting("Still processing items:"),
+    # error line); a failure to send still logs "Service ... failed" on another logger
+    "EventsWorker": (DropStarting("Still processing items:"),),
+    "APILogWorker": (DropStarting("Still processing items:"),),
 }
 # warnings.warn by MLflow at import of a PythonModel subclass without type hints: the served model takes
 # a DataFrame or a list of texts on purpose, which one hint cannot say. A warnings filter does not hold
@@ -190,13 +196,16 @@ def _without_chatter(show: Callable[..., None]) -> Callable[..., None]:
 
 def quiet_libraries() -> None:
     """Library chatter off, before the libraries are imported. transformers' weight-loading and
-    shard-writing bars follow the hub's switch (read when transformers is imported, inherited by the
-    stages' subprocesses and Dask workers); the project draws its own bars with tqdm, not with it."""
+    shard-writing bars follow the hub's switch and MLflow's artifact bars their own (environment variables
+    read at import, inherited by the stages' subprocesses and Dask workers); the project draws its own
+    bars with tqdm, not with these."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # select's "Downloading artifacts"
     for name, chatter in LIBRARY_FILTERS.items():
         logger = logging.getLogger(name)
-        if chatter not in logger.filters:
-            logger.addFilter(chatter)
+        for each in chatter:
+            if each not in logger.filters:
+                logger.addFilter(each)
     if not getattr(warnings.showwarning, "quiet", False):
         warnings.showwarning = _without_chatter(warnings.showwarning)
 
