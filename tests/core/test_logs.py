@@ -7,12 +7,19 @@ import io
 import json
 import logging
 import shutil
+import sys
 import warnings
 
 import pytest
 
 from distilbench.core.errors import DataError
-from distilbench.core.logs import LIBRARY_FILTERS, UserErrorEcho, expected_load_report, quiet_libraries
+from distilbench.core.logs import (
+    LIBRARY_FILTERS,
+    UserErrorEcho,
+    expected_load_report,
+    quiet_libraries,
+    stderr_without,
+)
 
 
 def console() -> tuple[logging.Logger, io.StringIO]:
@@ -185,3 +192,12 @@ def test_mlflows_type_hint_warning_is_silenced_and_others_are_not(quiet):
 
         warnings.warn("Add type hints elsewhere", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["Add type hints elsewhere"]
+
+
+def test_stderr_without_drops_whole_printed_lines_by_their_start_and_passes_the_rest(capsys):
+    with stderr_without("Created version '"):
+        print("Created version '2' of model 'distilbench-tiny'.", file=sys.stderr)
+        print("Created versions are kept", file=sys.stderr)
+        sys.stderr.write("a warning in ")
+        sys.stderr.write("two writes\nand a tail")
+    assert capsys.readouterr().err == "Created versions are kept\na warning in two writes\nand a tail"

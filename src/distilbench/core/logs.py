@@ -13,14 +13,17 @@ logger and its exact words, so any other warning of the same library still shows
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from distilbench.core.errors import USER_ERRORS, is_user_error
 from distilbench.core.stop import stop_requested
@@ -192,6 +195,41 @@ def _without_chatter(show: Callable[..., None]) -> Callable[..., None]:
 
     showwarning.quiet = True  # type: ignore[attr-defined]
     return showwarning
+
+
+class _LinesWithout(io.TextIOBase):
+    """A text stream that passes whole lines on to `target`, less those starting with `starts`."""
+
+    def __init__(self, target: TextIO, starts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.target, self.starts, self.pending = target, starts, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")  # print writes a line and its newline apart
+        for line in lines:
+            if not line.startswith(self.starts):
+                self.target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending and not self.pending.startswith(self.starts):
+            self.target.write(self.pending)
+        self.pending = ""
+        self.target.flush()
+
+
+@contextmanager
+def stderr_without(*starts: str) -> Iterator[None]:
+    """sys.stderr less the lines that start with `starts`, for a library that prints its chatter (MLflow's
+    registry: "Successfully registered model ...", "Created version ..."); every other line passes."""
+    target = sys.stderr
+    sys.stderr = _LinesWithout(target, starts)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr = target
 
 
 def quiet_libraries() -> None:
