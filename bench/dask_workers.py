@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for the tests' tiny case
-# tests.conftest points every store at a throwaway directory before prefect or mlflow is imported
-from tests.conftest import tiny_rows, write_tiny_model  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for flows/
+from distilbench.config.environment import configure_environment  # noqa: E402  (imports no prefect or mlflow)
+from distilbench.core import paths  # noqa: E402
+from distilbench.models.tiny import tiny_rows, write_tiny_model  # noqa: E402
 
 
 def write_params(root: Path, args: argparse.Namespace, model_dir: Path, seed: int, address: str) -> Path:
@@ -77,6 +78,21 @@ def timed_crossval(workers: int, root: Path, args: argparse.Namespace, model_dir
         return time.perf_counter() - start
 
 
+def throwaway_stores(root: Path) -> None:
+    """Every store (MLflow, Prefect, caches) under `root`, whatever the developer exported: set before
+    prefect or mlflow is imported, since they read it at import."""
+    stores = (paths.TRACKING_URI_ENV, paths.ARTIFACTS_ENV, paths.CACHE_ENV, "PREFECT_HOME", "PREFECT_API_URL")
+    for key in stores:
+        os.environ.pop(key, None)
+    configure_environment(root)
+    os.environ["DISTILBENCH_PROGRESS"] = "0"
+
+
+def both_runs(root: Path, args: argparse.Namespace) -> tuple[float, float]:
+    model_dir = write_tiny_model(root / "tiny-bert")
+    return timed_crossval(1, root, args, model_dir), timed_crossval(2, root, args, model_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=4)
@@ -85,13 +101,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"  # one torch thread per worker process, inherited by the workers
 
-    from prefect.testing.utilities import prefect_test_harness
-
-    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=90):
+    with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        model_dir = write_tiny_model(root / "tiny-bert")
-        one = timed_crossval(1, root, args, model_dir)
-        two = timed_crossval(2, root, args, model_dir)
+        throwaway_stores(root)
+        from prefect.testing.utilities import prefect_test_harness  # after the stores are pointed at tmp
+
+        with prefect_test_harness(server_startup_timeout=90):
+            one, two = both_runs(root, args)
     tasks = 2 * args.folds
     print(f"crossval of {tasks} fold tasks ({args.folds} folds x teacher + cnn), {os.cpu_count()} cores")
     print(f"{'dask workers':<14}{'wall s':>8}{'x 1 worker':>12}")

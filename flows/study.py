@@ -8,11 +8,11 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from distilbench.cli import STAGES
 from distilbench.config.environment import configure_environment
 from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.paths import PARAMS_FILE
 from distilbench.pipeline.experiments import StudyRequest, reproduce, run_study, zoo_names
+from distilbench.pipeline.stages import STAGES
 
 # The run form's choices. zoo: the zoos of this clone's params.yaml (models.zoos), read when the flow is
 # loaded (`distilbench serve` at start: restart it after adding a zoo); free text without a params.yaml.

@@ -38,19 +38,7 @@ from distilbench.core import paths, stop
 from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.errors import PrefectServerLost, is_user_error, user_message
 from distilbench.core.logs import configure_console
-
-STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
-    "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
-    "crossval": {"params": paths.PARAMS_FILE, "prepared": paths.PREPARED_DIR, "results": paths.RESULTS_FILE},
-    "report": {"params": paths.PARAMS_FILE, "results": paths.RESULTS_FILE, "out": paths.REPORTS_DIR},
-    "select": {
-        "params": paths.PARAMS_FILE,
-        "prepared": paths.PREPARED_DIR,
-        "metrics": paths.METRICS_FILE,
-        "out": paths.CHAMPION_FILE,
-        "models": paths.MODELS_DIR,
-    },
-}
+from distilbench.pipeline.stages import STAGES
 
 
 def check(cfg: Config) -> list[str]:

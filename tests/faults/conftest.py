@@ -24,7 +24,7 @@ from unittest import mock
 import pytest
 
 from distilbench.crossval.mlflow_runs import FOLD_KEY
-from tests.pipeline.conftest import Project, make_project, prefect_results, tiny_model  # noqa: F401
+from tests.end_to_end.conftest import Project, make_project, prefect_results, tiny_model  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = [tiny_model("teacher"), tiny_model("student", layers=[1], distil_from="teacher")]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.end_to_end.servers import free_port, prefect_server
 from tests.faults.conftest import (
     assert_left_resumable,
     assert_no_traceback,
@@ -24,7 +25,6 @@ from tests.faults.conftest import (
     start_crossval,
     tree_digest,
 )
-from tests.pipeline.servers import free_port, prefect_server
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import distilbench.crossval.stage as stage
+from tests.end_to_end.servers import free_port, mlflow_server
 from tests.faults.conftest import (
     assert_left_resumable,
     assert_no_traceback,
@@ -23,7 +24,6 @@ from tests.faults.conftest import (
     start_crossval,
     tree_digest,
 )
-from tests.pipeline.servers import free_port, mlflow_server
 
 # MLflow's own sqlite busy wait rides out a short lock; past its 20 s the fold's bounded wait must
 LONGER_THAN_MLFLOW_WAITS = 30.0

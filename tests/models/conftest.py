@@ -1,4 +1,5 @@
-"""Fixtures for the model tests: a tiny teacher of each supported family."""
+"""Fixtures for the model tests: a tiny teacher of each supported family, and the deploy tests' tiny
+classifier (compression works on the same saved model that serving loads)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 from transformers import PreTrainedModel
 
+from tests.deploy.conftest import classifier, classifier_dir  # noqa: F401  (fixtures, found by name)
 from tests.models.tiny import TEACHERS
 
 

@@ -28,6 +28,7 @@ from mlflow.tracking import MlflowClient
 
 import distilbench
 from distilbench.config.variants import FP32, ONNX_FILES
+from distilbench.core.logs import stderr_without
 from distilbench.deploy.predict import ServingSettings, check_model_dir, load_folder
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,10 @@ class Registered:
     model_uri: str  # models:/<name>@champion
 
 
+# MLflow prints these itself (not through logging) as it registers; the project's own line says the same
+REGISTRY_CHATTER = ("Successfully registered model '", "Registered model '", "Created version '")
+
+
 def register_classifier(
     model_dir: Path,
     dataset: str,
@@ -112,7 +117,10 @@ def register_classifier(
         example = pd.DataFrame({"text": list(example_texts)})
         output = load_folder(staged).predict_frame(list(example_texts))
         artifacts = {"model": str(staged)} | ({"onnx_int8": str(onnx_int8)} if onnx_int8 else {})
-        with mlflow.start_run(run_id=run_id, experiment_id=None if run_id else experiment_id) as run:
+        with (
+            mlflow.start_run(run_id=run_id, experiment_id=None if run_id else experiment_id) as run,
+            stderr_without(*REGISTRY_CHATTER),
+        ):
             info = mlflow.pyfunc.log_model(
                 name=MODEL_NAME,
                 python_model=ClassifierModel(),

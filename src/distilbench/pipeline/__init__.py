@@ -1,3 +1,3 @@
-"""The whole pipeline as a DVC experiment: what a study started from the Prefect dashboard (or a schedule)
-runs.
+"""The pipeline as a whole: its stages and their arguments (stages), and the study a user starts from the
+Prefect dashboard or a schedule, run as a DVC experiment (experiments).
 """

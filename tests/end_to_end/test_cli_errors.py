@@ -35,28 +35,13 @@ def run(args: list[str], cwd: Path, server: bool = True, **env: str) -> subproce
 
 
 def assert_one_error_line(done: subprocess.CompletedProcess, message: str) -> None:
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
     assert done.returncode == 2, done.stderr
     assert len(errors) == 1, done.stderr
+    assert lines[-1] == errors[0], done.stderr  # the last line: no library warning or note after it
     assert re.search(message, errors[0]), errors[0]
     assert not any(sign in done.stderr + done.stdout for sign in TRACEBACK_SIGNS), done.stderr
-
-
-@pytest.fixture
-def project(tmp_path: Path, tiny_model_dir: Path) -> Path:
-    """A folder with a good dataset and a params.yaml for it; tests break one thing each."""
-    (tmp_path / "data.csv").write_text(csv_text())
-    params = {
-        "data": {"folds": 2, "datasets": [{"name": "tiny", "source": "file", "path": "data.csv"}]},
-        "models": {
-            "zoo": "z",
-            "zoos": {
-                "z": {"teacher": "t", "models": [{"name": "t", "source": "local", "id": str(tiny_model_dir)}]}
-            },
-        },
-    }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    return tmp_path
 
 
 def edit_params(project: Path, change) -> None:

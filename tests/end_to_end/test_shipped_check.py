@@ -14,7 +14,7 @@ from pathlib import Path
 from distilbench.config.settings import read_yaml
 from distilbench.core.paths import PARAMS_FILE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_check_passes_on_the_shipped_params_and_names_every_dataset_and_model(tmp_path: Path):

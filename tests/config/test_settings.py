@@ -16,7 +16,7 @@ from distilbench.config.settings import Config, ModelSpec, TrainConfig, ZooConfi
 from distilbench.core.errors import AssetError, ConfigError
 from distilbench.models.zoo import check_zoo
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

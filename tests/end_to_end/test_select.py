@@ -20,7 +20,7 @@ from distilbench.deploy.refit import refit, refit_job
 from distilbench.deploy.registry import ALIAS
 from distilbench.report.ratios import paired_latency_ratio
 from distilbench.training.distill import Distiller
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 TEXTS = ["match goal team score", "computer software chip", "election vote minister"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.servers import free_port, mlflow_server
-from tests.pipeline.test_mlflow_server import FOLDS, MODELS, check_runs_and_artifacts, run_against
+from tests.end_to_end.servers import free_port, mlflow_server
+from tests.end_to_end.test_mlflow_server import FOLDS, MODELS, check_runs_and_artifacts, run_against
 
 pytestmark = pytest.mark.postgres
 

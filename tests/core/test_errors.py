@@ -24,7 +24,7 @@ from distilbench.data.prepared import plan_dataset
 from tests.data.conftest import ROWS, csv_text, prepare_one
 from tests.results import results_json
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 # a message in a code span: `...`, or ``...`` when it holds a backtick itself
 ROW = re.compile(r"^\| (?P<case>[^|`]+?) \| (?P<fence>`+) ?(?P<message>.+?) ?(?P=fence) \|$")
 

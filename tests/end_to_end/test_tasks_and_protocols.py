@@ -9,7 +9,7 @@ import pandas as pd
 
 import distilbench.crossval.fold as fold_module
 from tests.conftest import tiny_rows
-from tests.pipeline.conftest import tiny_model
+from tests.end_to_end.conftest import tiny_model
 
 TEACHER = tiny_model("teacher")
 
@@ -285,7 +285,7 @@ def test_repeated_kfold_runs_r_times_k_folds_named_by_repeat_with_baselines(make
 def test_a_row_limited_to_one_dataset_is_trained_logged_and_reported_there_only(
     make_project, tiny_csv, tmp_path
 ):
-    from tests.pipeline.conftest import file_dataset
+    from tests.end_to_end.conftest import file_dataset
 
     second = tmp_path / "second.csv"  # other rows: the same file twice would be the same folds
     pd.read_csv(tiny_csv).iloc[1:].to_csv(second, index=False)

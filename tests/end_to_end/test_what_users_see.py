@@ -18,7 +18,7 @@ from distilbench.tracking.views import (
     STUDY_METRICS,
     STUDY_VIEW_KEY,
 )
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 FOLDS = 3
 CNN_EPOCHS = 3  # differs from train.epochs (2): the CNN's params must show its own

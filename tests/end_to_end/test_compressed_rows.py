@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 VARIANTS = ("torch-int8", "onnx-fp32", "onnx-int8")
 FOLDS = 2

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from tests.pipeline.conftest import Project, tiny_model
-from tests.pipeline.servers import mlflow_server
+from tests.end_to_end.conftest import Project, tiny_model
+from tests.end_to_end.servers import mlflow_server
 
 FOLDS = 2
 MODELS = [tiny_model("teacher"), {"name": "cnn", "kind": "cnn"}]

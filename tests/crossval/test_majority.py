@@ -12,8 +12,7 @@ from distilbench.config.settings import Config
 from distilbench.crossval.majority import majority_baselines
 from distilbench.crossval.plan import PreparedRef
 from distilbench.crossval.stage import CrossvalPlan, write_results
-
-from .conftest import csv_text
+from tests.data.conftest import csv_text
 
 # 8 ham, 4 eggs, 4 spam: ham is the majority of every fold's training rows
 ROWS = [(f"{label} text {i}", label) for label, n in (("ham", 8), ("eggs", 4), ("spam", 4)) for i in range(n)]

@@ -19,7 +19,7 @@ from prefect.runner import Runner
 
 from distilbench.pipeline.experiments import DVC
 from flows.serve import deployments
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 # what the user types in the Custom run form: max_steps is not in params.yaml, the others replace its values

@@ -15,7 +15,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import flows.crossval as crossval_module
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 FOLDS = 2  # two folds of two models per runner: enough to show the metrics match (CI time)
 MODELS = [

@@ -11,6 +11,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+from tests.data.conftest import csv_text
+
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_for_flows(prefect_server):
@@ -125,3 +127,20 @@ def make_project(tmp_path: Path, monkeypatch, tiny_model_dir: Path, tiny_csv: Pa
         return Project(tmp_path, raw, MlflowClient(uri))
 
     return build
+
+
+@pytest.fixture
+def project(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    """For the CLI tests: a folder with a good dataset and a params.yaml; each test breaks one thing."""
+    (tmp_path / "data.csv").write_text(csv_text())
+    params = {
+        "data": {"folds": 2, "datasets": [{"name": "tiny", "source": "file", "path": "data.csv"}]},
+        "models": {
+            "zoo": "z",
+            "zoos": {
+                "z": {"teacher": "t", "models": [{"name": "t", "source": "local", "id": str(tiny_model_dir)}]}
+            },
+        },
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return tmp_path

@@ -13,7 +13,7 @@ from distilbench.config.settings import read_yaml
 from distilbench.core.errors import ConfigError
 from distilbench.pipeline.experiments import StudyRequest, checked_config, dvc_command
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RT = {"name": "rt", "source": "packaged", "id": "rotten_tomatoes", "max_examples": 2000, "encoding": "it's"}
 
 

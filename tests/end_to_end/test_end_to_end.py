@@ -14,7 +14,7 @@ import flows.crossval as crossval_module
 from distilbench.core.clock import wall_clock_ms
 from distilbench.crossval.mlflow_runs import FOLD_KEY, open_parent_run
 from distilbench.crossval.stage import run_fold as run_fold_for_real
-from tests.pipeline.conftest import Project, tiny_model
+from tests.end_to_end.conftest import Project, tiny_model
 
 MODELS = ["teacher", "student", "distilled", "cnn"]
 FOLDS = 3

@@ -11,8 +11,8 @@ import yaml
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from distilbench.deploy.predict import ShallowClassifier, load_predictor
-from tests.pipeline.conftest import TINY, Project, tiny_model
-from tests.pipeline.test_select import TEXTS, run_select
+from tests.end_to_end.conftest import TINY, Project, tiny_model
+from tests.end_to_end.test_select import TEXTS, run_select
 
 COLUMNS = (
     "accuracy_mean",
