@@ -20,7 +20,7 @@ from distilbench.core.errors import DataError
 from distilbench.data.table import MULTILABEL
 
 if TYPE_CHECKING:
-    from distilbench.data.validate import Examples
+    from distilbench.data.table import Examples
 
 logger = logging.getLogger(__name__)
 

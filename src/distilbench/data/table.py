@@ -46,3 +46,17 @@ class SourceTable:
 def quoted(names: Iterable[Any]) -> str:
     """Column names as messages list them: quoted, so a stray space or tab in a header shows."""
     return ", ".join(repr(str(n)) for n in names)
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Texts with labels, one row each. ``label`` is a str (multiclass) or a sorted tuple of str."""
+
+    frame: pd.DataFrame  # columns: text, label, where, and group / split when the source has them
+    task: str
+    labels: tuple[str, ...]  # every class (multiclass) or label (multilabel) name, sorted
+    origin: str
+    text_column: str  # named in messages about texts
+    label_column: str  # named in messages about labels
+    group_column: str | None
+    strict_duplicates: bool

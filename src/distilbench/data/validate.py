@@ -17,7 +17,7 @@ import pandas as pd
 
 from distilbench.core.errors import DataError
 from distilbench.data.repeats import RepeatCounts, RepeatPolicy, handle_repeats
-from distilbench.data.table import MULTICLASS, MULTILABEL, SourceTable, quoted
+from distilbench.data.table import MULTICLASS, MULTILABEL, Examples, SourceTable, quoted
 
 logger = logging.getLogger(__name__)
 
@@ -26,20 +26,6 @@ _FALSE = {"0", "0.0", "false", "no"}
 # what pandas, spreadsheets and databases write for a missing value; a label cell holding one is missing,
 # not a class. Case matters: "NONE" (SemEval stance) and "none" (no emotion) are real classes
 NULL_LABELS = frozenset({"nan", "NaN", "None", "null", "NULL", "N/A", "n/a", "#N/A", "<NA>"})
-
-
-@dataclass(frozen=True)
-class Examples:
-    """Texts with labels, one row each. ``label`` is a str (multiclass) or a sorted tuple of str."""
-
-    frame: pd.DataFrame  # columns: text, label, where, and group / split when the source has them
-    task: str
-    labels: tuple[str, ...]  # every class (multiclass) or label (multilabel) name, sorted
-    origin: str
-    text_column: str  # named in messages about texts
-    label_column: str  # named in messages about labels
-    group_column: str | None
-    strict_duplicates: bool
 
 
 @dataclass(frozen=True)

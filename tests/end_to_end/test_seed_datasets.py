@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 import yaml
 
-from tests.data.test_seed import EXAMPLE, SEED, needs_seed
-from tests.pipeline.conftest import tiny_model
+from tests.data.test_prepared_seed import EXAMPLE, SEED, needs_seed
+from tests.end_to_end.conftest import tiny_model
 
 FILE_DATASETS = ("amazon_alexa", "brexit", "brexit_multilabel")
 
