@@ -31,8 +31,8 @@ LAYERS = (
 ENTRY_POINTS = {"__init__.py", "__main__.py", "cli.py"}  # the only modules beside the packages
 # Above the packages: flows/ wraps them as Prefect flows, the CLI starts the flows, bench/ may use all of it.
 FLOWS, ENTRY, BENCH = len(LAYERS), len(LAYERS) + 1, len(LAYERS) + 2
-# tests/ beside the package mirrors: the suites that cross packages, and this file's folder
-SUITES = {"end_to_end", "faults", "bench", "architecture", "docs"}  # docs: the user pages checked against the reports
+# tests/ beside the package mirrors: cross-package suites, this file's folder, docs (the user pages)
+SUITES = {"end_to_end", "faults", "bench", "architecture", "docs"}
 
 
 def rank(module: str) -> int | None:
