@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,6 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
 from distilbench.crossval.shallow import fit_shallow
-from distilbench.crossval.summary import FOLD_METRICS
 from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
@@ -41,12 +40,10 @@ from distilbench.training.loop import (
     subset,
 )
 
-BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant")
-
 
 @dataclass(frozen=True)
 class FoldResult:
-    """One fold's record; its per-fold metrics are those :data:`crossval.summary.FOLD_METRICS` names."""
+    """One fold's numbers, as computed; crossval.records names them for the results file and MLflow."""
 
     dataset: str
     model: str
@@ -92,27 +89,6 @@ class FoldResult:
     def examples_per_second(self) -> float:
         return self.eval_examples / self.eval_seconds if self.eval_seconds else float("nan")
 
-    def measured(self) -> dict[str, float]:
-        """Every per-fold metric of FOLD_METRICS this fold has, by key."""
-        known = {**asdict(self.speed), **self.metrics}
-        values = {m.key: known.get(m.key, getattr(self, m.key, None)) for m in FOLD_METRICS}
-        return {k: v for k, v in values.items() if v is not None}
-
-    def as_record(self) -> dict:
-        """What results/crossval.json keeps of a fold: its numbers (under FOLD_METRICS' keys), no curves."""
-        record = {k: v for k, v in asdict(self).items() if k not in BULKY and k != "metrics"}
-        if self.variant is None:
-            record.pop("variant_of")
-        else:
-            record |= {
-                "variant": self.variant.variant,
-                "agreement_with_fp32": self.variant.agreement,
-                "max_abs_logit_diff": self.variant.max_abs_logit_diff,
-                "only_variant_right": self.variant.only_variant_right,
-                "only_fp32_right": self.variant.only_fp32_right,
-            }
-        return record | self.measured()
-
     def variant_rows(self) -> tuple[FoldResult, ...]:
         """Each compressed variant as a row of its own (`<model>+<variant>`).
 
@@ -136,10 +112,6 @@ class FoldResult:
             )
             for v in self.variants
         )
-
-    def records(self) -> list[dict]:
-        """The fold's record and its compressed variants' (results/crossval.json's `folds`)."""
-        return [row.as_record() for row in (self, *self.variant_rows())]
 
 
 def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):

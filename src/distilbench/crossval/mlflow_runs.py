@@ -38,10 +38,11 @@ from mlflow.utils.mlflow_tags import (  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from distilbench.core.clock import wall_clock_ms  # noqa: E402
+from distilbench.core.schema import VARIANT_METRICS  # noqa: E402
 from distilbench.crossval.fold import FoldResult  # noqa: E402
 from distilbench.crossval.notes import fold_note  # noqa: E402
 from distilbench.crossval.plan import FoldJob, ParentSpec  # noqa: E402
-from distilbench.crossval.summary import VARIANT_METRICS  # noqa: E402
+from distilbench.crossval.records import measured  # noqa: E402
 from distilbench.tracking.runs import as_params, find_runs, log_metrics, stamped  # noqa: E402
 from distilbench.training.inference_speed import SPEED_METRICS  # noqa: E402
 
@@ -197,8 +198,8 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
 def fold_metrics(result: FoldResult) -> dict[str, float]:
     """What was measured, under the keys the parents use too; counts and settings are params. Speeds
     are not measured yet when a fold is logged (log_fold_speeds adds them): NaN is left out."""
-    measured = {**result.measured(), **result.distill_stats, **variant_metrics(result)}
-    return {k: v for k, v in measured.items() if not math.isnan(v)}
+    numbers = {**measured(result), **result.distill_stats, **variant_metrics(result)}
+    return {k: v for k, v in numbers.items() if not math.isnan(v)}
 
 
 def log_fold_speeds(job: FoldJob, result: FoldResult) -> None:
@@ -213,7 +214,7 @@ def variant_metrics(result: FoldResult) -> dict[str, float]:
     """A compressed variant's numbers in its source fold's run, under `<variant>/<metric>`."""
     out = {}
     for row in result.variant_rows():
-        numbers = row.measured()
+        numbers = measured(row)
         variant = row.variant.variant
         out |= {f"{variant}/{k}": float(numbers[k]) for k in VARIANT_METRICS if k in numbers}
         out[f"{variant}/agreement_with_fp32"] = row.variant.agreement

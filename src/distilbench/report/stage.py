@@ -18,9 +18,8 @@ import pandas as pd
 from distilbench.config.settings import SelectConfig
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
+from distilbench.core.schema import DERIVED_FIELDS, RESULTS_VERSION
 from distilbench.crossval.summary import (
-    FOLD_METRICS,
-    RESULTS_VERSION,
     fold_frame,
     model_specs,
     summarize_models,
@@ -172,24 +171,11 @@ def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
 
 
-# summary columns metrics.json keeps besides the _mean, _std and _pct ones: every summarised per-fold
-# metric, and what the summary and the report derive from them
-METRIC_COLUMNS = (
-    *(column for m in FOLD_METRICS for column in (m.summary, m.total) if column),
-    "parameters",
-    "end_to_end_seconds_per_fold",
-    "speedup_vs_teacher",
-    "throughput_speedup_vs_teacher",
-    "latency_speedup_vs_teacher",
-    "pareto",  # 1 on the dataset's accuracy / batch-1 latency Pareto front, else 0
-)
-
-
 def metrics_json(study: ReportInputs) -> dict:
     """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads; the majority-class
     baseline is one more entry beside the models."""
     summary = study.summary
-    keep = [c for c in summary.columns if c.endswith(("_mean", "_std", "_pct")) or c in METRIC_COLUMNS]
+    keep = [c for c in summary.columns if c.endswith(("_mean", "_std", "_pct")) or c in DERIVED_FIELDS]
     out: dict = {}
     for _, row in summary.iterrows():
         out.setdefault(row["dataset"], {})[row["model"]] = {
