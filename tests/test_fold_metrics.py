@@ -27,7 +27,9 @@ def study() -> list:
 
 
 def summary_row(results: list, model: str) -> dict:
-    frame = summarize_models(fold_frame([r for f in results for r in fold_records(f)]), "teacher", ["teacher"])
+    frame = summarize_models(
+        fold_frame([r for f in results for r in fold_records(f)]), "teacher", ["teacher"]
+    )
     return frame[frame["model"] == model].iloc[0].to_dict()
 
 
