@@ -28,7 +28,7 @@ from distilbench.models.pooling import load_classifier
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
-from distilbench.training.evaluation import confusion, fold_metrics
+from distilbench.training.evaluation import HeldOutPredictions, confusion, fold_metrics, held_out_predictions
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import (
     EpochRecord,
@@ -79,6 +79,8 @@ class FoldResult:
     # a variant's row (variant_rows): the fp32 row it was made from, and its own scoring
     variant_of: str | None = None
     variant: VariantResult | None = None
+    # its answer to each held-out row (row ids, truth, predicted, scores): paired per-example analyses
+    predictions: HeldOutPredictions | None = None
 
     @property
     def train_eval_seconds(self) -> float:
@@ -109,6 +111,7 @@ class FoldResult:
                 speed=v.speed,
                 distill_stats={},
                 variants=(),
+                predictions=v.predictions,
             )
             for v in self.variants
         )
@@ -222,7 +225,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     logits, eval_seconds = trainer.timed_predict(held_out)
     model_mb = keep_for_timing(job, trainer.model)
     export_seconds = export_for_students(job, trainer, features, train_rows)
-    variants = compressed_variants(job, trainer, held_out, data.targets[eval_rows], logits, multilabel)
+    variants = compressed_variants(job, trainer, held_out, eval_rows, data, logits)
     return held_out_result(
         job,
         data,
@@ -298,6 +301,7 @@ def held_out_result(
         finished_ms=wall_clock_ms(),
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+        predictions=held_out_predictions(eval_rows, logits, truth, multilabel, job.train.threshold),
         **numbers,
     )
 
@@ -306,15 +310,23 @@ def compressed_variants(
     job: FoldJob,
     trainer: FineTuner,
     held_out: Features,
-    truth: np.ndarray,
+    eval_rows: np.ndarray,
+    data: PreparedDataset,
     logits: np.ndarray,
-    multilabel: bool,
 ) -> tuple[VariantResult, ...]:
     """The int8 and ONNX variants of the fold's model that its spec asks for (`compress`)."""
     if not job.model.compress:
         return ()
+    multilabel = data.task == "multilabel"
     held_out_fold = HeldOutFold(
-        held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
+        held_out,
+        data.targets[eval_rows],
+        logits,
+        trainer.collate,
+        multilabel,
+        job.train.threshold,
+        job.train.eval_batch_size,
+        rows=eval_rows,
     )
     return score_variants(trainer.model, held_out_fold, job.model.compress, job.kept_variants)
 

@@ -139,6 +139,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
         client.log_inputs(run_id, datasets=[dataset_input(job, "training and held-out evaluation")])
         if result.confusion is not None:
             log_confusion(client, run_id, job, result)
+        log_predictions(client, run_id, result)
     except BaseException as error:
         client.set_terminated(run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
@@ -168,6 +169,40 @@ def log_confusion(client: MlflowClient, run_id: str, job: FoldJob, result: FoldR
     figure = confusion_figure(result.labels, matrix, title=job.label)
     client.log_figure(run_id, figure, "confusion_matrix.png")
     plt.close(figure)  # pyplot keeps every figure alive until closed
+
+
+PREDICTIONS_FILE = "predictions.csv"
+
+
+def predictions_csv(result: FoldResult) -> str:
+    """One line per held-out row: its position in the prepared examples, true and predicted label (labels
+    joined by ";" for multilabel) and its score for each class (softmax; multilabel: each sigmoid)."""
+    p = result.predictions
+    labels = list(result.labels)
+
+    def names(ids) -> str:
+        if p.predicted.ndim == 1:
+            return labels[int(ids)]
+        return ";".join(label for label, on in zip(labels, ids, strict=True) if on)
+
+    frame = pd.DataFrame(
+        {
+            "row": p.rows,
+            "true": [names(t) for t in p.truth],
+            "predicted": [names(y) for y in p.predicted],
+            **{f"score_{label}": p.scores[:, i] for i, label in enumerate(labels)},
+        }
+    )
+    return frame.to_csv(index=False, float_format="%.4f")
+
+
+def log_predictions(client: MlflowClient, run_id: str, result: FoldResult) -> None:
+    """The fold's per-example predictions, and each compressed variant's under `<variant>/`."""
+    for row in (result, *result.variant_rows()):
+        if row.predictions is None or not row.labels:
+            continue
+        folder = f"{row.variant.variant}/" if row.variant else ""
+        client.log_text(run_id, predictions_csv(row), f"{folder}{PREDICTIONS_FILE}")
 
 
 def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:

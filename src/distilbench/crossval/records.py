@@ -7,13 +7,17 @@ fold, not how its numbers are named or laid out, so renaming a results column ke
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
+
+import numpy as np
 
 from distilbench.core import schema
 from distilbench.crossval.fold import FoldResult
 
 # kept out of the results file: curves, matrices and nested objects (MLflow keeps the curves)
-BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant")
+BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant", "predictions")
+SCORE_DECIMALS = 4  # a held-out row's scores in the results file: enough for any paired analysis
 
 
 def measured(result: FoldResult) -> dict[str, float]:
@@ -43,3 +47,38 @@ def fold_record(result: FoldResult) -> dict:
 def fold_records(result: FoldResult) -> list[dict]:
     """The fold's record and its compressed variants' (results/crossval.json's `folds`)."""
     return [fold_record(row) for row in (result, *result.variant_rows())]
+
+
+def prediction_record(result: FoldResult) -> dict | None:
+    """A fold's answer to each held-out row, as lists (results/crossval.json's `predictions`): `rows` are
+    positions in the prepared examples, `truth` and `predicted` class ids (0/1 per label for multilabel),
+    `scores` each row's softmax (multilabel: per-label sigmoid) to SCORE_DECIMALS."""
+    p = result.predictions
+    if p is None:
+        return None
+    return {
+        "dataset": result.dataset,
+        "model": result.model,
+        "repeat": result.repeat,
+        "fold": result.fold,
+        "rows": p.rows.tolist(),
+        "truth": p.truth.tolist(),
+        "predicted": p.predicted.tolist(),
+        "scores": np.round(p.scores.astype(np.float64), SCORE_DECIMALS).tolist(),
+    }
+
+
+def prediction_records(result: FoldResult) -> list[dict]:
+    """The fold's and its compressed variants' predictions (those that have them)."""
+    rows = (prediction_record(row) for row in (result, *result.variant_rows()))
+    return [row for row in rows if row is not None]
+
+
+def results_text(payload: dict) -> str:
+    """results/crossval.json's text: indented, except each fold's predictions, one line each, so that a
+    study's thousands of held-out rows do not become a line per number."""
+    predictions = payload.get("predictions", [])
+    head = json.dumps({k: v for k, v in payload.items() if k != "predictions"}, indent=2)
+    lines = ",\n    ".join(json.dumps(p, separators=(",", ":")) for p in predictions)
+    body = f"[\n    {lines}\n  ]" if predictions else "[]"
+    return f'{head[:-2]},\n  "predictions": {body}\n}}\n'

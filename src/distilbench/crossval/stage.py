@@ -44,7 +44,7 @@ from distilbench.crossval.plan import (
     prepared_datasets,
     training_order,
 )
-from distilbench.crossval.records import fold_record, fold_records
+from distilbench.crossval.records import fold_record, fold_records, prediction_records, results_text
 from distilbench.crossval.summary import (
     fold_frame,
     retained_pct,
@@ -294,6 +294,7 @@ def fold_table_csv(results: list[FoldResult]) -> str:
 def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[FoldResult]) -> None:
     """The crossval stage's output: every fold's numbers, the majority-class floor of every fold (no
     training: computed here, each time), plus what the report needs to lay them out."""
+    ordered = sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
     payload = {
         "version": RESULTS_VERSION,
         "zoo": cfg.zoo.name,
@@ -304,11 +305,9 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
             d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
             for d in plan.datasets
         },
-        "folds": [
-            record
-            for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
-            for record in fold_records(r)
-        ],
+        "folds": [record for r in ordered for record in fold_records(r)],
         "baselines": majority_baselines(d.directory for d in plan.datasets),
+        # each fold's answer to each held-out row, for paired per-example analyses (report.disagreement)
+        "predictions": [p for r in ordered for p in prediction_records(r)],
     }
-    atomic.write_text(path, json.dumps(payload, indent=2))
+    atomic.write_text(path, results_text(payload))
