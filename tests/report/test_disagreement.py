@@ -61,3 +61,22 @@ def test_multilabel_answers_differ_when_any_label_does():
 def test_results_without_predictions_say_to_rerun_crossval():
     with pytest.raises(DataError, match="no per-example predictions for cnn in the results; rerun crossval"):
         disagreement(PREDICTIONS, "d", "teacher", "cnn")
+
+
+def test_the_report_section_shows_each_students_rate_and_a_few_example_texts(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from distilbench.report.disagreement import disagreement_section
+
+    texts = [f"text number {i} | with a bar" for i in range(6)]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "examples.parquet")
+    info = {"directory": str(tmp_path), "labels": ["neg", "neu", "pos"]}
+    lines = disagreement_section(PREDICTIONS, "d", "teacher", ["student", "cnn"], info)
+    text = "\n".join(lines)
+    assert "| student   | 6                   | 3 (50.0%)  | 1                        | 2      " in text
+    assert "cnn" not in text.split("Examples")[0]  # no predictions for it: left out, not an error
+    assert "text number 5 / with a bar" in text  # the row's text, its bar kept out of the table's cells
+    assert "| 5     | text number 5 / with a bar | pos    | neu       | pos       |" in text
+    assert "disagree**" in lines[0] and "(teacher)" in lines[0]
+    assert disagreement_section(PREDICTIONS, "d", "teacher", ["cnn"], info) == []

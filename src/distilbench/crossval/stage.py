@@ -295,6 +295,7 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
     """The crossval stage's output: every fold's numbers, the majority-class floor of every fold (no
     training: computed here, each time), plus what the report needs to lay them out."""
     ordered = sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+    labels = {r.dataset: list(r.labels) for r in ordered}
     payload = {
         "version": RESULTS_VERSION,
         "zoo": cfg.zoo.name,
@@ -302,7 +303,15 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
         "tracking_uri": plan.tracking_uri,  # the report is published to the store the folds went to
         "models": [asdict(m) for m in cfg.zoo.models],
         "datasets": {
-            d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
+            d.name: {
+                "task": d.task,
+                "examples": d.n_examples,
+                "protocol": d.protocol,
+                "note": d.note,
+                # where the predictions' row ids point, and what their class ids name (report.disagreement)
+                "directory": str(d.directory),
+                "labels": labels.get(d.name, []),
+            }
             for d in plan.datasets
         },
         "folds": [record for r in ordered for record in fold_records(r)],

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from distilbench.core.errors import DataError
+from distilbench.core.paths import EXAMPLES_FILE
 
 PAIR = ["repeat", "fold", "row"]
 
@@ -93,3 +96,82 @@ def disagreement(predictions: Sequence[Mapping], dataset: str, first: str, secon
         }
     ).reset_index(drop=True)
     return Disagreement(dataset, first, second, len(paired), rows)
+
+
+EXAMPLES_SHOWN = 3  # example texts per dataset: enough to see what kind of text splits them
+TEXT_CHARS = 120  # a text is cut to this many characters in the table
+
+
+def example_texts(directory: str | None, rows: Iterable[int]) -> dict[int, str]:
+    """The prepared examples' texts at these positions; none when the prepared data is not here (a report
+    built from a copied results file): the table then shows row ids only."""
+    path = Path(directory) / EXAMPLES_FILE if directory else None
+    if path is None or not path.is_file():
+        return {}
+    texts = pq.read_table(path, columns=["text"]).column("text").to_pylist()
+    return {row: texts[row] for row in rows if 0 <= row < len(texts)}
+
+
+def _label(value, labels: Sequence[str]) -> str:
+    if isinstance(value, tuple):  # multilabel: the labels set
+        return "; ".join(name for name, on in zip(labels, value, strict=False) if on) or "(none)"
+    return labels[value] if 0 <= value < len(labels) else str(value)
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "/")  # one line, and no cell break in the markdown table
+    return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+
+
+def disagreement_section(
+    predictions: Sequence[Mapping], dataset: str, teacher: str, students: Sequence[str], info: Mapping
+) -> list[str]:
+    """'Where the students and the teacher disagree': each student's per-example disagreement with the
+    teacher, then a few examples the first of them (the distilled one, when there is one) answers
+    differently. Empty for results without per-example predictions."""
+    pairs = []
+    for student in students:
+        try:
+            pairs.append(disagreement(predictions, dataset, student, teacher))
+        except DataError:  # results from before predictions were kept, or a row absent here
+            continue
+    if not pairs:
+        return []
+    summary = pd.DataFrame(
+        {
+            "Student": [p.first for p in pairs],
+            "Held-out examples": [str(p.examples) for p in pairs],
+            "Disagree": [f"{p.count} ({100 * p.rate:.1f}%)" for p in pairs],
+            "Only the student right": [str(p.only_first_right) for p in pairs],
+            "Only the teacher right": [str(p.only_second_right) for p in pairs],
+        }
+    )
+    lines = [
+        f"**Where the students and the teacher ({teacher}) disagree**, example by example: each fold's "
+        "fitted models on its held-out rows (a statement about these fitted models, not the recipes).",
+        "",
+        summary.to_markdown(index=False, disable_numparse=True),
+        "",
+    ]
+    first = pairs[0]
+    shown = first.rows.head(EXAMPLES_SHOWN)
+    if shown.empty:
+        return lines
+    labels = list(info.get("labels") or ())
+    texts = example_texts(info.get("directory"), shown["row"])
+    examples = pd.DataFrame(
+        {
+            "Row": shown["row"].astype(str),
+            "Text": [_cut(texts[r]) if r in texts else "—" for r in shown["row"]],
+            "True": [_label(v, labels) for v in shown["truth"]],
+            first.first: [_label(v, labels) for v in shown[first.first]],
+            teacher: [_label(v, labels) for v in shown[teacher]],
+        }
+    )
+    return [
+        *lines,
+        f"Examples {first.first} and the teacher answer differently (the first {len(shown)}):",
+        "",
+        examples.to_markdown(index=False, disable_numparse=True),
+        "",
+    ]

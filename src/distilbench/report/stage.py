@@ -26,6 +26,7 @@ from distilbench.crossval.summary import (
 )
 from distilbench.report.agreement import agreement_metrics, agreement_section, variant_checks
 from distilbench.report.choice import Rule
+from distilbench.report.disagreement import disagreement_section
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
@@ -78,6 +79,7 @@ class ReportInputs:
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
     margin: float  # accuracy points: the equivalence margin of the paired tests (select.max_accuracy_drop)
+    predictions: tuple[dict, ...] = ()  # each fold's answer to each held-out row (report.disagreement)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -98,6 +100,12 @@ class ReportInputs:
     @property
     def transformers(self) -> set[str]:
         return {s.name for s in self.specs if s.kind == "transformer"}
+
+    def disagreement_lines(self, dataset: str) -> list[str]:
+        """The students against the teacher example by example, the distilled ones first."""
+        students = sorted(self.students, key=lambda name: name not in self.distilled)
+        info = self.datasets.get(dataset, {})
+        return disagreement_section(self.predictions, dataset, self.teacher, students, info)
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
@@ -125,6 +133,7 @@ def inputs_of(results: dict, margin: float = SelectConfig().max_accuracy_drop) -
         results["teacher"],
         results["datasets"],
         margin,
+        tuple(results.get("predictions", ())),  # absent from results of before they were kept
     )
 
 
@@ -155,6 +164,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(comparisons),
             *agreement_section(variant_checks(own_folds)),
+            *study.disagreement_lines(dataset),
             "Per-fold accuracy:",
             "",
             to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
