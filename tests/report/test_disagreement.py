@@ -56,6 +56,8 @@ def test_multilabel_answers_differ_when_any_label_does():
 
     found = disagreement([labels("a", [[1, 0], [1, 1]]), labels("b", [[1, 0], [1, 0]])], "m", "a", "b")
     assert (found.examples, found.count, found.only_second_right) == (2, 1, 1)
+    # its least sure label decision: label 2 predicted on at 0.2, i.e. 0.2 sure
+    assert found.rows["a score"].tolist() == [0.2]
 
 
 def test_results_without_predictions_say_to_rerun_crossval():

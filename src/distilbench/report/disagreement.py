@@ -51,7 +51,7 @@ class Disagreement:
 
 def answers(predictions: Iterable[Mapping], dataset: str, model: str) -> pd.DataFrame:
     """One row's answers on a dataset, one line per held-out example: repeat, fold, row, truth, predicted
-    and the score of what it predicted (multilabel labels as tuples of 0/1)."""
+    and the score of what it predicted (multilabel: labels as tuples of 0/1, scored by least_sure)."""
     lines = []
     for p in predictions:
         if (p["dataset"], p["model"]) != (dataset, model):
@@ -67,10 +67,15 @@ def answers(predictions: Iterable[Mapping], dataset: str, model: str) -> pd.Data
                     "row": row,
                     "truth": truth if single else tuple(truth),
                     "predicted": predicted if single else tuple(predicted),
-                    "score": scores[predicted] if single else min(scores),
+                    "score": scores[predicted] if single else least_sure(scores, predicted),
                 }
             )
     return pd.DataFrame(lines, columns=[*PAIR, "truth", "predicted", "score"])
+
+
+def least_sure(scores: Sequence[float], predicted: Sequence[int]) -> float:
+    """A multilabel answer's score: its confidence in its least sure label decision (on or off)."""
+    return min(s if on else 1 - s for s, on in zip(scores, predicted, strict=True))
 
 
 def disagreement(predictions: Sequence[Mapping], dataset: str, first: str, second: str) -> Disagreement:
