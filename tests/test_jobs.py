@@ -172,6 +172,7 @@ def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repe
     result = fold_result(model=job.model.name, fold=job.number, repeat=job.repeat, threads=2)
     params = fold_params(job, result)
     assert params["threads"] == 2 and params["fingerprint.device"] == "cpu"
+    assert params["split_hash"] == job.split_hash
     assert params.get("repeat") == (2 if repeats > 1 else None)
     assert fold_record(result)["repeat"] == job.repeat and fold_record(result)["threads"] == 2
     expected = "**Repeat 2 of 2, fold 3 of 3**" if repeats > 1 else "**Fold 3 of 3**"

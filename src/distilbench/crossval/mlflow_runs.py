@@ -213,6 +213,7 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
         "fold": job.number,
         **({"repeat": job.repeat} if job.repeated else {}),
         "data_hash": job.data_hash,
+        "split_hash": job.split_hash,  # what the fold key holds of the data: its rows and held-out ids
         "task": result.task,
         **{f"model.{k}": v for k, v in asdict(job.model).items() if k != "name"},
         **{f"train.{k}": v for k, v in asdict(job.train).items()},
