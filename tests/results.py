@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from distilbench.core.schema import RESULTS_VERSION
 from distilbench.crossval.fold import FoldResult
-from distilbench.crossval.summary import RESULTS_VERSION
+from distilbench.crossval.records import fold_record
 
 
 def fold_result(
@@ -36,7 +37,7 @@ def results_json(
 ) -> str:
     """Two models x two folds on one dataset; the first model is the teacher."""
     records = [
-        fold_result(model=model, fold=fold, m=m).as_record()
+        fold_record(fold_result(model=model, fold=fold, m=m))
         for m, model in enumerate(models)
         for fold in range(1, folds + 1)
     ]

@@ -12,6 +12,7 @@ from distilbench.config.settings import Config
 from distilbench.crossval import fingerprint as fingerprint_module
 from distilbench.crossval.fingerprint import fingerprint, weights_version
 from distilbench.crossval.plan import ParentSpec, PreparedRef, parent_key, plan_jobs
+from distilbench.crossval.records import fold_record
 
 MODELS = [
     {"name": "teacher", "source": "packaged", "id": "all-MiniLM-L6-v2"},
@@ -171,8 +172,9 @@ def test_fold_runs_say_the_repeat_only_when_repeated_and_record_the_threads(repe
     result = fold_result(model=job.model.name, fold=job.number, repeat=job.repeat, threads=2)
     params = fold_params(job, result)
     assert params["threads"] == 2 and params["fingerprint.device"] == "cpu"
+    assert params["split_hash"] == job.split_hash
     assert params.get("repeat") == (2 if repeats > 1 else None)
-    assert result.as_record()["repeat"] == job.repeat and result.as_record()["threads"] == 2
+    assert fold_record(result)["repeat"] == job.repeat and fold_record(result)["threads"] == 2
     expected = "**Repeat 2 of 2, fold 3 of 3**" if repeats > 1 else "**Fold 3 of 3**"
     assert fold_note(job, result).startswith(expected)
 

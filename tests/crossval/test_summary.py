@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import distilbench.crossval.fold as fold_module
-import distilbench.crossval.summary as summary_module
+from distilbench.core import schema
+from distilbench.core.schema import FOLD_METRICS, FoldMetric
 from distilbench.crossval.mlflow_runs import fold_metrics
-from distilbench.crossval.summary import FOLD_METRICS, FoldMetric, fold_frame, run_metrics, summarize_models
+from distilbench.crossval.records import fold_record, fold_records, measured
+from distilbench.crossval.summary import fold_frame, run_metrics, summarize_models
 from distilbench.crossval.variants import VariantResult
 from distilbench.training.inference_speed import SpeedResult
 from tests.results import fold_result
@@ -26,7 +27,9 @@ def study() -> list:
 
 
 def summary_row(results: list, model: str) -> dict:
-    frame = summarize_models(fold_frame([r for f in results for r in f.records()]), "teacher", ["teacher"])
+    frame = summarize_models(
+        fold_frame([r for f in results for r in fold_records(f)]), "teacher", ["teacher"]
+    )
     return frame[frame["model"] == model].iloc[0].to_dict()
 
 
@@ -36,10 +39,10 @@ def multiclass_keys() -> set[str]:
 
 def test_every_per_fold_metric_is_a_results_column_and_a_fold_run_metric_under_its_key():
     result = study()[0]
-    assert set(result.measured()) == multiclass_keys()
-    assert multiclass_keys() <= set(result.as_record())
+    assert set(measured(result)) == multiclass_keys()
+    assert multiclass_keys() <= set(fold_record(result))
     assert multiclass_keys() <= set(fold_metrics(result))
-    assert result.as_record()["latency_p95_ms"] == fold_metrics(result)["latency_p95_ms"] == 3.0
+    assert fold_record(result)["latency_p95_ms"] == fold_metrics(result)["latency_p95_ms"] == 3.0
     variant_keys = {k.split("/", 1)[1] for k in fold_metrics(result) if k.startswith("torch-int8/")}
     assert variant_keys == {m.key for m in FOLD_METRICS if m.variants} | {"agreement_with_fp32"}
 
@@ -61,10 +64,9 @@ def test_every_summarised_metric_is_a_summary_column_and_its_parent_run_mean_und
 def test_adding_a_per_fold_metric_is_one_row_of_the_table(monkeypatch):
     """`best_epoch` stands in for a new FoldResult field: one FoldMetric, and every output has it."""
     table = (*FOLD_METRICS, FoldMetric("best_epoch", "best_epoch_mean", std=True, variants=True))
-    for module in (fold_module, summary_module):
-        monkeypatch.setattr(module, "FOLD_METRICS", table)
+    monkeypatch.setattr(schema, "FOLD_METRICS", table)
     results = [dataclasses.replace(r, best_epoch=r.fold) for r in study()]
-    assert results[0].as_record()["best_epoch"] == 1
+    assert fold_record(results[0])["best_epoch"] == 1
     assert fold_metrics(results[1])["best_epoch"] == 2
     row = summary_row(results, "teacher")
     assert row["best_epoch_mean"] == 1.5

@@ -3,7 +3,9 @@
 A commit that changes what a fold computes used to need a hand-bumped CACHE_VERSION; forgotten once, a
 workspace with cached folds reported what a fresh clone did not. The digest covers the fold module and
 every module of the package it imports, directly or not, so any edit there (a comment too: the safe
-side) recomputes the folds, and an edit elsewhere (the report, the flows) keeps them.
+side) recomputes the folds, and an edit elsewhere (the report, the flows) keeps them. What names and
+summarises a fold's numbers (core.schema, crossval.records, crossval.summary) is kept out of the fold
+code on purpose: rewording a column or changing a summary never retrains a fold.
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ def module_file(name: str, package: str, root: Path) -> Path | None:
     return None
 
 
-def module_closure(entry: str, package: str) -> dict[str, Path]:
-    """entry and every module of `package` it imports, directly or through another: name -> file."""
-    root = package_root(package)
+def module_closure(entry: str, package: str, root: Path | None = None) -> dict[str, Path]:
+    """entry and every module of `package` it imports, directly or through another: name -> file.
+    `root`: the package's folder, when not the installed one (a copy to check what an edit changes)."""
+    root = root or package_root(package)
     found: dict[str, Path] = {}
     pending = [entry]
     while pending:
@@ -67,9 +70,9 @@ def module_closure(entry: str, package: str) -> dict[str, Path]:
     return found
 
 
-def closure_digest(entry: str, package: str) -> str:
+def closure_digest(entry: str, package: str, root: Path | None = None) -> str:
     digest = hashlib.sha256()
-    for name, path in sorted(module_closure(entry, package).items()):
+    for name, path in sorted(module_closure(entry, package, root).items()):
         digest.update(f"{name}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

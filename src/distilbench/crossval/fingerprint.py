@@ -2,13 +2,14 @@
 it, the kind of device and the precision it runs in, and the version of the packaged weights it starts from.
 
 Resolved once, when the study is planned, and hashed into every fold cache key and parent key, so an
-upgraded torch, a move from CPU to GPU or a new weights package retrains instead of reusing old numbers.
+upgraded torch (or onnxruntime, scikit-learn, tokenizers ...), a move from CPU to GPU or a new weights
+package retrains instead of reusing old numbers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 import torch
 import transformers
@@ -27,7 +28,8 @@ class Fingerprint:
     device: str  # "cpu" | "cuda"
     autocast: str  # the resolved autocast dtype, "None" for full fp32
     weights: tuple[str, ...]  # "dist==version" of the packaged weights the model and its tokenizer use
-    # a linear or static model: the libraries that fit it ("scikit-learn==1.9.1", "model2vec==0.10.0")
+    # every other library that computes one of its scored numbers ("scikit-learn==1.9.1", ...):
+    # library_names() says which, by the model's kind and its compressed variants
     libraries: tuple[str, ...] = ()
     code: str = ""  # the digest of distilbench's fold code (crossval.code_digest)
 
@@ -55,11 +57,35 @@ def fingerprint(
         device=runtime.device.type,
         autocast=str(runtime.autocast_dtype),
         weights=tuple(sorted(versions)),
-        libraries=shallow_libraries(spec.kind),
+        libraries=installed_versions(library_names(spec)),
         code=fold_code_digest(),
     )
 
 
-def shallow_libraries(kind: str) -> tuple[str, ...]:
-    names = {"linear": ("scikit-learn",), "static": ("scikit-learn", "model2vec")}.get(kind, ())
-    return tuple(f"{name}=={version(name)}" for name in names)
+# scikit-learn scores every fold (training.evaluation) and carves its inner split; numpy holds the logits
+SCORING = ("numpy", "scikit-learn")
+BY_KIND = {
+    "transformer": ("tokenizers",),  # the token ids it is trained and scored on
+    "cnn": ("tokenizers",),  # a teacher's tokenizer
+    "linear": (),  # scikit-learn fits it
+    "static": ("model2vec",),  # distils and embeds
+}
+ONNX = ("onnx", "onnxruntime")  # exports and runs an `onnx-*` variant (models.compress)
+
+
+def library_names(spec: ModelSpec) -> tuple[str, ...]:
+    """The distributions besides torch and transformers whose version can change this model's numbers."""
+    onnx = ONNX if any(v.startswith("onnx") for v in spec.compress) else ()
+    return (*SCORING, *BY_KIND.get(spec.kind, ()), *onnx)
+
+
+def installed_versions(names: tuple[str, ...]) -> tuple[str, ...]:
+    """ "name==version" each; a missing one is recorded as such (the fold then fails on its import)."""
+
+    def pin(name: str) -> str:
+        try:
+            return f"{name}=={version(name)}"
+        except PackageNotFoundError:
+            return f"{name}==not installed"
+
+    return tuple(pin(name) for name in names)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +22,13 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
 from distilbench.crossval.shallow import fit_shallow
-from distilbench.crossval.summary import FOLD_METRICS
 from distilbench.crossval.variants import HeldOutFold, VariantResult, score_variants
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
-from distilbench.training.evaluation import confusion, fold_metrics
+from distilbench.training.evaluation import HeldOutPredictions, confusion, fold_metrics, held_out_predictions
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import (
     EpochRecord,
@@ -41,12 +40,10 @@ from distilbench.training.loop import (
     subset,
 )
 
-BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant")
-
 
 @dataclass(frozen=True)
 class FoldResult:
-    """One fold's record; its per-fold metrics are those :data:`crossval.summary.FOLD_METRICS` names."""
+    """One fold's numbers, as computed; crossval.records names them for the results file and MLflow."""
 
     dataset: str
     model: str
@@ -82,6 +79,8 @@ class FoldResult:
     # a variant's row (variant_rows): the fp32 row it was made from, and its own scoring
     variant_of: str | None = None
     variant: VariantResult | None = None
+    # its answer to each held-out row (row ids, truth, predicted, scores): paired per-example analyses
+    predictions: HeldOutPredictions | None = None
 
     @property
     def train_eval_seconds(self) -> float:
@@ -91,27 +90,6 @@ class FoldResult:
     @property
     def examples_per_second(self) -> float:
         return self.eval_examples / self.eval_seconds if self.eval_seconds else float("nan")
-
-    def measured(self) -> dict[str, float]:
-        """Every per-fold metric of FOLD_METRICS this fold has, by key."""
-        known = {**asdict(self.speed), **self.metrics}
-        values = {m.key: known.get(m.key, getattr(self, m.key, None)) for m in FOLD_METRICS}
-        return {k: v for k, v in values.items() if v is not None}
-
-    def as_record(self) -> dict:
-        """What results/crossval.json keeps of a fold: its numbers (under FOLD_METRICS' keys), no curves."""
-        record = {k: v for k, v in asdict(self).items() if k not in BULKY and k != "metrics"}
-        if self.variant is None:
-            record.pop("variant_of")
-        else:
-            record |= {
-                "variant": self.variant.variant,
-                "agreement_with_fp32": self.variant.agreement,
-                "max_abs_logit_diff": self.variant.max_abs_logit_diff,
-                "only_variant_right": self.variant.only_variant_right,
-                "only_fp32_right": self.variant.only_fp32_right,
-            }
-        return record | self.measured()
 
     def variant_rows(self) -> tuple[FoldResult, ...]:
         """Each compressed variant as a row of its own (`<model>+<variant>`).
@@ -133,13 +111,10 @@ class FoldResult:
                 speed=v.speed,
                 distill_stats={},
                 variants=(),
+                predictions=v.predictions,
             )
             for v in self.variants
         )
-
-    def records(self) -> list[dict]:
-        """The fold's record and its compressed variants' (results/crossval.json's `folds`)."""
-        return [row.as_record() for row in (self, *self.variant_rows())]
 
 
 def inner_split(data: PreparedDataset, rows: np.ndarray, fraction: float, seed: int):
@@ -250,7 +225,7 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
     logits, eval_seconds = trainer.timed_predict(held_out)
     model_mb = keep_for_timing(job, trainer.model)
     export_seconds = export_for_students(job, trainer, features, train_rows)
-    variants = compressed_variants(job, trainer, held_out, data.targets[eval_rows], logits, multilabel)
+    variants = compressed_variants(job, trainer, held_out, eval_rows, data, logits)
     return held_out_result(
         job,
         data,
@@ -326,6 +301,7 @@ def held_out_result(
         finished_ms=wall_clock_ms(),
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
+        predictions=held_out_predictions(eval_rows, logits, truth, multilabel, job.train.threshold),
         **numbers,
     )
 
@@ -334,15 +310,23 @@ def compressed_variants(
     job: FoldJob,
     trainer: FineTuner,
     held_out: Features,
-    truth: np.ndarray,
+    eval_rows: np.ndarray,
+    data: PreparedDataset,
     logits: np.ndarray,
-    multilabel: bool,
 ) -> tuple[VariantResult, ...]:
     """The int8 and ONNX variants of the fold's model that its spec asks for (`compress`)."""
     if not job.model.compress:
         return ()
+    multilabel = data.task == "multilabel"
     held_out_fold = HeldOutFold(
-        held_out, truth, logits, trainer.collate, multilabel, job.train.threshold, job.train.eval_batch_size
+        held_out,
+        data.targets[eval_rows],
+        logits,
+        trainer.collate,
+        multilabel,
+        job.train.threshold,
+        job.train.eval_batch_size,
+        rows=eval_rows,
     )
     return score_variants(trainer.model, held_out_fold, job.model.compress, job.kept_variants)
 

@@ -38,10 +38,11 @@ from mlflow.utils.mlflow_tags import (  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from distilbench.core.clock import wall_clock_ms  # noqa: E402
+from distilbench.core.schema import VARIANT_METRICS  # noqa: E402
 from distilbench.crossval.fold import FoldResult  # noqa: E402
 from distilbench.crossval.notes import fold_note  # noqa: E402
 from distilbench.crossval.plan import FoldJob, ParentSpec  # noqa: E402
-from distilbench.crossval.summary import VARIANT_METRICS  # noqa: E402
+from distilbench.crossval.records import measured  # noqa: E402
 from distilbench.tracking.runs import as_params, find_runs, log_metrics, stamped  # noqa: E402
 from distilbench.training.inference_speed import SPEED_METRICS  # noqa: E402
 
@@ -138,6 +139,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
         client.log_inputs(run_id, datasets=[dataset_input(job, "training and held-out evaluation")])
         if result.confusion is not None:
             log_confusion(client, run_id, job, result)
+        log_predictions(client, run_id, result)
     except BaseException as error:
         client.set_terminated(run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
@@ -169,6 +171,40 @@ def log_confusion(client: MlflowClient, run_id: str, job: FoldJob, result: FoldR
     plt.close(figure)  # pyplot keeps every figure alive until closed
 
 
+PREDICTIONS_FILE = "predictions.csv"
+
+
+def predictions_csv(result: FoldResult) -> str:
+    """One line per held-out row: its position in the prepared examples, true and predicted label (labels
+    joined by ";" for multilabel) and its score for each class (softmax; multilabel: each sigmoid)."""
+    p = result.predictions
+    labels = list(result.labels)
+
+    def names(ids) -> str:
+        if p.predicted.ndim == 1:
+            return labels[int(ids)]
+        return ";".join(label for label, on in zip(labels, ids, strict=True) if on)
+
+    frame = pd.DataFrame(
+        {
+            "row": p.rows,
+            "true": [names(t) for t in p.truth],
+            "predicted": [names(y) for y in p.predicted],
+            **{f"score_{label}": p.scores[:, i] for i, label in enumerate(labels)},
+        }
+    )
+    return frame.to_csv(index=False, float_format="%.4f")
+
+
+def log_predictions(client: MlflowClient, run_id: str, result: FoldResult) -> None:
+    """The fold's per-example predictions, and each compressed variant's under `<variant>/`."""
+    for row in (result, *result.variant_rows()):
+        if row.predictions is None or not row.labels:
+            continue
+        folder = f"{row.variant.variant}/" if row.variant else ""
+        client.log_text(run_id, predictions_csv(row), f"{folder}{PREDICTIONS_FILE}")
+
+
 def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
     """The settings this fold really ran with: the model's effective training values, device, precision."""
     return {
@@ -177,6 +213,7 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
         "fold": job.number,
         **({"repeat": job.repeat} if job.repeated else {}),
         "data_hash": job.data_hash,
+        "split_hash": job.split_hash,  # what the fold key holds of the data: its rows and held-out ids
         "task": result.task,
         **{f"model.{k}": v for k, v in asdict(job.model).items() if k != "name"},
         **{f"train.{k}": v for k, v in asdict(job.train).items()},
@@ -197,8 +234,8 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
 def fold_metrics(result: FoldResult) -> dict[str, float]:
     """What was measured, under the keys the parents use too; counts and settings are params. Speeds
     are not measured yet when a fold is logged (log_fold_speeds adds them): NaN is left out."""
-    measured = {**result.measured(), **result.distill_stats, **variant_metrics(result)}
-    return {k: v for k, v in measured.items() if not math.isnan(v)}
+    numbers = {**measured(result), **result.distill_stats, **variant_metrics(result)}
+    return {k: v for k, v in numbers.items() if not math.isnan(v)}
 
 
 def log_fold_speeds(job: FoldJob, result: FoldResult) -> None:
@@ -213,7 +250,7 @@ def variant_metrics(result: FoldResult) -> dict[str, float]:
     """A compressed variant's numbers in its source fold's run, under `<variant>/<metric>`."""
     out = {}
     for row in result.variant_rows():
-        numbers = row.measured()
+        numbers = measured(row)
         variant = row.variant.variant
         out |= {f"{variant}/{k}": float(numbers[k]) for k in VARIANT_METRICS if k in numbers}
         out[f"{variant}/agreement_with_fp32"] = row.variant.agreement

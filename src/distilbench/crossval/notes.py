@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from distilbench.core.schema import (
+    ACCURACY,
+    ACCURACY_RETAINED,
+    ACCURACY_STD,
+    MACRO_F1,
+    MODEL_MB,
+    SIZE_SAVED,
+    TIME_SAVED,
+    TRAIN_EVAL_SECONDS,
+)
+
 if TYPE_CHECKING:
     from distilbench.crossval.fold import FoldResult
     from distilbench.crossval.plan import FoldJob
@@ -46,17 +57,17 @@ def parent_note(
     run's metrics)."""
     header = f"**`{model}` on `{dataset}`**, {n_folds}-fold cross-validation (mean ± std over folds)."
     result = (
-        f"Accuracy {stats['accuracy']:.4f} ± {stats.get('accuracy_std', 0.0):.4f}"
-        + (f", macro-F1 {stats['macro_f1']:.4f}" if "macro_f1" in stats else "")
-        + f"; {stats['train_eval_seconds']:.1f} s train+val per fold; {stats['model_mb']:.1f} MB."
+        f"Accuracy {stats[ACCURACY]:.4f} ± {stats.get(ACCURACY_STD, 0.0):.4f}"
+        + (f", macro-F1 {stats[MACRO_F1]:.4f}" if MACRO_F1 in stats else "")
+        + f"; {stats[TRAIN_EVAL_SECONDS]:.1f} s train+val per fold; {stats[MODEL_MB]:.1f} MB."
     )
     if model == teacher:
         role = f"This is the teacher; the students compared with it: {', '.join(others) or 'none'}."
         return f"{header}\n\n{result}\n\n{role} The comparison table and trade-off plot are under `report/`."
     against = (
-        f"Against the teacher `{teacher}` (accuracy {teacher_stats['accuracy']:.4f}): "
-        f"{_pct(stats, 'accuracy_retained_pct')} of its accuracy retained, "
-        f"{_pct(stats, 'time_saved_pct')} less time, {_pct(stats, 'size_saved_pct')} smaller."
+        f"Against the teacher `{teacher}` (accuracy {teacher_stats[ACCURACY]:.4f}): "
+        f"{_pct(stats, ACCURACY_RETAINED)} of its accuracy retained, "
+        f"{_pct(stats, TIME_SAVED)} less time, {_pct(stats, SIZE_SAVED)} smaller."
         if teacher_stats
         else f"The teacher `{teacher}` has no result on this dataset yet."
     )

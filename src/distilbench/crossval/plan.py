@@ -1,10 +1,11 @@
 """Fold jobs: everything that decides one fold's result, and the plan of all of them.
 
-A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (data, repeat and fold, model
-spec, the model's effective training and distillation settings, seed, and the :class:`Fingerprint`:
-the fold code's digest, library versions, device type, precision, packaged weights' version), so an
-interrupted run redoes only the folds that did not finish, and an edited training parameter or fold code
-redoes all of them.
+A :class:`FoldJob`'s `cache_key` hashes exactly what decides its result (the rows it uses and the ones
+it holds out, its repeat, model spec, the model's effective training and distillation settings, seed,
+and the :class:`Fingerprint`: the fold code's digest, the versions of the libraries that compute its
+numbers, device type, precision, packaged weights' version), so an interrupted run redoes only the folds
+that did not finish, an edited training parameter or fold code redoes all of them, and one more repeat
+trains only its own folds.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainC
 from distilbench.core.errors import ConfigError
 from distilbench.core.paths import META_FILE
 from distilbench.crossval.fingerprint import Fingerprint, fingerprint
-from distilbench.data.prepared import read_meta, verified_hash
+from distilbench.data.prepared import read_meta, split_hashes, verified_hash
 from distilbench.models.zoo import tokenizer_spec
 
 # an edit to the fold code invalidates cached folds by itself (Fingerprint.code); bump this when what
 # decides a fold lies outside that code, e.g. a change of the cache layout (5: FoldResult embeds its
-# SpeedResult)
-CACHE_VERSION = 5
+# SpeedResult; 6: a fold's own split in its key, not the file's hash, and its held-out predictions kept)
+CACHE_VERSION = 6
 
 
 def stable_hash(payload: object) -> str:
@@ -47,24 +48,35 @@ class PreparedRef:
     protocol: str
     note: str | None  # e.g. rotten_tomatoes: "SST-2 proxy: ..."
     repeats: int = 1  # repeated k-fold: each fold is evaluated once per repeat
+    # (repeat, fold, digest of the rows it uses and the ones it holds out): data.prepared.split_hashes
+    splits: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def repeat_numbers(self) -> range:
         return range(1, self.repeats + 1)
 
+    def split_hash(self, repeat: int, fold: int) -> str:
+        """What a fold's key holds of the data: its own split, so adding a repeat keeps the others' keys.
+        A ref made by hand without its splits (tests) stands in the file's hash and the fold's place."""
+        stored = {(r, f): digest for r, f, digest in self.splits}
+        return stored.get((repeat, fold)) or stable_hash([self.data_hash, repeat, fold])
+
     @classmethod
     def read(cls, directory: Path) -> PreparedRef:
         meta = read_meta(directory)
+        eval_folds = tuple(meta["eval_folds"])
+        splits = split_hashes(directory, meta["repeats"], eval_folds)
         return cls(
             meta["name"],
             directory,
             verified_hash(directory, meta),  # an edit since prepare fails here, before any training
-            tuple(meta["eval_folds"]),
+            eval_folds,
             meta["task"],
             meta["n_examples"],
             meta["protocol"],
             meta.get("note"),
             meta["repeats"],
+            tuple((r, f, digest) for (r, f), digest in sorted(splits.items())),
         )
 
 
@@ -101,7 +113,8 @@ class ParentSpec:
 class FoldJob:
     dataset: str
     dataset_dir: str
-    data_hash: str
+    data_hash: str  # the prepared file's, as MLflow shows it; not in the key (split_hash is)
+    split_hash: str  # the rows this fold uses and the ones it holds out (PreparedRef.split_hash)
     fold_index: int  # 0-based, the prepared data's fold; users see `number`
     n_folds: int
     model: ModelSpec
@@ -130,7 +143,8 @@ class FoldJob:
         return stable_hash(
             {
                 "version": CACHE_VERSION,
-                "data": self.data_hash,
+                # its own split, not the whole file: a file with one more repeat's column keeps this key
+                "data": self.split_hash,
                 "fold": self.fold_index,
                 # only when repeated, so the folds of a study without repeats keep their cached results
                 **({"repeat": self.repeat} if self.repeat > 1 else {}),
@@ -282,6 +296,7 @@ def plan_jobs(
                     dataset=data.name,
                     dataset_dir=str(data.directory),
                     data_hash=data.data_hash,
+                    split_hash=data.split_hash(repeat, fold),
                     fold_index=fold,
                     n_folds=len(data.eval_folds),
                     model=spec,

@@ -19,6 +19,16 @@ from distilbench.config.variants import COMPRESSED, variant_row_name
 from distilbench.core import atomic, stop
 from distilbench.core.errors import StorageError, is_user_error, user_message
 from distilbench.core.paths import ProjectPaths
+from distilbench.core.schema import (
+    ACCURACY,
+    ACCURACY_RETAINED,
+    MODEL_MB,
+    RESULTS_VERSION,
+    SIZE_SAVED,
+    TIME_SAVED,
+    TRAIN_EVAL_SECONDS,
+    VARIANT_METRICS,
+)
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
@@ -34,9 +44,8 @@ from distilbench.crossval.plan import (
     prepared_datasets,
     training_order,
 )
+from distilbench.crossval.records import fold_record, fold_records, prediction_records, results_text
 from distilbench.crossval.summary import (
-    RESULTS_VERSION,
-    VARIANT_METRICS,
     fold_frame,
     retained_pct,
     run_metrics,
@@ -252,7 +261,7 @@ def summary_rows(
     for a distilled student also end to end, with its fold teachers' cost), compressed variants included."""
     if not results:
         return {}
-    folds = fold_frame([record for r in results for record in r.records()])
+    folds = fold_frame([record for r in results for record in fold_records(r)])
     frame = summarize_models(folds, teacher, model_order, distil_from or {})
     return {(row["dataset"], row["model"]): row for row in frame.to_dict(orient="records")}
 
@@ -271,9 +280,9 @@ def variant_means(summary: dict, dataset: str, model: str) -> dict[str, float]:
 def fold_savings(result: FoldResult, teacher: FoldResult) -> dict[str, float]:
     """Time and size saved, accuracy retained, against the teacher's result on the same fold."""
     ratios = {
-        "time_saved_pct": (result.train_eval_seconds, teacher.train_eval_seconds, saved_pct),
-        "size_saved_pct": (result.model_mb, teacher.model_mb, saved_pct),
-        "accuracy_retained_pct": (result.metrics["accuracy"], teacher.metrics["accuracy"], retained_pct),
+        TIME_SAVED: (result.train_eval_seconds, teacher.train_eval_seconds, saved_pct),
+        SIZE_SAVED: (result.model_mb, teacher.model_mb, saved_pct),
+        ACCURACY_RETAINED: (result.metrics[ACCURACY], teacher.metrics[ACCURACY], retained_pct),
     }
     # a teacher that scored 0 (a tiny test model) leaves its students' ratios undefined: not logged
     return {key: pct(value, of) for key, (value, of, pct) in ratios.items() if of}
@@ -282,15 +291,17 @@ def fold_savings(result: FoldResult, teacher: FoldResult) -> dict[str, float]:
 def fold_table_csv(results: list[FoldResult]) -> str:
     """The per-fold table a parent run keeps as an artifact."""
     ordered = sorted(results, key=lambda r: (r.repeat, r.fold))
-    frame = fold_frame([r.as_record() for r in ordered])
+    frame = fold_frame([fold_record(r) for r in ordered])
     repeat = ["repeat"] if any(r.repeat > 1 for r in results) else []
-    columns = [*repeat, "fold", *results[0].metrics, "train_eval_seconds", "model_mb", "run_id"]
+    columns = [*repeat, "fold", *results[0].metrics, TRAIN_EVAL_SECONDS, MODEL_MB, "run_id"]
     return frame[columns].to_csv(index=False, float_format="%.4f")
 
 
 def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[FoldResult]) -> None:
     """The crossval stage's output: every fold's numbers, the majority-class floor of every fold (no
     training: computed here, each time), plus what the report needs to lay them out."""
+    ordered = sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
+    labels = {r.dataset: list(r.labels) for r in ordered}
     payload = {
         "version": RESULTS_VERSION,
         "zoo": cfg.zoo.name,
@@ -301,14 +312,20 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
         # says by then, and says so when they differ
         "questions": [asdict(q) for q in cfg.zoo.primary_questions],
         "datasets": {
-            d.name: {"task": d.task, "examples": d.n_examples, "protocol": d.protocol, "note": d.note}
+            d.name: {
+                "task": d.task,
+                "examples": d.n_examples,
+                "protocol": d.protocol,
+                "note": d.note,
+                # where the predictions' row ids point, and what their class ids name (report.disagreement)
+                "directory": str(d.directory),
+                "labels": labels.get(d.name, []),
+            }
             for d in plan.datasets
         },
-        "folds": [
-            record
-            for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
-            for record in r.records()
-        ],
+        "folds": [record for r in ordered for record in fold_records(r)],
         "baselines": majority_baselines(d.directory for d in plan.datasets),
+        # each fold's answer to each held-out row, for paired per-example analyses (report.disagreement)
+        "predictions": [p for r in ordered for p in prediction_records(r)],
     }
-    atomic.write_text(path, json.dumps(payload, indent=2))
+    atomic.write_text(path, results_text(payload))

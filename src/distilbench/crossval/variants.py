@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from distilbench.models.compress import Variant, build_variants
-from distilbench.training.evaluation import fold_metrics, predict
+from distilbench.training.evaluation import HeldOutPredictions, fold_metrics, held_out_predictions, predict
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import Features
 
@@ -42,6 +42,7 @@ class VariantResult:
     only_variant_right: int = 0
     only_fp32_right: int = 0
     speed: SpeedResult = NOT_TIMED  # set when the fold's rows are timed together (crossval.timing)
+    predictions: HeldOutPredictions | None = None  # its answer to each held-out row
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class HeldOutFold:
     multilabel: bool
     threshold: float
     eval_batch_size: int
+    rows: np.ndarray | None = None  # the held-out rows' positions in the prepared examples
 
     def metrics(self, logits: np.ndarray) -> dict[str, float]:
         return fold_metrics(logits, self.truth, self.multilabel, self.threshold)
@@ -114,6 +116,9 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
         max_abs_logit_diff=float(np.max(np.abs(logits - fold.fp32_logits))),
         only_variant_right=only_variant_right,
         only_fp32_right=only_fp32_right,
+        predictions=None
+        if fold.rows is None
+        else held_out_predictions(fold.rows, logits, fold.truth, fold.multilabel, fold.threshold),
     )
 
 

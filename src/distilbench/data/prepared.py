@@ -246,6 +246,27 @@ def verified_hash(dataset_dir: Path, meta: dict[str, Any]) -> str:
     return data_hash
 
 
+def split_hashes(dataset_dir: Path, repeats: int, eval_folds: tuple[int, ...]) -> dict[tuple[int, int], str]:
+    """(repeat, fold) -> a digest of what that fold computes from: every row's text and label, in order (a
+    fold trains on all rows it does not hold out), and the ids of the rows it holds out.
+
+    Unlike ``data_hash`` (the whole file), it does not change when a later repeat's fold column is added:
+    raising ``data.repeats`` keeps the fold keys of the repeats already run (crossval.plan).
+    """
+    table = pq.read_table(Path(dataset_dir) / EXAMPLES_FILE)
+    rows = json.dumps(
+        [table.column("text").to_pylist(), table.column("label").to_pylist()], ensure_ascii=False
+    )
+    content = hashlib.sha256(rows.encode()).hexdigest()
+    out = {}
+    for repeat in range(1, repeats + 1):
+        folds = np.asarray(table.column(fold_column(repeat)), dtype=np.int64)
+        for fold in eval_folds:
+            held_out = np.flatnonzero(folds == fold).astype("<i8")
+            out[repeat, fold] = hashlib.sha256(content.encode() + held_out.tobytes()).hexdigest()
+    return out
+
+
 def read_meta(dataset_dir: Path) -> dict[str, Any]:
     """A prepared dataset's meta file, with every key that later stages read: one written by an older
     prepare is refused, not guessed at."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from distilbench.config.settings import SelectConfig
 from distilbench.config.variants import VARIANTS, split_row_name
 from distilbench.core.errors import ConfigError, DataError
+from distilbench.core.schema import ACCURACY_MEAN, END_TO_END_PER_FOLD, LATENCY_P50, MODEL_MB
 from distilbench.report.majority import BASELINE_KEY
 from distilbench.report.ratios import FOLD_LATENCIES_KEY, paired_latency_ratio
 
@@ -97,27 +98,27 @@ def rows_of(
 ) -> dict[str, list[Row]]:
     """dataset → its choosable rows, from metrics.json's nested numbers.
 
-    A row is an entry with an `accuracy_mean`; the baseline is left out. `kinds` maps zoo models to
-    their kind (a model it does not name is a transformer); rows of an unservable kind are kept (a name
-    given by the user is then refused with a reason) but never chosen by the rule.
+    A row is an entry with a mean accuracy (ACCURACY_MEAN); the baseline is left out. `kinds` maps zoo
+    models to their kind (a model it does not name is a transformer); rows of an unservable kind are kept
+    (a name given by the user is then refused with a reason) but never chosen by the rule.
     """
     kinds = kinds or {}
     tables: dict[str, list[Row]] = {}
     for dataset, entries in metrics.items():
         rows = tables.setdefault(dataset, [])
         for name, numbers in entries.items():
-            if name == BASELINE_KEY or not isinstance(numbers, Mapping) or "accuracy_mean" not in numbers:
+            if name == BASELINE_KEY or not isinstance(numbers, Mapping) or ACCURACY_MEAN not in numbers:
                 continue
             rows.append(
                 Row(
                     dataset,
                     name,
-                    float(numbers["accuracy_mean"]),
-                    float(numbers.get("latency_p50_ms", math.nan)),
-                    float(numbers.get("model_mb", math.nan)),
+                    float(numbers[ACCURACY_MEAN]),
+                    float(numbers.get(LATENCY_P50, math.nan)),
+                    float(numbers.get(MODEL_MB, math.nan)),
                     kinds.get(split_row_name(name)[0], "transformer"),
                     bool(numbers.get(NONINFERIOR_KEY, 0.0)),
-                    float(numbers.get("end_to_end_seconds_per_fold", math.nan)),
+                    float(numbers.get(END_TO_END_PER_FOLD, math.nan)),
                     dict(numbers.get(FOLD_LATENCIES_KEY, {})),
                 )
             )

@@ -11,6 +11,7 @@ import pandas as pd
 
 from distilbench.config.variants import split_row_name
 from distilbench.core.errors import ConfigError
+from distilbench.core.schema import ACCURACY_MEAN, END_TO_END_PER_FOLD, LATENCY_P50, MODEL_MB
 from distilbench.report.choice import FAMILY, Row, Rule, choose
 from distilbench.report.pairs import (
     BETTER,
@@ -34,10 +35,11 @@ def family_lines(
     fp32 = rows[rows["model"].map(kinds).notna()].assign(kind=lambda f: f["model"].map(kinds))
     if fp32["kind"].nunique() < 2:
         return []
-    best = fp32.sort_values("accuracy_mean", ascending=False).groupby("kind", sort=False).head(1)
+    best = fp32.sort_values(ACCURACY_MEAN, ascending=False).groupby("kind", sort=False).head(1)
     cells = [
-        f"{FAMILY.get(r.kind, r.kind)} **{r.model}** {r.accuracy_mean:.4f} ({_latency(r.latency_p50_ms)})"
-        for r in best.itertuples()
+        f"{FAMILY.get(r['kind'], r['kind'])} **{r['model']}** "
+        f"{r[ACCURACY_MEAN]:.4f} ({_latency(r[LATENCY_P50])})"
+        for r in best.to_dict(orient="records")
     ]
     lines = ["**Best row of each kind** (accuracy, batch-1 p50): " + " · ".join(cells) + "."]
     against_teacher = {c.model: c for c in comparisons if c.against == teacher}
@@ -64,12 +66,12 @@ def deploy_line(
         Row(
             r.dataset,
             r.model,
-            r.accuracy_mean,
-            r.latency_p50_ms,
-            r.model_mb,
+            getattr(r, ACCURACY_MEAN),
+            getattr(r, LATENCY_P50),
+            getattr(r, MODEL_MB),
             kinds.get(split_row_name(r.model)[0], "transformer"),
             r.model in shown,
-            getattr(r, "end_to_end_seconds_per_fold", math.nan),
+            getattr(r, END_TO_END_PER_FOLD, math.nan),
             dict(latencies.get(r.model, {})),
         )
         for r in rows.itertuples()
@@ -82,11 +84,11 @@ def deploy_line(
     said = (
         f"**Row to deploy** (the select stage's rule, {rule.describe()}, of any kind the registry serves; "
         f"the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, accuracy "
-        f"{choice.accuracy:.4f} against the teacher's {base.accuracy_mean:.4f}"
+        f"{choice.accuracy:.4f} against the teacher's {base[ACCURACY_MEAN]:.4f}"
     )
     if choice.row == teacher:
         return [f"{said}: no other row is fast and close enough."]
-    speed = f"{_latency(choice.latency_ms)} a text at batch 1 against {_latency(base.latency_p50_ms)}"
+    speed = f"{_latency(choice.latency_ms)} a text at batch 1 against {_latency(base[LATENCY_P50])}"
     if choice.model == teacher:  # the teacher's own weights, compressed: not a retrained model
         return [
             f"{said}, {speed}. It is the teacher's own weights as {choice.variant}, so it is tested against "
@@ -100,7 +102,7 @@ def deploy_line(
 def cheap_sentence(row, teacher: str, comparison: Comparison | None) -> str:
     """What a static or linear row says against the teacher, as the paired tests allow it to be said."""
     name = f"{row.model} ({FAMILY[row.kind]})"
-    return f"- {name} {_verdict(comparison)}, at {_latency(row.latency_p50_ms)} a text."
+    return f"- {name} {_verdict(comparison)}, at {_latency(getattr(row, LATENCY_P50))} a text."
 
 
 def _verdict(comparison: Comparison | None) -> str:

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from distilbench.core.schema import ACCURACY_MEAN, ACCURACY_STD, MODEL_MB, SECONDS_PER_FOLD  # noqa: E402
+
 
 def close(fig: Figure) -> None:
     plt.close(fig)  # pyplot keeps every figure alive until closed
@@ -22,18 +24,18 @@ def plot_tradeoff(summary: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         rows = summary[summary["dataset"] == dataset]
-        ax.scatter(rows["seconds_per_fold"], rows["accuracy_mean"], s=20 + 4 * rows["model_mb"], alpha=0.6)
+        ax.scatter(rows[SECONDS_PER_FOLD], rows[ACCURACY_MEAN], s=20 + 4 * rows[MODEL_MB], alpha=0.6)
         ax.errorbar(
-            rows["seconds_per_fold"],
-            rows["accuracy_mean"],
-            yerr=rows["accuracy_std"],
+            rows[SECONDS_PER_FOLD],
+            rows[ACCURACY_MEAN],
+            yerr=rows[ACCURACY_STD],
             fmt="none",
             ecolor="grey",
         )
         for _, r in rows.iterrows():
             ax.annotate(
-                f"{r['model']}\n{r['model_mb']:.0f} MB",
-                (r["seconds_per_fold"], r["accuracy_mean"]),
+                f"{r['model']}\n{r[MODEL_MB]:.0f} MB",
+                (r[SECONDS_PER_FOLD], r[ACCURACY_MEAN]),
                 textcoords="offset points",
                 xytext=(6, 6),
                 fontsize=8,

@@ -19,9 +19,8 @@ import pandas as pd
 from distilbench.config.settings import Question, SelectConfig
 from distilbench.core.atomic import atomic_paths
 from distilbench.core.errors import DataError
+from distilbench.core.schema import DERIVED_FIELDS, RESULTS_VERSION
 from distilbench.crossval.summary import (
-    FOLD_METRICS,
-    RESULTS_VERSION,
     fold_frame,
     model_specs,
     summarize_models,
@@ -34,6 +33,7 @@ from distilbench.report.agreement import (
     variant_checks,
 )
 from distilbench.report.choice import Rule
+from distilbench.report.disagreement import disagreement_rates, disagreement_section
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
 from distilbench.report.majority import (
@@ -85,6 +85,7 @@ class ReportInputs:
     margin: float  # accuracy points: the equivalence margin of the paired tests (select.max_accuracy_drop)
     questions: tuple[Question, ...] = ()  # the primary questions the run was declared with (its results')
     questions_now: tuple[Question, ...] | None = None  # params.yaml's at report time (None: not read)
+    predictions: tuple[dict, ...] = ()  # each fold's answer to each held-out row (report.disagreement)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -106,10 +107,17 @@ class ReportInputs:
     def transformers(self) -> set[str]:
         return {s.name for s in self.specs if s.kind == "transformer"}
 
+    def disagreement_lines(self, dataset: str) -> list[str]:
+        """The students against the teacher example by example, the distilled ones first."""
+        students = sorted(self.students, key=lambda name: name not in self.distilled)
+        info = self.datasets.get(dataset, {})
+        return disagreement_section(self.predictions, dataset, self.teacher, students, info)
+
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
         info = self.datasets.get(dataset, {})
-        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin, self.questions)
+        rates = disagreement_rates(self.predictions, dataset)  # the variance floor's measured disagreement
+        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin, self.questions, rates)
 
     def variant_checks(self, dataset: str) -> list[VariantCheck]:
         """The compressed variants against their fp32 model, at the paired tests' margin."""
@@ -143,6 +151,7 @@ def inputs_of(
         margin,
         recorded_questions(results),
         None if questions_now is None else tuple(questions_now),
+        tuple(results.get("predictions", ())),  # absent from results of before they were kept
     )
 
 
@@ -187,6 +196,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             *_paragraph([line] if (line := reference_line(dataset)) else []),
             *comparison_section(comparisons),
             *agreement_section(checks),
+            *study.disagreement_lines(dataset),
             "Per-fold accuracy:",
             "",
             to_markdown(fold_table(own_folds, _of(study.baselines, dataset)), floatfmt=".4f"),
@@ -203,24 +213,11 @@ def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
 
 
-# summary columns metrics.json keeps besides the _mean, _std and _pct ones: every summarised per-fold
-# metric, and what the summary and the report derive from them
-METRIC_COLUMNS = (
-    *(column for m in FOLD_METRICS for column in (m.summary, m.total) if column),
-    "parameters",
-    "end_to_end_seconds_per_fold",
-    "speedup_vs_teacher",
-    "throughput_speedup_vs_teacher",
-    "latency_speedup_vs_teacher",
-    "pareto",  # 1 on the dataset's accuracy / batch-1 latency Pareto front, else 0
-)
-
-
 def metrics_json(study: ReportInputs) -> dict:
     """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads; the majority-class
     baseline is one more entry beside the models."""
     summary = study.summary
-    keep = [c for c in summary.columns if c.endswith(("_mean", "_std", "_pct")) or c in METRIC_COLUMNS]
+    keep = [c for c in summary.columns if c.endswith(("_mean", "_std", "_pct")) or c in DERIVED_FIELDS]
     out: dict = {}
     for _, row in summary.iterrows():
         out.setdefault(row["dataset"], {})[row["model"]] = {

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from tabulate import tabulate
 
+from distilbench.core.schema import (
+    ACROSS_COLUMNS,
+    MULTICLASS_SCORES,
+    MULTILABEL_SCORES,
+    NONE,
+    PARETO,
+    Column,
+    is_missing,
+    mean_key,
+    score_column,
+    table_columns,
+)
 from distilbench.report.majority import BASELINE_NAME
 from distilbench.report.references import CAVEAT, PUBLISHED, figures
-
-MULTICLASS_METRICS = ("accuracy", "macro_f1")
-MULTILABEL_METRICS = ("accuracy", "micro_f1", "macro_f1", "hamming_loss")
-METRIC_TITLES = {
-    "accuracy": "Accuracy",
-    "macro_f1": "Macro-F1",
-    "micro_f1": "Micro-F1",
-    "hamming_loss": "Hamming loss",
-}
-NONE = "—"  # how a cell without a value reads
 
 
 def to_markdown(table: pd.DataFrame, index: bool = True, **kwargs) -> str:
@@ -35,20 +35,22 @@ def text_section(intro: str, table: pd.DataFrame) -> list[str]:
     return [intro, "", table.to_markdown(index=False, disable_numparse=True), ""]
 
 
-def _pm(mean: float, std: float) -> str:
-    return f"{mean:.4f} ± {std:.4f}"
+def column_cells(column: Column, rows: pd.DataFrame) -> list[str | None]:
+    """A schema column's cells for each summary row (None where the row has no value)."""
+    values = zip(*(rows[key] for key in column.keys), strict=True)
+    return [column.cell(*row) for row in values]
 
 
-def _pct(value: float) -> str:
-    return NONE if value is None or math.isnan(value) else f"{value:.1f}%"
-
-
-def _number(value: float, spec: str = "{:.1f}") -> str | None:
-    return None if value is None or math.isnan(value) else spec.format(value)
-
-
-def _has(rows: pd.DataFrame, column: str) -> bool:
-    return column in rows and rows[column].notna().any()
+def shown(column: Column, rows: pd.DataFrame, distilled: frozenset[str]) -> bool:
+    """Whether a column belongs in this dataset's table: end-to-end cost only when a distilled row ran
+    (its cost includes its fold teacher's), the front's columns once the front is known."""
+    if column.when == "distilled":
+        return all(k in rows and rows[k].notna().any() for k in column.keys) and bool(
+            distilled & set(rows["model"])
+        )
+    if column.when == "pareto":
+        return PARETO in rows
+    return True
 
 
 def table_for(
@@ -57,58 +59,30 @@ def table_for(
     distilled: frozenset[str] = frozenset(),
     baseline: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The published studies' layout: one row per model, then the majority-class baseline when known."""
-    multilabel = (dataset_rows["task"] == "multilabel").any()
-    metrics = MULTILABEL_METRICS if multilabel else MULTICLASS_METRICS
+    """The published studies' layout: one row per model, then the majority-class baseline when known.
+    Its columns, titles and formats are the schema's (core.schema.table_columns)."""
+    multilabel = bool((dataset_rows["task"] == "multilabel").any())
     table = pd.DataFrame(
         {
             "Model": dataset_rows["model"]
             + (dataset_rows["model"] == teacher).map({True: " (teacher)", False: ""})
         }
     )
-    table["Params (M)"] = (dataset_rows["parameters"] / 1e6).map("{:.1f}".format)
-    table["Size (MB)"] = dataset_rows["model_mb"].map("{:.1f}".format)
-    for m in metrics:
-        table[METRIC_TITLES[m]] = [
-            _pm(a, b) for a, b in zip(dataset_rows[f"{m}_mean"], dataset_rows[f"{m}_std"], strict=True)
-        ]
-    table["Train+val s / fold"] = dataset_rows["seconds_per_fold"].map("{:.1f}".format)
-    # a distilled student's cost includes its fold teacher's training and export; only shown when one ran
-    end_to_end = _has(dataset_rows, "end_to_end_seconds_per_fold") and bool(
-        distilled & set(dataset_rows["model"])
-    )
-    if end_to_end:
-        table["End-to-end s / fold"] = dataset_rows["end_to_end_seconds_per_fold"].map(_number)
-    table["Train+val s total"] = dataset_rows["seconds_total"].map("{:.1f}".format)
-    table["Time saved (own)"] = dataset_rows["time_saved_pct"].map(_pct)
-    if end_to_end:
-        table["Time saved (end-to-end)"] = dataset_rows["end_to_end_time_saved_pct"].map(_pct)
-    table["Size saved"] = dataset_rows["size_saved_pct"].map(_pct)
-    table["Accuracy retained"] = dataset_rows["accuracy_retained_pct"].map(_pct)
-    add_inference_columns(table, dataset_rows)
+    for column in table_columns(multilabel):
+        if shown(column, dataset_rows, distilled):
+            table[column.title] = column_cells(column, dataset_rows)
     if baseline is not None:
-        table = pd.concat([table, baseline_row(baseline, table.columns, metrics)], ignore_index=True)
+        scores = MULTILABEL_SCORES if multilabel else MULTICLASS_SCORES
+        table = pd.concat([table, baseline_row(baseline, table.columns, scores)], ignore_index=True)
     return table
 
 
-def add_inference_columns(table: pd.DataFrame, rows: pd.DataFrame) -> None:
-    """Batch-1 latency and batch-32 throughput, as every fold measures them."""
-    table["Latency p50 / p95 (ms, batch 1)"] = [
-        f"{_number(a)} / {_number(b)}"
-        for a, b in zip(rows["latency_p50_ms"], rows["latency_p95_ms"], strict=True)
-    ]
-    table["Throughput (ex/s, batch 32)"] = rows["throughput_per_s"].map(lambda v: _number(v, "{:.0f}"))
-    table["Speed-up vs teacher"] = rows["throughput_speedup_vs_teacher"].map(lambda v: _number(v, "{:.2f}×"))
-    if "pareto" in rows:
-        table["Batch-1 speed-up"] = rows["latency_speedup_vs_teacher"].map(lambda v: _number(v, "{:.2f}×"))
-        table["Pareto"] = rows["pareto"].map({True: "✓", False: ""})
-
-
-def baseline_row(baseline: pd.Series, columns: pd.Index, metrics: tuple[str, ...]) -> pd.DataFrame:
+def baseline_row(baseline: pd.Series, columns: pd.Index, scores: tuple[str, ...]) -> pd.DataFrame:
     row = dict.fromkeys(columns) | {"Model": BASELINE_NAME}
-    for m in metrics:
-        if f"{m}_mean" in baseline and not pd.isna(baseline[f"{m}_mean"]):
-            row[METRIC_TITLES[m]] = _pm(baseline[f"{m}_mean"], baseline[f"{m}_std"])
+    for key in scores:
+        if mean_key(key) in baseline and not pd.isna(baseline[mean_key(key)]):
+            column = score_column(key)
+            row[column.title] = column.of(baseline)
     return pd.DataFrame([row])
 
 
@@ -137,7 +111,7 @@ def fold_table(folds: pd.DataFrame, baselines: pd.DataFrame | None = None) -> pd
     repeats = frame["repeat"].nunique()
     # fold numbers are 1-based already
     table.columns = [f"fold {f}" if repeats == 1 else f"r{r} f{f}" for r, f in table.columns]
-    return table.map(lambda v: _number(v, "{:.4f}"))
+    return table.map(lambda v: None if is_missing(v) else f"{v:.4f}")
 
 
 def threads_line(folds: pd.DataFrame) -> list[str]:
@@ -157,16 +131,6 @@ def threads_line(folds: pd.DataFrame) -> list[str]:
     ]
 
 
-# the seed study's cross-dataset layout: one small table per quantity, models down, datasets across
-ACROSS = (
-    ("Accuracy (mean ± std over folds)", lambda r: _pm(r["accuracy_mean"], r["accuracy_std"])),
-    ("Train+val s / fold", lambda r: _number(r["seconds_per_fold"])),
-    ("Time saved (own)", lambda r: _pct(r["time_saved_pct"])),
-    ("Size (MB)", lambda r: _number(r["model_mb"])),
-    ("Size saved", lambda r: _pct(r["size_saved_pct"])),
-)
-
-
 def across_datasets(summary: pd.DataFrame, teacher: str) -> list[str]:
     """Models as rows, datasets as columns, one table per quantity; only for more than one dataset."""
     datasets = list(summary["dataset"].unique())
@@ -174,11 +138,12 @@ def across_datasets(summary: pd.DataFrame, teacher: str) -> list[str]:
         return []
     models = list(dict.fromkeys(summary["model"]))
     lines = ["## Across datasets", ""]
-    for title, cell in ACROSS:
+    for column in ACROSS_COLUMNS:
+        title = column.title
         table = pd.DataFrame(None, index=[_label(m, teacher) for m in models], columns=datasets, dtype=object)
         for _, row in summary.iterrows():
-            table.loc[_label(row["model"], teacher), row["dataset"]] = cell(row)
-        if title.startswith("Accuracy"):
+            table.loc[_label(row["model"], teacher), row["dataset"]] = column.of(row)
+        if column is ACROSS_COLUMNS[0]:  # the scores: the published figures beside them
             table = pd.concat([table, published_rows(datasets)])
         lines += [f"{title}:", "", to_markdown(table.rename_axis("Model"), floatfmt=".1f"), ""]
     if any(d in PUBLISHED for d in datasets):

@@ -15,6 +15,7 @@ import pandas as pd
 
 from distilbench.config.settings import ModelSpec
 from distilbench.config.variants import COMPRESSED
+from distilbench.core.schema import ACCURACY_MEAN, LATENCY_P50, LATENCY_SPEEDUP, MODEL_MB, PARETO
 from distilbench.report.figures import note_figure
 from distilbench.report.pareto import pareto_front, plot_pareto
 
@@ -66,13 +67,13 @@ def with_variant_specs(specs: list[ModelSpec], folds: pd.DataFrame) -> list[RowS
 def with_pareto(summary: pd.DataFrame, teacher: str) -> pd.DataFrame:
     """`pareto` (per dataset: accuracy up, batch-1 latency down; rows without a latency are never on the
     front) and `latency_speedup_vs_teacher` (the teacher's batch-1 p50 over the row's)."""
-    timed = summary["latency_p50_ms"].notna()
-    out = summary.assign(pareto=False)
+    timed = summary[LATENCY_P50].notna()
+    out = summary.assign(**{PARETO: False})
     if timed.any():
         front = pareto_front(_pareto_columns(summary[timed]), by="dataset")
-        out.loc[timed, "pareto"] = front["pareto"].to_numpy()
-    teachers = summary[summary["model"] == teacher].set_index("dataset")["latency_p50_ms"]
-    return out.assign(latency_speedup_vs_teacher=summary["dataset"].map(teachers) / summary["latency_p50_ms"])
+        out.loc[timed, PARETO] = front["pareto"].to_numpy()
+    teachers = summary[summary["model"] == teacher].set_index("dataset")[LATENCY_P50]
+    return out.assign(**{LATENCY_SPEEDUP: summary["dataset"].map(teachers) / summary[LATENCY_P50]})
 
 
 def _pareto_columns(rows: pd.DataFrame) -> pd.DataFrame:
@@ -80,17 +81,17 @@ def _pareto_columns(rows: pd.DataFrame) -> pd.DataFrame:
         {
             "dataset": rows["dataset"].to_numpy(),
             "model": rows["model"].to_numpy(),
-            "accuracy": rows["accuracy_mean"].to_numpy(),
-            "latency_ms": rows["latency_p50_ms"].to_numpy(),
-            "size_mb": rows["model_mb"].to_numpy(),
+            "accuracy": rows[ACCURACY_MEAN].to_numpy(),
+            "latency_ms": rows[LATENCY_P50].to_numpy(),
+            "size_mb": rows[MODEL_MB].to_numpy(),
         }
     )
 
 
 def plot_front(summary: pd.DataFrame, path: Path) -> Path:
     """reports/pareto.png: one panel per dataset, Pareto-optimal rows filled and labelled."""
-    timed = summary[summary["latency_p50_ms"].notna()]
+    timed = summary[summary[LATENCY_P50].notna()]
     if timed.empty:  # results from before latency was measured: the file DVC expects, saying so
         return note_figure("No batch-1 latency in these results: rerun crossval for the Pareto view", path)
-    frame = _pareto_columns(timed).assign(pareto=timed["pareto"].to_numpy())
+    frame = _pareto_columns(timed).assign(pareto=timed[PARETO].to_numpy())
     return plot_pareto(frame, path)

@@ -13,22 +13,15 @@ import json
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE
 
 from distilbench.core.paths import MLFLOW_UI
+from distilbench.core.schema import STUDY_METRICS
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 TRAINING_KIND = "custom_model_development"  # the UI's "Model training" kind
 SHARED_VIEW_TAG_PREFIX = "mlflow.sharedViewState."
 STUDY_VIEW_KEY = "distilbench-study"
 
-# the answer to the study on every row: parents hold the mean over folds (and _std), children one fold
-STUDY_METRICS = (
-    "accuracy",
-    "accuracy_std",
-    "macro_f1",
-    "train_eval_seconds",
-    "model_mb",
-    "time_saved_pct",
-    "size_saved_pct",
-)
+# the answer to the study on every row (core.schema.STUDY_METRICS): parents hold the mean over folds (and
+# _std), children one fold
 STUDY_PARAMS = ("dataset", "model")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, hamming_loss
 
@@ -11,6 +13,36 @@ def predict(logits: np.ndarray, multilabel: bool, threshold: float = 0.5) -> np.
     if multilabel:
         return (1.0 / (1.0 + np.exp(-logits)) >= threshold).astype(np.int64)
     return logits.argmax(axis=-1)
+
+
+def scores(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Each row's softmax over the classes (multiclass) or each label's sigmoid (multilabel), float32."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if multilabel:
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))  # stable: the largest logit is 0
+    return (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class HeldOutPredictions:
+    """A fold's answers row by row: what a per-example (paired) comparison and an error analysis need."""
+
+    rows: np.ndarray  # int64 [n]: the held-out rows, as positions in the prepared examples
+    truth: np.ndarray  # class ids [n] (multiclass) or 0/1 [n, labels] (multilabel)
+    predicted: np.ndarray  # the same shape as truth
+    scores: np.ndarray  # float32 [n, classes or labels]: scores(logits)
+
+
+def held_out_predictions(
+    rows: np.ndarray, logits: np.ndarray, truth: np.ndarray, multilabel: bool, threshold: float = 0.5
+) -> HeldOutPredictions:
+    return HeldOutPredictions(
+        rows=np.asarray(rows, dtype=np.int64),
+        truth=np.asarray(truth).astype(np.int64),
+        predicted=predict(logits, multilabel, threshold),
+        scores=scores(logits, multilabel),
+    )
 
 
 def fold_metrics(logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: float = 0.5) -> dict:

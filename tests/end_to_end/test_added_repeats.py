@@ -1,0 +1,50 @@
+"""Raising data.repeats adds folds: the repeats already run come from the cache (each fold's key holds its
+own split, not the prepared file's hash); every fold's per-example predictions are kept in the results
+file and on its MLflow run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from unittest import mock
+
+from distilbench.crossval import stage
+
+# two cheap rows: what is tested is which folds run, not how they train
+SVM = {"name": "svm", "kind": "linear", "ngram_max": 1, "min_df": 1, "classifier": "logreg", "C": 10.0}
+BIGRAMS = SVM | {"name": "bigrams", "ngram_max": 2}
+
+
+def trained_folds(project, with_report: bool = False) -> list[tuple[str, int, int]]:
+    """Run the pipeline; the folds it really computed (model, repeat, fold)."""
+    with mock.patch.object(stage, "compute_fold", wraps=stage.compute_fold) as compute_fold:
+        project.run(with_report=with_report)
+    return sorted(
+        (c.args[0].model.name, c.args[0].repeat, c.args[0].number) for c in compute_fold.call_args_list
+    )
+
+
+def test_a_second_repeat_trains_only_its_own_folds_and_every_fold_keeps_its_predictions(make_project):
+    project = make_project(models=[SVM, BIGRAMS], folds=2)
+    assert trained_folds(project) == [(m, 1, f) for m in ("bigrams", "svm") for f in (1, 2)]
+
+    project.raw["data"]["repeats"] = 2
+    project.save()
+    assert trained_folds(project, with_report=True) == [(m, 2, f) for m in ("bigrams", "svm") for f in (1, 2)]
+
+    saved = json.loads(Path(project.results).read_text())
+    kept = sorted((p["model"], p["repeat"], p["fold"]) for p in saved["predictions"])
+    assert kept == [(m, r, f) for m in ("bigrams", "svm") for r in (1, 2) for f in (1, 2)]
+    every_row = saved["datasets"]["tiny"]["examples"]
+    for model in ("bigrams", "svm"):
+        for repeat in (1, 2):  # each repeat holds every row out once
+            held_out = [
+                r
+                for p in saved["predictions"]
+                if (p["model"], p["repeat"]) == (model, repeat)
+                for r in p["rows"]
+            ]
+            assert sorted(held_out) == list(range(every_row))
+    child = next(k for k in project.children() if k.data.tags["model"] == "svm")
+    assert "predictions.csv" in [a.path for a in project.client.list_artifacts(child.info.run_id)]
+    assert "| Model" in (project.reports / "comparison.md").read_text()
