@@ -34,6 +34,7 @@ from distilbench.crossval.plan import (
     prepared_datasets,
     training_order,
 )
+from distilbench.crossval.relog import log_where_the_study_logs
 from distilbench.crossval.summary import (
     RESULTS_VERSION,
     VARIANT_METRICS,
@@ -188,7 +189,8 @@ def run_crossval(
     check_zoo(cfg.zoo)
     plan = plan_crossval(cfg, prepared_root, project)
     try:
-        results = list(submit_folds(plan))
+        # a fold from the cache may have been logged to another experiment or store (crossval.relog)
+        results = log_where_the_study_logs(plan.jobs, submit_folds(plan), plan.experiment_id, fold_savings)
     except BaseException:
         stop.request_stop()  # folds still running in other threads stop at their next step (core.stop)
         fail_crossval(plan)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 from distilbench.core.errors import StorageError
@@ -28,6 +30,52 @@ STORE_PROBLEMS = {
     # an MLflow server as the store (MLFLOW_TRACKING_URI=http://...) that does not answer
     "max retries exceeded": "does not answer; start it (make ui-mlflow) or unset MLFLOW_TRACKING_URI",
 }
+
+
+# the statuses of a server that is away for now (restarting, overloaded, rate-limiting, behind a proxy
+# whose backend is down): retried as an outage (tracking.outage). Any other 5xx is the server's own failure
+# (an artifact folder it cannot write, a broken database): it answers the same until someone fixes it.
+AWAY_STATUSES = frozenset({408, 429, 502, 503, 504})
+# how MLflow's REST client says the status: its own retries used up ("too many 500 error responses"),
+# or a status it does not retry ("failed with error code 500 != 200. Response body: '...'")
+STATUS_SIGNS = (
+    re.compile(r"too many (\d{3}) error responses"),
+    re.compile(r"error code (\d{3}) != 200"),
+)
+ENDPOINT = re.compile(r"API request to (\S+) failed")
+RESPONSE_BODY = re.compile(r"Response body: '(.*)'", re.DOTALL)
+
+
+def http_status(error: BaseException) -> int | None:
+    """The HTTP status an MLflow server answered with, as its REST client's error states it (None when
+    no answer came: refused, reset, timed out, or not a server)."""
+    text = str(error)
+    for sign in STATUS_SIGNS:
+        found = sign.search(text)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def server_failure(error: BaseException) -> int | None:
+    """The status of a server failing on its own side (a 5xx that is no outage), else None."""
+    status = http_status(error)
+    return status if status is not None and status >= 500 and status not in AWAY_STATUSES else None
+
+
+def server_failure_message(tracking_uri: str, error: BaseException, status: int) -> str:
+    """One line naming the server's answer: its status, the request it failed and its body when given."""
+    text = str(error)
+    endpoint = ENDPOINT.search(text)
+    body = RESPONSE_BODY.search(text)
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "server error"
+    said = f"; it said: {body.group(1).strip()[:200]}" if body else ""
+    where = f" to {endpoint.group(1)}" if endpoint else ""
+    return (
+        f"MLflow server {tracking_uri} answered HTTP {status} {phrase}{where}{said}: a failure of the "
+        "server itself, not an outage (e.g. an artifact folder it cannot write); see the server's log, "
+        "fix it and rerun"
+    )
 
 
 def check_store(paths: ProjectPaths, tracking_uri: str | None = None) -> None:
@@ -67,11 +115,14 @@ def writable_folder(folder: Path, what: str) -> None:
 
 @contextlib.contextmanager
 def store_errors(tracking_uri: str) -> Iterator[None]:
-    """Turn a store refusing a write (read-only, locked, full) into one StorageError line; anything
-    else is a bug and keeps its traceback."""
+    """Turn a store refusing a write (read-only, locked, full) or failing on its own side (HTTP 500)
+    into one StorageError line; anything else is a bug and keeps its traceback."""
     try:
         yield
     except Exception as error:
+        status = server_failure(error)
+        if status is not None:  # before the signs below: its text also says "max retries exceeded"
+            raise StorageError(server_failure_message(tracking_uri, error, status)) from error
         text = str(error).lower()
         problem = next((advice for sign, advice in STORE_PROBLEMS.items() if sign in text), None)
         if problem is None:
