@@ -9,6 +9,7 @@ becomes one :class:`~distilbench.core.errors.StorageError` line naming the path 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import tempfile
@@ -113,18 +114,38 @@ def writable_folder(folder: Path, what: str) -> None:
         raise StorageError(f"{what} {folder}: cannot be written ({error.strerror or error})") from error
 
 
+class StoreProblemEcho(logging.Filter):
+    """Drops MLflow's own ERROR record, with the SQLAlchemy traceback, of a problem store_errors says in
+    one line (a full disk, a locked or read-only file): MLflow's logger prints to the console itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or problem_of(error) is None
+
+
+# the MLflow logger that logs a failed SQL statement with its traceback before raising it
+SQL_LOGGER = logging.getLogger("mlflow.store.db.utils")
+_ECHO = StoreProblemEcho()
+
+
+def problem_of(error: BaseException) -> str | None:
+    """What the user can do about a store that refuses a write, if `error` says one of STORE_PROBLEMS."""
+    text = str(error).lower()
+    return next((advice for sign, advice in STORE_PROBLEMS.items() if sign in text), None)
+
+
 @contextlib.contextmanager
 def store_errors(tracking_uri: str) -> Iterator[None]:
     """Turn a store refusing a write (read-only, locked, full) or failing on its own side (HTTP 500)
     into one StorageError line; anything else is a bug and keeps its traceback."""
+    SQL_LOGGER.addFilter(_ECHO)  # idempotent: a logger keeps one copy of a filter
     try:
         yield
     except Exception as error:
         status = server_failure(error)
         if status is not None:  # before the signs below: its text also says "max retries exceeded"
             raise StorageError(server_failure_message(tracking_uri, error, status)) from error
-        text = str(error).lower()
-        problem = next((advice for sign, advice in STORE_PROBLEMS.items() if sign in text), None)
+        problem = problem_of(error)
         if problem is None:
             raise
         raise StorageError(f"MLflow store {tracking_uri} {problem}") from error
