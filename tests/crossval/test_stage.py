@@ -1,0 +1,56 @@
+"""crossval.stage: a failure while the MLflow parents are closed leaves none RUNNING, and the rerun
+closes what a killed attempt with other settings left RUNNING."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from distilbench.crossval.mlflow_runs import CLONE
+from tests.pipeline.conftest import (  # noqa: F401 - fixtures
+    Project,
+    make_project,
+    prefect_for_flows,
+    prefect_results,
+    tiny_model,
+)
+
+CRASH = "cannot handle a non-unique multi-index"  # the crash seen while closing parents (issue 36)
+
+
+def crossval(project: Project) -> None:
+    from flows.crossval import crossval as flow
+
+    flow(params=project.params, prepared=project.prepared, results=project.results)
+
+
+def test_a_crash_while_closing_parents_leaves_none_running_and_the_rerun_closes_a_killed_attempts(
+    make_project,  # noqa: F811
+    tmp_path,
+):
+    import os
+
+    import distilbench.crossval.stage as stage
+    from flows.prepare import prepare
+
+    project = make_project(models=[tiny_model("teacher")], folds=2, epochs=1)
+    prepare(params=project.params, out=project.prepared)
+    with (
+        mock.patch.object(stage, "close_parent_run", side_effect=ValueError(CRASH)),
+        pytest.raises(ValueError, match=CRASH),
+    ):
+        crossval(project)
+    assert [r.info.status for r in project.parents()] == ["FAILED"]
+    assert [r.info.status for r in project.runs() if r.info.status == "RUNNING"] == []
+
+    # a parent left RUNNING by a killed attempt with other settings (a smaller batch, say): never found
+    # again by its key, it is still this clone's and this study's
+    experiment = project.client.get_experiment_by_name(project.raw["experiment"]).experiment_id
+    cache = os.environ["DISTILBENCH_CACHE"]
+    killed = project.client.create_run(experiment, tags={CLONE: os.path.realpath(cache)}).info.run_id
+
+    crossval(project)
+    assert project.client.get_run(killed).info.status == "FAILED"
+    assert [r.info.status for r in project.runs() if r.info.status == "RUNNING"] == []
+    assert sorted(r.info.status for r in project.parents()) == ["FAILED", "FINISHED"]  # killed, ours
