@@ -71,7 +71,7 @@ def server_failure_message(tracking_uri: str, error: BaseException, status: int)
     body = RESPONSE_BODY.search(text)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "server error"
     said = f"; it said: {body.group(1).strip()[:200]}" if body else ""
-    where = f" to {endpoint.group(1)}" if endpoint else ""
+    where = f" to {endpoint.group(1).removeprefix(tracking_uri.rstrip('/'))}" if endpoint else ""
     return (
         f"MLflow server {tracking_uri} answered HTTP {status} {phrase}{where}{said}: a failure of the "
         "server itself, not an outage (e.g. an artifact folder it cannot write); see the server's log, "
