@@ -60,14 +60,15 @@ def disk_full_model() -> None:
     on a full disk: the same error, SafetensorError, carrying no errno)."""
     real = fold.save_model
     calls = []
+    # the kernel then refuses a write past the limit with EFBIG instead of killing the process with
+    # SIGXFSZ; set here, in the main thread (a fold saves in a worker thread, where signal() is refused)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
     def full(model, folder):
         calls.append(folder)
         if len(calls) != 3:  # fold 1's teacher and student saved; fold 2's teacher is the third
             return real(model, folder)
         say(f"file-size limit writing {folder}")
-        # the kernel then refuses the write with EFBIG instead of killing the process with SIGXFSZ
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         limits = resource.getrlimit(resource.RLIMIT_FSIZE)
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, limits[1]))
         try:
