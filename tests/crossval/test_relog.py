@@ -36,7 +36,7 @@ def crossval_counting_trained(project: Project) -> list[str]:
 def study(make_project) -> Project:  # noqa: F811
     from flows.prepare import prepare
 
-    project = make_project(models=MODELS, folds=FOLDS)
+    project = make_project(models=MODELS, folds=FOLDS, epochs=1)
     project.raw["crossval"] = {"max_workers": 1}
     project.save()
     prepare(params=project.params, out=project.prepared)
