@@ -102,8 +102,8 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def test_prepare_all_is_all_or_nothing_across_datasets(write, tmp_path: Path, monkeypatch, broken, failure):
     """A run that changes the fold count and fails on any one dataset leaves every dataset as it was."""
     names = ["a", "b", "c"]
-    for name in names:
-        write(f"{name}.csv", csv_text())
+    for name in names:  # each its own rows: identical datasets are refused (test_prepared.py)
+        write(f"{name}.csv", csv_text([(f"{name}: {text}", label) for text, label in ROWS]))
     out = tmp_path / "out"
 
     def config(folds: int) -> DataConfig:

@@ -121,7 +121,9 @@ def start(
     first); it reports to `prefect_api`, else to the test session's Prefect server."""
     from prefect.settings import PREFECT_API_URL
 
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "DISTILBENCH_PROGRESS": "0", **env}
+    # this checkout's src first: the venv's editable install may be another checkout's (a git worktree)
+    pythonpath = os.pathsep.join([str(REPO / "src"), str(REPO)])
+    environment = {**os.environ, "PYTHONPATH": pythonpath, "DISTILBENCH_PROGRESS": "0", **env}
     environment["PREFECT_API_URL"] = prefect_api or PREFECT_API_URL.value()
     environment.pop("FAULT", None)
     if fault:

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from distilbench.core.errors import STORAGE_ERRNOS, StorageError
+from distilbench.core.errors import STORAGE_ERRNOS, StorageError, as_os_error
 
 # besides a full or read-only disk: an output path that runs into a file, or names a folder
 REFUSED = STORAGE_ERRNOS | {errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
@@ -49,15 +49,17 @@ def atomic_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
 
 @contextlib.contextmanager
 def refused_writes(where: Path) -> Iterator[None]:
-    """A full disk or a read-only place is the machine's state, not a bug: one StorageError line."""
+    """A full disk or a read-only place is the machine's state, not a bug: one StorageError line. Writers
+    that raise no OSError (safetensors' SafetensorError) count when their message names the OS error."""
     try:
         yield
-    except OSError as error:
-        if isinstance(error, StorageError) or error.errno not in REFUSED:
+    except Exception as error:
+        refused = as_os_error(error)
+        if isinstance(error, StorageError) or refused is None or refused.errno not in REFUSED:
             raise
-        detail = error.strerror or str(error)
-        if error.filename and str(error.filename) != str(where):  # e.g. the folder that is a file
-            detail += f": {error.filename}"
+        detail = refused.strerror or str(refused)
+        if refused.filename and str(refused.filename) != str(where):  # e.g. the folder that is a file
+            detail += f": {refused.filename}"
         raise StorageError(f"{where}: cannot be written ({detail}); nothing was changed") from error
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import re
 
 import httpx
 import requests
@@ -42,7 +44,23 @@ class PrefectServerLost(ServiceError):
 USER_ERRORS = (ConfigError, DataError, AssetError, StorageError, BusyError, ServiceError)
 
 # an OSError with one of these raised while writing is the machine's state, not a bug in the code
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# (EFBIG: a file-size limit, `ulimit -f` or a quota on one file, refuses a write as a full disk does)
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+
+# how a Rust writer states the OS error it met: safetensors' SafetensorError is a plain Exception, no errno
+# ("Error while serializing: I/O error: File too large (os error 27)")
+RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def as_os_error(error: BaseException) -> OSError | None:
+    """The OS error behind a failed write: `error` itself, or the one a Rust writer's message names."""
+    if isinstance(error, OSError):
+        return error
+    found = RUST_OS_ERROR.search(str(error))
+    if found is None:
+        return None
+    number = int(found.group(1))
+    return OSError(number, os.strerror(number))
 
 
 def is_user_error(error: BaseException | None) -> bool:

@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from distilbench.config.settings import SHALLOW_KINDS
 from distilbench.config.variants import variant_row_name
-from distilbench.core.atomic import atomic_directories, atomic_path
+from distilbench.core.atomic import atomic_directories, atomic_directory, atomic_path
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime, resolve_runtime, seed_everything
 from distilbench.crossval.plan import FoldJob
@@ -260,7 +260,8 @@ def compute_shallow_fold(job: FoldJob) -> FoldResult:
     start = time.perf_counter()
     logits = fitted.model.predict_logits(texts)
     eval_seconds = time.perf_counter() - start
-    model_mb = fitted.model.save(job.kept_shallow)  # kept for the fold's timing
+    with atomic_directory(job.kept_shallow) as staging:  # kept for the fold's timing, whole or not at all
+        model_mb = fitted.model.save(staging)
     distillation = (
         {"static_distillation_seconds": fitted.distillation_seconds} if job.model.kind == "static" else {}
     )
@@ -328,7 +329,8 @@ def compressed_variants(
         job.train.eval_batch_size,
         rows=eval_rows,
     )
-    return score_variants(trainer.model, held_out_fold, job.model.compress, job.kept_variants)
+    with atomic_directory(job.kept_variants) as staging:  # the ONNX files for the timing, whole or none
+        return score_variants(trainer.model, held_out_fold, job.model.compress, staging)
 
 
 def keep_for_timing(job: FoldJob, model: torch.nn.Module) -> float:
@@ -346,7 +348,9 @@ def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, tr
     if job.export_train_logits:
         export_train_logits(job, trainer, features, train_rows)
     if job.export_model:
-        trainer.model.save_pretrained(job.model_dir)
+        # its students load it from here: a half-written copy (a full disk, a kill) must never be taken
+        with atomic_directory(job.model_dir) as staging:
+            trainer.model.save_pretrained(staging)
     return time.perf_counter() - start
 
 

@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 PARENT_KEY = "distilbench.parent_key"
 FOLD_KEY = "distilbench.fold_key"
+# the fold cache (one per clone, guarded by its run lock, core.clone_lock) whose study made the run: a
+# rerun closes what a killed attempt of the same clone left RUNNING, whatever settings that attempt had
+CLONE = "distilbench.cache"
 MAX_DIGEST = 36  # the dataset digest column's width in MLflow's SQL store
 SOURCE = {MLFLOW_SOURCE_NAME: "distilbench crossval", MLFLOW_SOURCE_TYPE: "LOCAL"}
 
@@ -76,7 +79,13 @@ def open_parent_run(
             if run.info.status != "RUNNING":  # reopened by a rerun after a crash or an edit
                 client.update_run(run.info.run_id, status=RunStatus.to_string(RunStatus.RUNNING))
             return run.info.run_id
-        tags = {PARENT_KEY: parent.key, **SOURCE, "dataset": parent.dataset, "model": parent.model}
+        tags = {
+            PARENT_KEY: parent.key,
+            **SOURCE,
+            CLONE: clone_of(lock_dir.parent),
+            "dataset": parent.dataset,
+            "model": parent.model,
+        }
         run = client.create_run(parent.experiment_id, start_time=start_ms, run_name=parent.name, tags=tags)
         client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in parent.params])
         client.log_inputs(run.info.run_id, datasets=inputs)
@@ -90,6 +99,29 @@ def fail_open_parents(tracking_uri: str, parents: Iterable[ParentSpec]) -> None:
         for run in find_runs(client, parent.experiment_id, PARENT_KEY, parent.key):
             if run.info.status == "RUNNING":
                 client.set_terminated(run.info.run_id, "FAILED")
+
+
+def clone_of(cache_root: Path) -> str:
+    return str(Path(cache_root).resolve())
+
+
+def fail_left_running(tracking_uri: str, experiment_id: str, cache_root: Path) -> list[str]:
+    """Mark FAILED every run of this clone's studies in the experiment still RUNNING: called under the
+    clone's run lock, before any fold runs, so none of them is running: a `kill -9` (or a lost store at
+    the end) left them, maybe with other settings than this run's, whose parents it would never find by
+    their key. Returns their ids. (A parent of this run's own settings is reopened when a fold logs.)"""
+    client = MlflowClient(tracking_uri)
+    left = client.search_runs(
+        [experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.`{CLONE}` = '{clone_of(cache_root)}'",
+        max_results=1000,
+    )
+    for run in left:
+        logger.info(
+            "closing run %s (%s), left RUNNING by an earlier attempt", run.info.run_id, run.info.run_name
+        )
+        client.set_terminated(run.info.run_id, "FAILED")
+    return [run.info.run_id for run in left]
 
 
 def delete_earlier_attempts(client: MlflowClient, experiment_id: str, fold_key: str) -> None:
@@ -125,6 +157,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
             MLFLOW_RUN_NOTE: fold_note(job, result),
             FOLD_KEY: job.cache_key,
             **SOURCE,
+            CLONE: clone_of(Path(job.cache_root)),
             "dataset": job.dataset,
             "model": job.model.name,
             "fold": str(job.number),

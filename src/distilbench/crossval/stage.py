@@ -32,7 +32,13 @@ from distilbench.core.schema import (
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
 from distilbench.crossval.majority import majority_baselines
-from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold, log_fold_speeds
+from distilbench.crossval.mlflow_runs import (
+    fail_left_running,
+    fail_open_parents,
+    find_parent_run,
+    log_fold,
+    log_fold_speeds,
+)
 from distilbench.crossval.notes import parent_note
 from distilbench.crossval.plan import (
     FoldJob,
@@ -45,6 +51,7 @@ from distilbench.crossval.plan import (
     training_order,
 )
 from distilbench.crossval.records import fold_record, fold_records, prediction_records, results_text
+from distilbench.crossval.relog import log_where_the_study_logs
 from distilbench.crossval.summary import (
     fold_frame,
     retained_pct,
@@ -202,18 +209,30 @@ def run_crossval(
     check_store(project, cfg.tracking.uri)
     check_zoo(cfg.zoo)
     plan = plan_crossval(cfg, prepared_root, project)
+    # this clone's run lock is held: a run of this study still RUNNING was left by a killed attempt
+    patiently(
+        lambda: fail_left_running(plan.tracking_uri, plan.experiment_id, project.cache),
+        plan.tracking_uri,
+        cfg.tracking.outage_wait_seconds,
+        "closing the runs an earlier attempt left RUNNING",
+    )
     try:
-        results = list(submit_folds(plan))
+        # a fold from the cache may have been logged to another experiment or store (crossval.relog)
+        results = log_where_the_study_logs(plan.jobs, submit_folds(plan), plan.experiment_id, fold_savings)
     except BaseException:
         stop.request_stop()  # folds still running in other threads stop at their next step (core.stop)
         fail_crossval(plan)
         raise
-    patiently(
-        lambda: close_parents(plan, results, cfg.zoo.teacher),
-        plan.tracking_uri,
-        cfg.tracking.outage_wait_seconds,
-        "closing the MLflow parent runs",
-    )
+    try:
+        patiently(
+            lambda: close_parents(plan, results, cfg.zoo.teacher),
+            plan.tracking_uri,
+            cfg.tracking.outage_wait_seconds,
+            "closing the MLflow parent runs",
+        )
+    except BaseException:
+        fail_crossval(plan)  # a parent that could not be closed is FAILED, never left RUNNING
+        raise
     write_results(results_path, cfg, plan, results)
     return results
 

@@ -99,6 +99,7 @@ def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
     folders are swapped in together, so a failure in any of them leaves every prepared folder as it was.
     """
     planned = [plan_dataset(spec, cfg.folds, seed, repeats=cfg.repeats) for spec in cfg.datasets]
+    refuse_identical(planned)
     metas = write_prepared(planned, Path(out_root))
     remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})
     return metas
@@ -166,6 +167,35 @@ def _enough_of_each(
         examples, rare = drop_rare_labels(examples, folds)
     check_classes(examples, folds, cap_note)
     return examples, rare
+
+
+def content_digest(planned: PlannedDataset) -> str:
+    """What a dataset's folds are computed from: its rows, their labels and their folds (not its name).
+    Two views of one file with different label columns differ here."""
+    digest = hashlib.sha256()
+    frame = planned.examples.frame
+    rows = [
+        [text, list(label) if isinstance(label, tuple | list) else label]
+        for text, label in zip(frame["text"], frame["label"], strict=True)
+    ]
+    digest.update(json.dumps([planned.examples.task, rows], ensure_ascii=False, default=str).encode())
+    for ids in planned.fold_ids:
+        digest.update(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def refuse_identical(planned: list[PlannedDataset]) -> None:
+    """Two entries that prepare to the same data would be one study run twice under two names: their
+    folds share every cache key, so the second would get the first's cached folds and no runs of its own."""
+    seen: dict[str, str] = {}
+    for dataset in planned:
+        name = dataset.meta["name"]
+        first = seen.setdefault(content_digest(dataset), name)
+        if first != name:
+            raise ConfigError(
+                f"data.datasets: {first!r} and {name!r} prepare to identical data (the same "
+                f"{dataset.meta['n_examples']} rows and labels); keep one of them"
+            )
 
 
 def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:

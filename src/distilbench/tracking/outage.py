@@ -4,7 +4,9 @@ must not lose them.
 
 :func:`patiently` retries a store call with a bounded, growing wait (`tracking.outage_wait_seconds`),
 saying so in the log; past the bound it gives up with the store's one-line StorageError
-(:func:`~distilbench.tracking.store.store_errors`), and the caller keeps what it could not log.
+(:func:`~distilbench.tracking.store.store_errors`), and the caller keeps what it could not log. A server
+failing on its own side (HTTP 500) is no outage: its one line comes at once. A stop request (Ctrl-C,
+SIGTERM) ends the wait within a fraction of a second.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from distilbench.core.errors import is_transient
-from distilbench.tracking.store import store_errors
+from distilbench.core.stop import check_stop
+from distilbench.tracking.store import server_failure, store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +39,14 @@ AWAY_SIGNS = (
 )
 FIRST_WAIT = 1.0
 LONGEST_WAIT = 30.0
+STOP_POLL = 0.1  # seconds between looks at the stop request while waiting
 
 
 def is_away(error: BaseException) -> bool:
-    """Would a later attempt succeed? A store that does not answer or is locked; never a refusal."""
+    """Would a later attempt succeed? A store that does not answer or is locked; never a refusal, and
+    never a server failing on its own side (an HTTP 500 stays a 500 for as long as anyone waits)."""
+    if server_failure(error) is not None:
+        return False
     text = str(error).lower()
     return is_transient(error) or any(sign in text for sign in AWAY_SIGNS)
 
@@ -66,8 +73,18 @@ def patiently(call: Callable[[], T], tracking_uri: str, wait_seconds: float, wha
                     pause,
                     left,
                 )
-                time.sleep(pause)
+                wait(pause, what)
                 pause = min(pause * 2, LONGEST_WAIT)
+
+
+def wait(seconds: float, what: str) -> None:
+    """Sleep `seconds` in short slices, ending at once (StopRequested) on Ctrl-C or SIGTERM: the wait for
+    a store runs in a fold's worker thread, which the signal itself never reaches (core.stop)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        check_stop(what)
+        time.sleep(min(STOP_POLL, left))
+    check_stop(what)
 
 
 def first_line(error: BaseException) -> str:
