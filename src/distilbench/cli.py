@@ -34,10 +34,11 @@ from distilbench.config.environment import (
     start_prefect_server,
 )
 from distilbench.config.settings import Config, load_config
-from distilbench.core import paths, stop
+from distilbench.core import detached, paths, stop
 from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.errors import PrefectServerLost, is_user_error, user_message
 from distilbench.core.logs import configure_console
+from distilbench.core.temporary_server import start_temporary_server
 
 STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their defaults
     "prepare": {"params": paths.PARAMS_FILE, "out": paths.PREPARED_DIR},
@@ -84,8 +85,12 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
         cfg = None
     project = configure_environment(Path.cwd(), cfg)
     with one_run_per_clone(project.cache, f"distilbench {stage}"):
-        announce(project)
         check_prefect_server()
+        temporary = "PREFECT_API_URL" not in os.environ and detached.supported()
+        if temporary:  # Prefect's own would die with the stage's process group (core.temporary_server)
+            timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+            os.environ["PREFECT_API_URL"] = start_temporary_server(timeout).api_url
+        announce(project, temporary)
         flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
         try:
             flow(**arguments)
@@ -96,10 +101,11 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
             raise lost from error
 
 
-def announce(project: paths.ProjectPaths) -> None:
+def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
     prefect = os.environ.get("PREFECT_API_URL")
-    if prefect is None:
-        prefect = "a temporary Prefect server (start `make ui` to keep runs)"
+    if prefect is None or temporary:
+        where = f" at {prefect}" if prefect else ""
+        prefect = f"a temporary Prefect server{where} (start `make ui` to keep runs)"
         other = prefect_server_home()
         if other is not None:  # a server is up, but not this clone's (configure_environment checked)
             prefect += (

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from distilbench.core.stop import check_stop
 from distilbench.models.compress import Variant, build_variants
 from distilbench.training.evaluation import fold_metrics, predict
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
@@ -101,7 +102,9 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
     predict_batch = functools.partial(predict_features, variant.predict_logits, fold.collate)
     held_out, size = fold.features, fold.eval_batch_size
     start = time.perf_counter()
-    logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
+    logits = np.concatenate(
+        [scored(predict_batch, variant.name, held_out[i : i + size]) for i in range(0, len(held_out), size)]
+    )
     eval_seconds = time.perf_counter() - start
     only_variant_right, only_fp32_right = fold.discordant(logits)
     return VariantResult(
@@ -115,6 +118,12 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
         only_variant_right=only_variant_right,
         only_fp32_right=only_fp32_right,
     )
+
+
+def scored(predict_batch: Callable, name: str, features: Features) -> np.ndarray:
+    """One batch of a variant's scoring, after a stop check (a variant's held-out pass can take minutes)."""
+    check_stop(f"scoring {name}")
+    return predict_batch(features)
 
 
 def predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:
