@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 _STOP = threading.Event()
 _RECEIVED: list[str] = []  # the signal names that stopped this process, in order
@@ -62,6 +63,46 @@ def _on_signal(signum: int, _frame) -> None:
 def _say(line: str) -> None:
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         os.write(2, f"{line}\n".encode())
+
+
+class Commit:
+    """The last writes of a stage that must all happen or none (:func:`committing`)."""
+
+    def __init__(self) -> None:
+        self.noted: list[str] = []
+        self._saved: dict[int, object] = {}
+
+    def begin(self) -> None:
+        """From here to the end of the `committing` block a signal is noted, not raised. Only the main
+        thread can set handlers: elsewhere (a served deployment's worker thread) nothing is deferred."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number in SIGNALS:  # SIGTERM included: inside a flow Prefect's own handler would raise it
+            self._saved[number] = signal.signal(number, self._note)
+
+    def _note(self, signum: int, _frame) -> None:
+        self.noted.append(signal.Signals(signum).name)
+        _RECEIVED.append(signal.Signals(signum).name)
+        request_stop()
+
+    def end(self) -> None:
+        for number, handler in self._saved.items():
+            signal.signal(number, handler)
+        self._saved.clear()
+
+
+@contextlib.contextmanager
+def committing() -> Iterator[Commit]:
+    """A block whose end, once `commit.begin()` is called, a signal does not interrupt: the stop it asks
+    for is raised (as KeyboardInterrupt) after the block, its writes all done. Work before `begin` stops
+    as everywhere else, leaving nothing of the block written."""
+    commit = Commit()
+    try:
+        yield commit
+    finally:
+        commit.end()
+    if commit.noted:
+        raise KeyboardInterrupt
 
 
 def install_handlers() -> None:

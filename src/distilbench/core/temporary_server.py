@@ -28,7 +28,8 @@ from distilbench.core.errors import ServiceError
 # what Prefect's own temporary server runs with (prefect/server/api/server.py, SubprocessASGIServer)
 EPHEMERAL = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 PORT_TAKEN = 3  # uvicorn's exit code when it cannot bind: another process took the port meanwhile
-STOP_SECONDS = 5.0
+STOP_SECONDS = 3.0
+_STARTED: list[TemporaryServer] = []  # this process's, for stop_started
 
 
 @dataclass
@@ -113,4 +114,11 @@ def start_temporary_server(timeout: float) -> TemporaryServer:
             server.stop()
         raise
     atexit.register(server.stop)
+    _STARTED.append(server)
     return server
+
+
+def stop_started() -> None:
+    """Stop every server this process started (an exit that skips `atexit` calls this first)."""
+    for server in _STARTED:
+        server.stop()
