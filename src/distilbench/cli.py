@@ -18,6 +18,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -25,6 +26,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from distilbench.config.environment import (
     check_prefect_server,
@@ -34,11 +36,14 @@ from distilbench.config.environment import (
     start_prefect_server,
 )
 from distilbench.config.settings import Config, load_config
-from distilbench.core import paths, stop
+from distilbench.core import detached, paths, stop
 from distilbench.core.clone_lock import one_run_per_clone
 from distilbench.core.errors import PrefectServerLost, is_user_error, user_message
 from distilbench.core.logs import configure_console
+from distilbench.core.temporary_server import start_temporary_server, stop_started
 from distilbench.pipeline.stages import STAGES
+
+DRAIN_SECONDS = 3.0  # for Prefect's last logs and events after a stop (a live server takes well under 1 s)
 
 
 def check(cfg: Config) -> list[str]:
@@ -72,8 +77,12 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
         cfg = None
     project = configure_environment(Path.cwd(), cfg)
     with one_run_per_clone(project.cache, f"distilbench {stage}"):
-        announce(project)
         check_prefect_server()
+        temporary = "PREFECT_API_URL" not in os.environ and detached.supported()
+        if temporary:  # Prefect's own would die with the stage's process group (core.temporary_server)
+            timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+            os.environ["PREFECT_API_URL"] = start_temporary_server(timeout).api_url
+        announce(project, temporary)
         flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
         try:
             flow(**arguments)
@@ -84,10 +93,11 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
             raise lost from error
 
 
-def announce(project: paths.ProjectPaths) -> None:
+def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
     prefect = os.environ.get("PREFECT_API_URL")
-    if prefect is None:
-        prefect = "a temporary Prefect server (start `make ui` to keep runs)"
+    if prefect is None or temporary:
+        where = f" at {prefect}" if prefect else ""
+        prefect = f"a temporary Prefect server{where} (start `make ui` to keep runs)"
         other = prefect_server_home()
         if other is not None:  # a server is up, but not this clone's (configure_environment checked)
             prefect += (
@@ -199,12 +209,27 @@ def main(argv: list[str] | None = None) -> int:
         if not is_stop(error):
             raise
         name = stop.stopping_signal(error)
-        print(stopped_line(command, name), file=sys.stderr)
-        return stop.EXIT_CODES[name]
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            print(stopped_line(command, name), file=sys.stderr)
+        exit_after_stop(stop.EXIT_CODES[name])
     return 0
 
 
-def exit_without_draining(code: int) -> None:
+def exit_after_stop(code: int) -> NoReturn:
+    """Exit as soon as a stop is handled (the running folds stopped, the MLflow parents marked, the flow
+    run's state reported, the `stopped:` line printed): Python's own teardown of torch, transformers,
+    MLflow and Prefect took 5 s more on the 2-core machine, and a terminal's Ctrl-C left the stage up for
+    10 s. All that is left to send is Prefect's queued logs and events (bounded here); then the temporary
+    Prefect server is stopped, since `atexit` will not run."""
+    if "prefect" in sys.modules:  # a stop before any flow started has nothing queued
+        from flows.queues import drain_prefect_queues
+
+        drain_prefect_queues(DRAIN_SECONDS)
+    stop_started()
+    exit_without_draining(code)
+
+
+def exit_without_draining(code: int) -> NoReturn:
     """Exit now: at a normal exit Prefect waits to send its queued logs and events to a server that is
     gone, retrying each for minutes. The run's own state is all written already (MLflow, the cache)."""
     sys.stdout.flush()

@@ -134,3 +134,15 @@ def test_build_variants_gives_four_comparable_predictors(classifier, batch, fp32
     for variant in variants:
         tolerance = INT8_ATOL if variant.name.endswith("int8") else 1e-4
         assert np.abs(variant.predict_logits(batch) - fp32_logits).max() < tolerance, variant.name
+
+
+def test_a_stop_request_ends_build_variants_before_the_next_export(classifier, batch, tmp_path) -> None:
+    from distilbench.core import stop
+
+    stop.request_stop()  # Ctrl-C came while the fold trained: no export starts
+    try:
+        with pytest.raises(stop.StopRequested, match="torch-int8"):
+            build_variants(classifier, {k: v[:2] for k, v in batch.items()}, tmp_path, threads=1)
+    finally:
+        stop.reset()
+    assert not list(tmp_path.glob("*.onnx"))

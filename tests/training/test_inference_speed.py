@@ -55,3 +55,23 @@ def test_every_row_starts_a_round_as_often_as_any_other_over_a_whole_cycle(rows)
     assert len(timed) == rows * rows * turn
     firsts = [timed[i][0] for i in range(0, len(timed), turn * rows)]
     assert firsts == names  # round k starts with row k
+
+
+def test_a_stop_request_ends_the_timing_at_the_next_row(monkeypatch):
+    from distilbench.core import stop
+
+    calls: list[tuple[str, int]] = []
+    rows = [recording_row(name, calls) for name in "AB"]
+    real = rows[0].predict
+
+    def predict_then_stop(batch: list) -> None:  # Ctrl-C arrives while row A warms up
+        real(batch)
+        stop.request_stop()
+
+    rows[0] = TimedRow("A", predict_then_stop, rows[0].examples)
+    try:
+        with pytest.raises(stop.StopRequested, match="timing B"):
+            measure_interleaved(rows, passes=4)
+    finally:
+        stop.reset()
+    assert {name for name, _ in calls} == {"A"}  # row B never ran: minutes saved on a real fold

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from distilbench.core.stop import check_stop
 from distilbench.models.compress import Variant, build_variants
 from distilbench.training.evaluation import HeldOutPredictions, fold_metrics, held_out_predictions, predict
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
@@ -103,7 +104,9 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
     predict_batch = functools.partial(predict_features, variant.predict_logits, fold.collate)
     held_out, size = fold.features, fold.eval_batch_size
     start = time.perf_counter()
-    logits = np.concatenate([predict_batch(held_out[i : i + size]) for i in range(0, len(held_out), size)])
+    logits = np.concatenate(
+        [scored(predict_batch, variant.name, held_out[i : i + size]) for i in range(0, len(held_out), size)]
+    )
     eval_seconds = time.perf_counter() - start
     only_variant_right, only_fp32_right = fold.discordant(logits)
     return VariantResult(
@@ -120,6 +123,12 @@ def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> 
         if fold.rows is None
         else held_out_predictions(fold.rows, logits, fold.truth, fold.multilabel, fold.threshold),
     )
+
+
+def scored(predict_batch: Callable, name: str, features: Features) -> np.ndarray:
+    """One batch of a variant's scoring, after a stop check (a variant's held-out pass can take minutes)."""
+    check_stop(f"scoring {name}")
+    return predict_batch(features)
 
 
 def predict_features(predict_logits: Callable, collate: Callable, features: Features) -> np.ndarray:

@@ -3,10 +3,17 @@
 :mod:`distilbench.report.choice` picks the row, :mod:`distilbench.deploy.refit` trains it; this module is
 the glue: the model folder that serves the chosen variant (`models/<dataset>/`), the MLflow run of the
 refit, the registered model `distilbench-<dataset>@champion`, and `reports/champion.json`.
+
+All datasets or none: every dataset is refitted, saved into a staging folder and registered as a new
+version first (minutes; a stop or an error there leaves every alias, `models/` and champion.json as they
+were, and at most registered versions no alias points to). Only then, in a block a signal does not
+interrupt (core.stop.committing, milliseconds), are the aliases moved, the staging folders swapped in
+and champion.json written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -16,19 +23,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mlflow.entities import Metric, Param, RunStatus
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 
 from distilbench.config.settings import Config
 from distilbench.config.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
-from distilbench.core.atomic import atomic_directory, write_text
+from distilbench.core import stop
+from distilbench.core.atomic import atomic_directories, write_text
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval.stage import mlflow_experiment
 from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
-from distilbench.deploy.registry import register_classifier
+from distilbench.deploy.registry import ALIAS, register_classifier
 from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
 from distilbench.models.zoo import save_model
 from distilbench.report.choice import Choice, Rule, choose, rows_of
@@ -93,17 +102,16 @@ def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
 
 
 def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
-    """Write the refitted model and what serves `variant` (whole, or not at all) to `directory`."""
+    """Write the refitted model and what serves `variant` into `directory` (an empty staging folder)."""
     settings = ServingSettings(
         refitted.labels, refitted.max_length, refitted.multilabel, variant, refitted.kind, refitted.truncation
     )
-    with atomic_directory(directory) as staging:
-        settings.write(staging)
-        if refitted.tokenizer is None:  # a linear or static model: its own folder layout, no variants
-            return ServedModel(directory, settings, refitted.model.save(staging), None)
-        fp32_mb = save_model(refitted.model, staging)  # a MeanPoolingClassifier saves its own way
-        refitted.tokenizer.save_pretrained(staging)
-        size_mb = fp32_mb if variant == FP32 else _compressed_files(refitted, variant, staging)
+    settings.write(directory)
+    if refitted.tokenizer is None:  # a linear or static model: its own folder layout, no variants
+        return ServedModel(directory, settings, refitted.model.save(directory), None)
+    fp32_mb = save_model(refitted.model, directory)  # a MeanPoolingClassifier saves its own way
+    refitted.tokenizer.save_pretrained(directory)
+    size_mb = fp32_mb if variant == FP32 else _compressed_files(refitted, variant, directory)
     onnx_int8 = directory / ONNX_FILES[ONNX_INT8] if variant == ONNX_INT8 else None
     return ServedModel(directory, settings, size_mb, onnx_int8)
 
@@ -148,9 +156,8 @@ def run_name(choice: Choice) -> str:
 def open_refit_run(tracking_uri: str, experiment_id: str, cfg: Config, choice: Choice, start_ms: int) -> str:
     """The refit's MLflow run, named and tagged so the runs table shows it as the champion refit."""
     client = MlflowClient(tracking_uri)
-    tags = {
+    tags = {  # CHAMPION_TAG comes with the alias (move_aliases): a stopped select's run is no champion
         **SOURCE,
-        CHAMPION_TAG: "true",
         "dataset": choice.dataset,
         "model": choice.row,
         MLFLOW_RUN_NOTE: f"Champion of {choice.dataset}: {choice.row}, {choice.reason}. "
@@ -175,12 +182,14 @@ def log_refit_metrics(tracking_uri: str, run_id: str, refitted: Refit, served: S
 
 
 def refit_and_register(
-    cfg: Config, choice: Choice, prepared_root: Path, models_root: Path, tracking_uri: str, experiment_id: str
+    cfg: Config, choice: Choice, prepared_root: Path, folder: Path, tracking_uri: str, experiment_id: str
 ) -> Champion:
-    """Refit the chosen row's model, save what serves its variant, log the run and register it."""
+    """Refit the chosen row's model, save what serves its variant into `folder` (a staging folder), log
+    the run and register it as a new version; no alias moves (:func:`move_aliases` does, for all)."""
     started = wall_clock_ms()
     refitted = refit(cfg, prepared_root / choice.dataset, choice.model, tracking_uri)
-    served = save_served(refitted, choice.variant, models_root / choice.dataset)
+    stop.check_stop(f"{choice.dataset}: champion")  # the refit's last step may have been a library call
+    served = save_served(refitted, choice.variant, folder)
     with store_errors(tracking_uri):
         run_id = open_refit_run(tracking_uri, experiment_id, cfg, choice, started)
     try:
@@ -192,6 +201,7 @@ def refit_and_register(
             experiment_id,
             onnx_int8=served.onnx_int8,
             run_id=run_id,
+            alias=None,
             description=version_description(choice),
         )
     except BaseException:
@@ -205,7 +215,7 @@ def refit_and_register(
         reason=choice.reason,
         registered_name=registered.name,
         version=registered.version,
-        model_uri=registered.model_uri,
+        model_uri=f"models:/{registered.name}@{ALIAS}",
         run_id=registered.run_id,
         refit_seconds=round(refitted.seconds, 3),
         refit_examples=refitted.examples,
@@ -221,11 +231,49 @@ def select_champions(
     """The select stage: a champion per dataset of the report, registered; reports/champion.json."""
     choices = choose_all(cfg, read_metrics(metrics_path))  # a bad select.model fails before any training
     tracking_uri, experiment_id = mlflow_experiment(cfg, project)
-    champions = [
-        refit_and_register(cfg, c, prepared_root, models_root, tracking_uri, experiment_id) for c in choices
-    ]
-    write_champions(out, champions)
+    with stop.committing() as commit:
+        # one staging folder per dataset: they replace models/<dataset> together, or none does
+        with atomic_directories([models_root / c.dataset for c in choices]) as folders:
+            champions = [
+                refit_and_register(cfg, c, prepared_root, folder, tracking_uri, experiment_id)
+                for c, folder in zip(choices, folders, strict=True)
+            ]
+            commit.begin()  # every version is registered: from here a signal waits for the last writes
+            with store_errors(tracking_uri):
+                move_aliases(tracking_uri, champions)  # undone if one fails: models/ then stays old too
+        write_champions(out, champions)
     return champions
+
+
+def move_aliases(tracking_uri: str, champions: Sequence[Champion]) -> None:
+    """Point each dataset's `champion` alias at its new version and tag its refit's run, all or none: an
+    error moves the ones already moved back."""
+    client = MlflowClient(tracking_uri)
+    previous = {c.registered_name: _alias_version(client, c.registered_name) for c in champions}
+    moved: list[Champion] = []
+    try:
+        for champion in champions:
+            client.set_registered_model_alias(champion.registered_name, ALIAS, champion.version)
+            moved.append(champion)
+            client.set_tag(champion.run_id, CHAMPION_TAG, "true")
+    except BaseException:
+        for champion in moved:
+            _restore_alias(client, champion, previous[champion.registered_name])
+        raise
+
+
+def _alias_version(client: MlflowClient, name: str) -> str | None:
+    aliases = client.get_registered_model(name).aliases  # {alias: version}
+    return str(aliases[ALIAS]) if ALIAS in aliases else None
+
+
+def _restore_alias(client: MlflowClient, champion: Champion, version: str | None) -> None:
+    if version is None:
+        client.delete_registered_model_alias(champion.registered_name, ALIAS)
+    else:
+        client.set_registered_model_alias(champion.registered_name, ALIAS, version)
+    with contextlib.suppress(MlflowException):  # the failure may have come before the tag was set
+        client.delete_tag(champion.run_id, CHAMPION_TAG)
 
 
 def write_champions(path: Path, champions: Sequence[Champion]) -> None:

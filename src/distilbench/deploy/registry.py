@@ -94,14 +94,15 @@ def register_classifier(
     onnx_int8: Path | None = None,
     run_id: str | None = None,
     example_texts: Sequence[str] = EXAMPLE_TEXTS,
-    alias: str = ALIAS,
+    alias: str | None = ALIAS,
     description: str | None = None,
 ) -> Registered:
     """Log `model_dir` (a saved classifier and its tokenizer) as a pyfunc model, register it as
     `distilbench-<dataset>` and point `alias` at the new version.
 
     `settings` (label names, max_length, multilabel) are stored with it; `description` (markdown) goes on
-    the new version. `onnx_int8`, when given, travels
+    the new version. `alias=None` leaves every alias where it is (the select stage moves them all at
+    once, when every dataset's version is registered). `onnx_int8`, when given, travels
     with the model as an extra artifact (`onnx_int8`). The model is logged into run `run_id`, or a new run
     of `experiment_id`.
     """
@@ -135,6 +136,9 @@ def register_classifier(
     client = MlflowClient()
     if description:  # the version page's Description: why this model, for whoever finds it there
         client.update_model_version(name, version_number, description=description)
+    if alias is None:
+        logger.info("registered %s as %s version %s", model_dir, name, version_number)
+        return Registered(name, version_number, run.info.run_id, f"models:/{name}/{version_number}")
     client.set_registered_model_alias(name, alias, version_number)
     logger.info("registered %s version %s as %s@%s", model_dir, version_number, name, alias)
     return Registered(name, version_number, run.info.run_id, f"models:/{name}@{alias}")

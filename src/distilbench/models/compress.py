@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from distilbench.config.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8, VARIANTS
+from distilbench.core.stop import check_stop
 
 logger = logging.getLogger(__name__)
 
@@ -211,16 +212,21 @@ def build_variants(
     """
     directory = Path(directory)
     built = [Variant(FP32, state_dict_mb(model), functools.partial(torch_logits, model))]
+    # each export or quantization is one library call with no hook (seconds for a small model): a stop
+    # request is honoured between them
     if TORCH_INT8 in wanted:
+        check_stop(TORCH_INT8)
         int8 = quantize_int8(model)
         built.append(Variant(TORCH_INT8, state_dict_mb(int8), functools.partial(torch_logits, int8)))
     if ONNX_FP32 in wanted or ONNX_INT8 in wanted:
+        check_stop(ONNX_FP32)
         onnx_fp32 = export_onnx(model, example_batch, directory / ONNX_FILES[ONNX_FP32])
         if ONNX_FP32 in wanted:
             built.append(
                 Variant(ONNX_FP32, file_mb(onnx_fp32), OnnxClassifier(onnx_fp32, threads).predict_logits)
             )
         if ONNX_INT8 in wanted:
+            check_stop(ONNX_INT8)
             onnx_int8 = quantize_onnx(onnx_fp32, directory / ONNX_FILES[ONNX_INT8])
             built.append(
                 Variant(ONNX_INT8, file_mb(onnx_int8), OnnxClassifier(onnx_int8, threads).predict_logits)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from distilbench.core.stop import check_stop
+
 LATENCY_EXAMPLES = 32  # batch-1 calls per pass
 THROUGHPUT_BATCH = 32
 # 2 batches of 32 per pass (128 until a fold's rows were timed together in one task: the 20-minute budget)
@@ -69,6 +71,7 @@ def measure_interleaved(rows: list[TimedRow], *, passes: int = PASSES) -> dict[s
     pass_seconds: dict[str, list[float]] = {row.name: [] for row in rows}
     with torch.inference_mode():
         for row in rows:
+            check_stop(f"timing {row.name}")  # a fold's timing runs for minutes on a CPU: Ctrl-C stops it
             for example in row.singles[:WARMUP_CALLS]:
                 row.predict([example])
             row.predict(row.batches[0])
@@ -76,6 +79,7 @@ def measure_interleaved(rows: list[TimedRow], *, passes: int = PASSES) -> dict[s
         for round_number in range(passes):
             start = round_number % len(rows)
             for row in rows[start:] + rows[:start]:
+                check_stop(f"timing {row.name}")
                 latencies[row.name] += [_timed(row.predict, [e], row.synchronize) for e in row.singles]
                 pass_seconds[row.name].append(
                     sum(_timed(row.predict, b, row.synchronize) for b in row.batches)
