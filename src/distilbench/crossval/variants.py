@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from distilbench.models.compress import Variant, build_variants
-from distilbench.training.evaluation import fold_metrics, predict
+from distilbench.training.evaluation import Decision, fold_metrics, predict
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import Features
 
@@ -53,7 +53,7 @@ class HeldOutFold:
     fp32_logits: np.ndarray
     collate: Callable[[Features], dict]
     multilabel: bool
-    threshold: float
+    threshold: Decision  # multilabel: the fp32 model's own decision (per-label thresholds)
     eval_batch_size: int
 
     def metrics(self, logits: np.ndarray) -> dict[str, float]:
