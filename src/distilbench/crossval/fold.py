@@ -30,7 +30,7 @@ from distilbench.models.zoo import build_model, count_parameters, load_tokenizer
 from distilbench.training.decision import LabelDecision, every_text_labelled
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
-from distilbench.training.evaluation import Decision, confusion, fold_metrics
+from distilbench.training.evaluation import Decision, confusion, fold_metrics, predict
 from distilbench.training.imbalance import Balance, loss_weights, train_balance
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import (
@@ -90,6 +90,11 @@ class FoldResult:
     # multilabel: each label's decision threshold (chosen on the inner split) and the at-least-one rule
     thresholds: tuple[float, ...] = ()
     at_least_one: bool = False
+    # what its answers on the held-out fold look like: how many distinct ones (1: a constant answer, e.g.
+    # always the majority class) and the share of texts given no label (multilabel); report.degenerate
+    # flags such a row. A compressed variant's row keeps its fp32 source's (they agree, crossval.variants)
+    distinct_answers: int = 0
+    empty_answers: float = 0.0
 
     @property
     def train_eval_seconds(self) -> float:
@@ -359,6 +364,7 @@ def held_out_result(
     multilabel = data.task == "multilabel"
     truth = data.targets[eval_rows]
     labels = decision if isinstance(decision, LabelDecision) else None
+    answers = predict(logits, multilabel, decision)
     return FoldResult(
         dataset=job.dataset,
         model=job.model.name,
@@ -369,6 +375,8 @@ def held_out_result(
         class_weights=balance.weighted,
         thresholds=labels.thresholds if labels else (),
         at_least_one=bool(labels and labels.at_least_one),
+        distinct_answers=len(np.unique(answers, axis=0)),
+        empty_answers=float(np.mean(answers.sum(axis=1) == 0)) if multilabel else 0.0,
         eval_examples=len(eval_rows),
         repeat=job.repeat,
         threads=torch.get_num_threads(),

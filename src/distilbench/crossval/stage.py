@@ -21,7 +21,7 @@ from distilbench.core.errors import ConfigError, StorageError, is_user_error, us
 from distilbench.core.paths import ProjectPaths
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
-from distilbench.crossval.majority import majority_baselines
+from distilbench.crossval.majority import label_set_baselines, majority_baselines
 from distilbench.crossval.mlflow_runs import fail_open_parents, find_parent_run, log_fold, log_fold_speeds
 from distilbench.crossval.notes import parent_note
 from distilbench.crossval.plan import (
@@ -300,6 +300,7 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
             for r in sorted(results, key=lambda r: (r.dataset, r.model, r.repeat, r.fold))
             for record in r.records()
         ],
-        "baselines": majority_baselines(d.directory for d in plan.datasets),
+        "baselines": majority_baselines((d.directory for d in plan.datasets), cfg.train.imbalance_ratio),
+        "label_baselines": label_set_baselines(d.directory for d in plan.datasets),
     }
     atomic.write_text(path, json.dumps(payload, indent=2))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from distilbench.config.variants import split_row_name
 from distilbench.core.errors import ConfigError
-from distilbench.report.choice import FAMILY, Row, Rule, choose
+from distilbench.report.choice import ACCURACY, FAMILY, METRIC_NAMES, Row, Rule, choose, row_scores
 from distilbench.report.pairs import BETTER, EQUIVALENT, INCONCLUSIVE, WORSE, WORSE_BEYOND, Comparison
 
 CHEAP = ("static", "linear")  # the families users deploy instead of a transformer
@@ -43,10 +43,13 @@ def deploy_line(
     rule: Rule,
     comparisons: Sequence[Comparison],
     latencies: Mapping[str, Mapping[str, float]],
+    metric: str = ACCURACY,
+    flagged: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
     """The headline: the row to deploy by the select stage's rule, its family, and its evidence.
     `latencies`: each row's batch-1 p50 by fold, which the rule's ties are decided on (as the select stage
-    reads them from metrics.json)."""
+    reads them from metrics.json); `metric`: what ranks the rows (report.choice.ranking_metric); `flagged`:
+    rows report.degenerate flags, never chosen."""
     shown = {c.model for c in comparisons if c.against == teacher and c.holm and c.holm.noninferior}
     table = [
         Row(
@@ -59,18 +62,20 @@ def deploy_line(
             r.model in shown,
             getattr(r, "end_to_end_seconds_per_fold", math.nan),
             dict(latencies.get(r.model, {})),
+            row_scores(r._asdict()),
+            r.model in flagged,
         )
         for r in rows.itertuples()
     ]
     try:
-        choice = choose(table, teacher, rule)
+        choice = choose(table, teacher, rule, metric)
     except ConfigError as error:  # select.model names no row: the select stage refuses it in one line
         return [f"**Row to deploy**: none ({error})."]
     base = rows[rows["model"] == teacher].iloc[0]
     said = (
-        f"**Row to deploy** (the select stage's rule, {rule.describe()}, of any kind the registry serves; "
-        f"the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, accuracy "
-        f"{choice.accuracy:.4f} against the teacher's {base.accuracy_mean:.4f}"
+        f"**Row to deploy** (the select stage's rule, {rule.describe(metric)}, of any kind the registry "
+        f"serves; the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, "
+        f"{METRIC_NAMES[metric]} {choice.accuracy:.4f} against the teacher's {choice.teacher_accuracy:.4f}"
     )
     if choice.row == teacher:
         return [f"{said}: no other row is fast and close enough."]

@@ -17,12 +17,15 @@ def baseline_summary(results: dict) -> pd.DataFrame:
     if frame.empty:  # a study of no dataset has no floor to show
         return pd.DataFrame(columns=["dataset"])
     metrics = [m for m in BASELINE_METRICS if m in frame]
+    # imbalanced: any fold's training part is, by train.imbalance_ratio (select.metric auto reads it)
+    imbalanced = {"imbalanced": ("imbalanced", "max")} if "imbalanced" in frame else {}
     return (
         frame.groupby("dataset")
         .agg(
             folds=("fold", "count"),
             **{f"{m}_mean": (m, "mean") for m in metrics},
             **{f"{m}_std": (m, std_over_folds) for m in metrics},
+            **imbalanced,
         )
         .reset_index()
     )

@@ -8,6 +8,7 @@ per-fold accuracy, and with several datasets the cross-dataset tables.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -26,9 +27,12 @@ from distilbench.crossval.summary import (
     summarize_models,
 )
 from distilbench.report.agreement import agreement_metrics, agreement_section, variant_checks
-from distilbench.report.choice import Rule
+from distilbench.report.choice import FLAGGED_KEY, IMBALANCED_KEY, METRIC_NAMES, Rule, ranking_metric
+from distilbench.report.degenerate import flag_lines as degenerate_lines
+from distilbench.report.degenerate import flagged_rows
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
+from distilbench.report.labelsets import label_set_lines, label_set_metrics, label_set_summary
 from distilbench.report.majority import (
     BASELINE_KEY,
     baseline_of,
@@ -79,6 +83,8 @@ class ReportInputs:
     teacher: str
     datasets: dict  # dataset -> task, examples, protocol, note
     margin: float  # accuracy points: the equivalence margin of the paired tests (select.max_accuracy_drop)
+    # a multilabel dataset's label-set floors (crossval.majority.label_set_baselines), maybe empty
+    label_baselines: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -99,6 +105,13 @@ class ReportInputs:
     @property
     def transformers(self) -> set[str]:
         return {s.name for s in self.specs if s.kind == "transformer"}
+
+    def ranking_metric(self, dataset: str, rule: Rule) -> str:
+        """select.metric for this dataset: report.choice.ranking_metric on its task and baseline folds."""
+        multilabel = self.datasets.get(dataset, {}).get("task") == "multilabel"
+        baseline = baseline_of(self.baseline_summary, dataset)
+        imbalanced = baseline is not None and bool(baseline.get(IMBALANCED_KEY, False))
+        return ranking_metric(rule.metric, multilabel, imbalanced)
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
@@ -126,6 +139,7 @@ def inputs_of(results: dict, margin: float = SelectConfig().max_accuracy_drop) -
         results["teacher"],
         results["datasets"],
         margin,
+        pd.DataFrame(results.get("label_baselines", [])),
     )
 
 
@@ -140,13 +154,22 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
         comparisons = study.comparisons(dataset)
         latencies = {m: v[FOLD_LATENCIES_KEY] for m, v in fold_latencies(own_folds).items()}
         table = table_for(rows, study.teacher, study.distilled, baseline)
+        metric = study.ranking_metric(dataset, rule)
+        flagged = flagged_rows(own_folds)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
             # the cells' own precision: tabulate would print 29.0 as 29
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
-            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons, latencies)),
+            *_paragraph([metric_line(metric, rule)]),
+            *_paragraph(
+                deploy_line(
+                    rows, study.kinds, study.teacher, rule, comparisons, latencies, metric, set(flagged)
+                )
+            ),
+            *_paragraph(degenerate_lines(flagged)),
             *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *_paragraph(label_set_lines(label_set_summary(study.label_baselines, dataset), rows)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(distillation_lines(comparisons)),
             *_paragraph(target_line(rows, study.teacher)),
@@ -162,6 +185,18 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
             "",
         ]
     return "\n".join(parts + across_datasets(study.summary, study.teacher))
+
+
+def metric_line(metric: str, rule: Rule) -> str:
+    """Which score ranks this dataset's rows for the headline and the champion, and why."""
+    why = {
+        "accuracy": "the classes are balanced",
+        "macro_f1": "a fold's training part is imbalanced (largest class / smallest >= "
+        "train.imbalance_ratio): accuracy there rewards always answering the majority class",
+        "micro_f1": "the task is multilabel",
+    }[metric]
+    how = f"select.metric is {rule.metric}" + (f": {why}" if rule.metric == "auto" else "")
+    return f"**Ranked by {METRIC_NAMES[metric]}** for the row to deploy and the champion ({how})."
 
 
 def _paragraph(lines: list[str]) -> list[str]:
@@ -212,11 +247,14 @@ def metrics_json(study: ReportInputs) -> dict:
             continue
         rows = summary[summary["dataset"] == dataset]
         below = set(models_not_above(rows, baseline, set(models)))
+        flagged = flagged_rows(own_folds)
         for model, numbers in models.items():
             numbers["beats_majority_class"] = float(model not in below)
+            numbers[FLAGGED_KEY] = float(model in flagged)  # the select rule leaves it out
         models[BASELINE_KEY] = {
             k: round(float(v), 6) for k, v in baseline.items() if k.endswith(("_mean", "_std"))
-        }
+        } | {IMBALANCED_KEY: float(bool(baseline.get(IMBALANCED_KEY, False)))}
+        models[BASELINE_KEY] |= label_set_metrics(label_set_summary(study.label_baselines, dataset))
     return out
 
 
