@@ -324,10 +324,13 @@ class FineTuner:
 
     def score(self, data: Features) -> float:
         targets = np.stack([f["labels"] for f in data])
+        logits, decision = self.predict_logits(data), self.train.threshold
+        if self.multilabel and self.train.tune_thresholds:
+            # each epoch judged at its own best thresholds: at one 0.5 a sparse-label model scores 0 on
+            # every epoch, and the first epoch would be kept whatever the later ones learnt
+            decision = LabelDecision(choose_thresholds(logits, targets, self.train.threshold))
         balanced = self.class_weights is not None
-        return headline_score(
-            self.predict_logits(data), targets, self.multilabel, self.train.threshold, balanced
-        )
+        return headline_score(logits, targets, self.multilabel, decision, balanced)
 
     def _synchronize(self) -> None:
         # CUDA runs asynchronously: without this, timings stop before the GPU has finished
