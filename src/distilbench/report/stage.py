@@ -168,7 +168,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
                 )
             ),
             *_paragraph(degenerate_lines(flagged)),
-            *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers, metric)),
             *_paragraph(label_set_lines(label_set_summary(study.label_baselines, dataset), rows)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(distillation_lines(comparisons)),
@@ -220,7 +220,7 @@ METRIC_COLUMNS = (
 )
 
 
-def metrics_json(study: ReportInputs) -> dict:
+def metrics_json(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> dict:
     """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads; the majority-class
     baseline is one more entry beside the models."""
     summary = study.summary
@@ -246,7 +246,8 @@ def metrics_json(study: ReportInputs) -> dict:
         if baseline is None:
             continue
         rows = summary[summary["dataset"] == dataset]
-        below = set(models_not_above(rows, baseline, set(models)))
+        metric = study.ranking_metric(dataset, rule)
+        below = set(models_not_above(rows, baseline, set(models), metric))
         flagged = flagged_rows(own_folds)
         for model, numbers in models.items():
             numbers["beats_majority_class"] = float(model not in below)
@@ -306,7 +307,7 @@ def write_report(results_path: Path, out_dir: Path, rule: Rule = DEFAULT_RULE) -
     with atomic_paths(files) as (md, csv, metrics, tradeoff, pareto):
         md.write_text(markdown, encoding="utf-8")
         summary.to_csv(csv, index=False)
-        metrics.write_text(json.dumps(metrics_json(study), indent=2), encoding="utf-8")
+        metrics.write_text(json.dumps(metrics_json(study, rule), indent=2), encoding="utf-8")
         plot_tradeoff(summary, tradeoff)
         plot_front(summary, pareto)
     logger.info("wrote %s", ", ".join(map(str, files)))
