@@ -39,7 +39,9 @@ def test_one_record_per_repeat_and_fold_predicting_the_training_majority(write, 
             "majority_class",
             "accuracy",
             "macro_f1",
+            "imbalanced",
         }
+        assert record["imbalanced"] is False  # 8:4:4 in training is under the 3:1 rule
 
 
 def test_multilabel_predicts_each_label_its_training_rows_mostly_have(prepare, tmp_path) -> None:

@@ -71,3 +71,14 @@ def test_head_tail_keeps_the_start_and_the_end_of_a_long_text(tiny_model_dir):
     assert len(ids[0]) == 18 and ids[1] == tokenize(tokenizer, ["match goal"], 18, "head")["input_ids"][0]
     head = tokenize(tokenizer, [text], 18, "head")["input_ids"][0]
     assert tokenizer.decode(head, skip_special_tokens=True).split() == words[:16]
+
+
+@pytest.mark.parametrize(
+    "kind_keys", [{"kind": "linear", "classifier": "svm"}, {"kind": "linear", "classifier": "logreg"}]
+)
+def test_a_balanced_model_weights_its_classes_and_an_unbalanced_one_does_not(kind_keys):
+    balanced = new_model(spec(**kind_keys), multilabel=False, balanced=True).classifier[-1]
+    plain = new_model(spec(**kind_keys), multilabel=False).classifier[-1]
+    assert balanced.class_weight == "balanced" and plain.class_weight is None
+    per_label = new_model(spec(**kind_keys), multilabel=True, balanced=True).classifier[-1]
+    assert per_label.estimator.class_weight == "balanced"  # each label's own classifier

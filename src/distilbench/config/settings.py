@@ -41,6 +41,8 @@ POOLINGS = ("auto", "cls", "mean")
 HIDDEN_LOSSES = ("cosine", "mse")
 CNN_EMBEDDINGS = ("random", "static", "non-static")
 HIDDEN_LAYERS = ("last", "mapped")
+SELECT_METRICS = ("auto", "accuracy", "macro_f1", "micro_f1")
+CLASS_WEIGHT_SETTINGS = ("auto", "on", "off")  # train.class_weights (training.imbalance)
 # each kind's own keys beside `name` and `kind`: a key of another kind is refused, not silently ignored
 KIND_KEYS = {
     "transformer": {
@@ -344,7 +346,16 @@ class TrainConfig(Section):
     warmup_ratio: float = setting(0.1, minimum=0, maximum=1)
     # carved from the fold's training part to pick the best epoch; 0 = off
     inner_val_fraction: float = setting(0.1, minimum=0, maximum=0.5)
-    threshold: float = setting(0.5, minimum=0, exclusive=True, maximum=1)  # multilabel decision threshold
+    # multilabel: the decision threshold of every label, and (tune_thresholds) where each label's own
+    # search on the inner split starts and ends in a tie (training.decision)
+    threshold: float = setting(0.5, minimum=0, exclusive=True, maximum=1)
+    tune_thresholds: bool = setting(True)  # multilabel: per-label thresholds chosen on the inner split
+    # imbalanced data (training.imbalance): class-weighted losses (transformer, CNN: CrossEntropyLoss
+    # weight=, BCE pos_weight= for multilabel) and class_weight="balanced" (linear, static). auto: on when
+    # the fold's training part has largest class / smallest (multilabel: a label's negatives / positives)
+    # >= imbalance_ratio; BBC (1.3) and Rotten Tomatoes (1.0) stay off
+    class_weights: str = setting("auto", choices=CLASS_WEIGHT_SETTINGS)
+    imbalance_ratio: float = setting(3.0, minimum=1)
     precision: str = setting("auto", choices=PRECISIONS)  # auto: bf16/fp16 autocast on CUDA, fp32 on CPU
     # shrink knob for tests and smoke runs: stop each epoch after this many steps
     max_steps: int | None = setting(None, kind=int, minimum=1)
@@ -410,6 +421,9 @@ class SelectConfig(Section):
     # the margin, in accuracy points (0.01 accuracy = 1 point), of the select rule and of the report's
     # equivalence and non-inferiority tests: one number for both
     max_accuracy_drop: float = setting(1.0, minimum=0)
+    # the score the champion (and the report's headline) ranks rows by: auto = macro-F1 on a dataset whose
+    # folds are imbalanced by train.imbalance_ratio, micro-F1 for multilabel, else accuracy (report.metric)
+    metric: str = setting("auto", choices=SELECT_METRICS)
 
 
 @dataclass(frozen=True)

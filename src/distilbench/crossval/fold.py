@@ -26,9 +26,18 @@ from distilbench.crossval.variants import HeldOutFold, VariantResult, score_vari
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.pooling import load_classifier
 from distilbench.models.zoo import build_model, count_parameters, load_tokenizer, make_student, save_model
+from distilbench.training.decision import LabelDecision, every_text_labelled
 from distilbench.training.distill import Distiller
 from distilbench.training.distill_loss import teacher_confidence
-from distilbench.training.evaluation import HeldOutPredictions, confusion, fold_metrics, held_out_predictions
+from distilbench.training.evaluation import (
+    Decision,
+    HeldOutPredictions,
+    confusion,
+    fold_metrics,
+    held_out_predictions,
+    predict,
+)
+from distilbench.training.imbalance import Balance, loss_weights, train_balance
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import (
     EpochRecord,
@@ -81,6 +90,17 @@ class FoldResult:
     variant: VariantResult | None = None
     # its answer to each held-out row (row ids, truth, predicted, scores): paired per-example analyses
     predictions: HeldOutPredictions | None = None
+    # imbalanced data (training.imbalance): the training part's ratio and whether the losses were weighted
+    imbalance_ratio: float = 1.0
+    class_weights: bool = False
+    # multilabel: each label's decision threshold (chosen on the inner split) and the at-least-one rule
+    thresholds: tuple[float, ...] = ()
+    at_least_one: bool = False
+    # what its answers on the held-out fold look like: how many distinct ones (1: a constant answer, e.g.
+    # always the majority class) and the share of texts given no label (multilabel); report.degenerate
+    # flags such a row. A compressed variant's row keeps its fp32 source's (they agree, crossval.variants)
+    distinct_answers: int = 0
+    empty_answers: float = 0.0
 
     @property
     def train_eval_seconds(self) -> float:
@@ -170,10 +190,22 @@ def initial_model(
     return build_model(job.model, tokenizer, num_labels, multilabel, vocabulary_from=job.tokenizer_from)
 
 
+def fold_balance(job: FoldJob, data: PreparedDataset, rows: np.ndarray) -> Balance:
+    """train.class_weights resolved on the rows a model trains on (training.imbalance's rule)."""
+    return train_balance(job.train, data.targets[rows], len(data.labels), data.task == "multilabel")
+
+
 def make_trainer(
-    job: FoldJob, model, collate, runtime: Runtime, multilabel: bool, train_rows, teacher=None
+    job: FoldJob,
+    model,
+    collate,
+    runtime: Runtime,
+    multilabel: bool,
+    train_rows,
+    teacher=None,
+    class_weights: np.ndarray | None = None,
 ) -> FineTuner:
-    common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label)
+    common = dict(seed=job.fold_seed, multilabel=multilabel, label=job.label, class_weights=class_weights)
     if job.distill is None:  # labels only: every fine-tuned row, and the distillation ablation
         return FineTuner(model, collate, runtime, job.train, **common)
     return Distiller(
@@ -202,7 +234,11 @@ def fit_on_rows(
     seed_everything(job.fold_seed)  # the new classification head is drawn from this seed
     teacher = fold_teacher_model(job)
     model = initial_model(job, tokenizer, len(data.labels), multilabel, teacher)
-    trainer = make_trainer(job, model, make_collator(tokenizer), runtime, multilabel, fit_rows, teacher)
+    weights = None
+    if fold_balance(job, data, train_rows).weighted:
+        weights = loss_weights(data.targets[fit_rows], len(data.labels), multilabel)
+    collate = make_collator(tokenizer)
+    trainer = make_trainer(job, model, collate, runtime, multilabel, fit_rows, teacher, weights)
     fitted = trainer.fit(subset(features, fit_rows), subset(features, inner_rows) or None)
     return trainer, fitted, features, fit_rows
 
@@ -231,6 +267,8 @@ def compute_fold(job: FoldJob, device: str | None = None) -> FoldResult:
         data,
         eval_rows,
         logits,
+        trainer.decision,
+        balance=fold_balance(job, data, train_rows),
         started_ms=started_ms,
         train_seconds=fitted.seconds,
         eval_seconds=eval_seconds,
@@ -270,6 +308,8 @@ def compute_shallow_fold(job: FoldJob) -> FoldResult:
         data,
         eval_rows,
         logits,
+        shallow_decision(job, data, train_rows),
+        balance=fitted.balance,
         started_ms=started_ms,
         train_seconds=fitted.seconds,
         eval_seconds=eval_seconds,
@@ -283,18 +323,43 @@ def compute_shallow_fold(job: FoldJob) -> FoldResult:
     )
 
 
+def shallow_decision(job: FoldJob, data: PreparedDataset, train_rows: np.ndarray) -> Decision:
+    """A linear or static multilabel model's decision: its own (each classifier's margin 0, sigmoid 0.5:
+    it has no inner split to tune on), with the at-least-one rule when every training text has a label."""
+    if data.task != "multilabel":
+        return job.train.threshold
+    labelled = every_text_labelled(data.targets[train_rows])
+    return LabelDecision.fixed(0.5, len(data.labels), labelled)
+
+
 def held_out_result(
-    job: FoldJob, data: PreparedDataset, eval_rows: np.ndarray, logits: np.ndarray, started_ms: int, **numbers
+    job: FoldJob,
+    data: PreparedDataset,
+    eval_rows: np.ndarray,
+    logits: np.ndarray,
+    decision: Decision,
+    balance: Balance,
+    started_ms: int,
+    **numbers,
 ) -> FoldResult:
-    """The fold's record: its scores on the held-out rows from `logits`, and the fit's own `numbers`."""
+    """The fold's record: its scores on the held-out rows from `logits` (decided by `decision`), and the
+    fit's own `numbers`."""
     multilabel = data.task == "multilabel"
     truth = data.targets[eval_rows]
+    labels = decision if isinstance(decision, LabelDecision) else None
+    answers = predict(logits, multilabel, decision)
     return FoldResult(
         dataset=job.dataset,
         model=job.model.name,
         fold=job.number,
         task=data.task,
-        metrics=fold_metrics(logits, truth, multilabel, job.train.threshold),
+        metrics=fold_metrics(logits, truth, multilabel, decision),
+        imbalance_ratio=balance.ratio,
+        class_weights=balance.weighted,
+        thresholds=labels.thresholds if labels else (),
+        at_least_one=bool(labels and labels.at_least_one),
+        distinct_answers=len(np.unique(answers, axis=0)),
+        empty_answers=float(np.mean(answers.sum(axis=1) == 0)) if multilabel else 0.0,
         eval_examples=len(eval_rows),
         repeat=job.repeat,
         threads=torch.get_num_threads(),
@@ -302,7 +367,7 @@ def held_out_result(
         finished_ms=wall_clock_ms(),
         labels=tuple(data.labels),
         confusion=None if multilabel else _as_tuples(confusion(logits, truth, len(data.labels))),
-        predictions=held_out_predictions(eval_rows, logits, truth, multilabel, job.train.threshold),
+        predictions=held_out_predictions(eval_rows, logits, truth, multilabel, decision),
         **numbers,
     )
 
@@ -325,7 +390,7 @@ def compressed_variants(
         logits,
         trainer.collate,
         multilabel,
-        job.train.threshold,
+        trainer.decision,
         job.train.eval_batch_size,
         rows=eval_rows,
     )

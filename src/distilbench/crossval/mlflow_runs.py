@@ -259,6 +259,12 @@ def fold_params(job: FoldJob, result: FoldResult) -> dict[str, object]:
         "train_examples": result.train_examples,
         "eval_examples": result.eval_examples,
         "distill": json.dumps(asdict(job.distill)) if job.distill else None,
+        # what train.class_weights resolved to on this fold (training.imbalance), and a multilabel fold's
+        # per-label thresholds chosen on its inner split (training.decision)
+        "imbalance_ratio": result.imbalance_ratio,
+        "class_weighted": result.class_weights,
+        **({"thresholds": json.dumps(list(result.thresholds))} if result.thresholds else {}),
+        **({"at_least_one": result.at_least_one} if result.thresholds else {}),
         **{f"fingerprint.{k}": v for k, v in asdict(job.fingerprint).items()},
         "cache_key": job.cache_key,
     }

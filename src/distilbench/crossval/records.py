@@ -16,7 +16,17 @@ from distilbench.core import schema
 from distilbench.crossval.fold import FoldResult
 
 # kept out of the results file: curves, matrices and nested objects (MLflow keeps the curves)
-BULKY = ("history", "step_losses", "labels", "confusion", "variants", "speed", "variant", "predictions")
+BULKY = (
+    "history",
+    "step_losses",
+    "labels",
+    "confusion",
+    "variants",
+    "speed",
+    "variant",
+    "predictions",
+    "thresholds",
+)
 SCORE_DECIMALS = 4  # a held-out row's scores in the results file: enough for any paired analysis
 
 

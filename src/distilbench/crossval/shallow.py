@@ -17,6 +17,7 @@ from distilbench.crossval.plan import FoldJob
 from distilbench.data.prepared import PreparedDataset
 from distilbench.models.shallow import ShallowModel, distilled_static, new_model
 from distilbench.models.zoo import model_location
+from distilbench.training.imbalance import Balance, train_balance
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ShallowFit:
     model: ShallowModel
     seconds: float  # fitting, plus a static model's one-off distillation
     distillation_seconds: float  # the static embeddings' share of `seconds` (0 for a linear model)
+    balance: Balance  # train.class_weights resolved on these rows: class_weight="balanced" when weighted
 
 
 def fit_shallow(job: FoldJob, data: PreparedDataset, rows: np.ndarray) -> ShallowFit:
@@ -32,11 +34,14 @@ def fit_shallow(job: FoldJob, data: PreparedDataset, rows: np.ndarray) -> Shallo
     if job.model.kind == "static":
         checkpoint = model_location(job.model)
         static, distillation_seconds = distilled_static(checkpoint, job.model.pca_dims)
-    model = new_model(job.model, data.task == "multilabel", static)
+    multilabel = data.task == "multilabel"
+    balance = train_balance(job.train, data.targets[rows], len(data.labels), multilabel)
+    model = new_model(job.model, multilabel, static, balanced=balance.weighted)
     # scikit-learn's fit has no hook: a stop request is honoured before it, and it is short (1.2 s for
     # TF-IDF + LinearSVC on 2000 BBC articles, 2 cores); after it, nothing of the fold is kept or logged
     check_stop(job.label)
     start = time.perf_counter()
     model.fit([data.texts[i] for i in rows], data.targets[rows])
     check_stop(job.label)
-    return ShallowFit(model, time.perf_counter() - start + distillation_seconds, distillation_seconds)
+    seconds = time.perf_counter() - start + distillation_seconds
+    return ShallowFit(model, seconds, distillation_seconds, balance)

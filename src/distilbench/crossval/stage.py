@@ -31,7 +31,7 @@ from distilbench.core.schema import (
 )
 from distilbench.crossval import unlogged
 from distilbench.crossval.fold import FoldResult, compute_fold
-from distilbench.crossval.majority import majority_baselines
+from distilbench.crossval.majority import label_set_baselines, majority_baselines
 from distilbench.crossval.mlflow_runs import (
     fail_left_running,
     fail_open_parents,
@@ -343,7 +343,8 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
             for d in plan.datasets
         },
         "folds": [record for r in ordered for record in fold_records(r)],
-        "baselines": majority_baselines(d.directory for d in plan.datasets),
+        "baselines": majority_baselines((d.directory for d in plan.datasets), cfg.train.imbalance_ratio),
+        "label_baselines": label_set_baselines(d.directory for d in plan.datasets),
         # each fold's answer to each held-out row, for paired per-example analyses (report.disagreement)
         "predictions": [p for r in ordered for p in prediction_records(r)],
     }

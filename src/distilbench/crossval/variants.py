@@ -21,7 +21,13 @@ import torch
 
 from distilbench.core.stop import check_stop
 from distilbench.models.compress import Variant, build_variants
-from distilbench.training.evaluation import HeldOutPredictions, fold_metrics, held_out_predictions, predict
+from distilbench.training.evaluation import (
+    Decision,
+    HeldOutPredictions,
+    fold_metrics,
+    held_out_predictions,
+    predict,
+)
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
 from distilbench.training.loop import Features
 
@@ -55,7 +61,7 @@ class HeldOutFold:
     fp32_logits: np.ndarray
     collate: Callable[[Features], dict]
     multilabel: bool
-    threshold: float
+    threshold: Decision  # multilabel: the fp32 model's own decision (per-label thresholds)
     eval_batch_size: int
     rows: np.ndarray | None = None  # the held-out rows' positions in the prepared examples
 

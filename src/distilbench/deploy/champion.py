@@ -40,7 +40,7 @@ from distilbench.deploy.refit import Refit, refit
 from distilbench.deploy.registry import ALIAS, register_classifier
 from distilbench.models.compress import export_onnx, file_mb, quantize_int8, quantize_onnx, state_dict_mb
 from distilbench.models.zoo import save_model
-from distilbench.report.choice import Choice, Rule, choose, rows_of
+from distilbench.report.choice import METRIC_NAMES, Choice, Rule, choose, entries_metric, rows_of
 from distilbench.tracking.store import store_errors
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,9 @@ class Champion:
     refit_seconds: float
     refit_examples: int
     model_mb: float
-    cv_accuracy: float
+    cv_accuracy: float  # the cross-validated mean of `metric` (accuracy unless select.metric says otherwise)
     teacher_accuracy: float
+    metric: str = "accuracy"  # what ranked the rows for this dataset (report.choice.ranking_metric)
 
 
 def read_metrics(path: Path) -> dict:
@@ -90,7 +91,11 @@ def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
     """One choice per dataset of the report, by select's rule."""
     rule = Rule.from_config(cfg.select)
     tables = rows_of(metrics, {m.name: m.kind for m in cfg.zoo.models})
-    choices = [choose(rows, cfg.zoo.teacher, rule) for rows in tables.values() if rows]
+    choices = [
+        choose(rows, cfg.zoo.teacher, rule, entries_metric(rule.metric, metrics[dataset]))
+        for dataset, rows in tables.items()
+        if rows
+    ]
     zoo = {m.name for m in cfg.zoo.models}
     for choice in choices:  # checked for every dataset before the first refit starts
         if choice.model not in zoo:
@@ -103,8 +108,16 @@ def choose_all(cfg: Config, metrics: Mapping[str, Mapping]) -> list[Choice]:
 
 def save_served(refitted: Refit, variant: str, directory: Path) -> ServedModel:
     """Write the refitted model and what serves `variant` into `directory` (an empty staging folder)."""
+    decision = refitted.decision
     settings = ServingSettings(
-        refitted.labels, refitted.max_length, refitted.multilabel, variant, refitted.kind, refitted.truncation
+        refitted.labels,
+        refitted.max_length,
+        refitted.multilabel,
+        variant,
+        refitted.kind,
+        refitted.truncation,
+        thresholds=decision.thresholds if decision else (),
+        at_least_one=bool(decision and decision.at_least_one),
     )
     settings.write(directory)
     if refitted.tokenizer is None:  # a linear or static model: its own folder layout, no variants
@@ -139,7 +152,8 @@ def refit_params(cfg: Config, choice: Choice) -> dict[str, object]:
         "model": choice.row,
         "source_model": choice.model,
         "variant": choice.variant,
-        "rule": Rule.from_config(cfg.select).describe(),
+        "rule": Rule.from_config(cfg.select).describe(choice.metric),
+        "metric": choice.metric,
         "max_accuracy_drop": cfg.select.max_accuracy_drop,
         "teacher": cfg.zoo.teacher,
         "teacher_accuracy": choice.teacher_accuracy,
@@ -222,6 +236,7 @@ def refit_and_register(
         model_mb=round(served.size_mb, 3),
         cv_accuracy=choice.accuracy,
         teacher_accuracy=choice.teacher_accuracy,
+        metric=choice.metric,
     )
 
 
@@ -300,7 +315,7 @@ def champion_markdown(champions: Sequence[Champion]) -> list[str]:
             f"**{c.dataset}**: `{c.row}` ({c.variant}) is registered as `{c.registered_name}` version "
             f"{c.version}, alias `champion`. Chosen as {c.reason}. Refitted on the whole dataset "
             f"({c.refit_examples} training rows, {c.refit_seconds:.0f} s), it serves {c.model_mb:.1f} MB; "
-            f"its expected accuracy is the cross-validated {c.cv_accuracy:.4f} "
+            f"its expected {METRIC_NAMES[c.metric]} is the cross-validated {c.cv_accuracy:.4f} "
             f"(teacher {c.teacher_accuracy:.4f}).",
             "",
             "```",

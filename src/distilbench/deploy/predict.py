@@ -8,7 +8,9 @@ A saved folder (the select stage writes ``models/<dataset>/``) holds the model, 
 registry stores with the model). A linear or static model's folder holds its scikit-learn classifier (and
 the static embeddings) instead of weights and a tokenizer.
 Output, one JSON object per text: {"text": ..., "label": ..., "probabilities": {label: p, ...}}; for a
-multilabel model "label" is the list of labels at or above the threshold.
+multilabel model "label" is the list of labels at or above each label's own threshold (chosen on the refit's
+inner validation split, kept in serving.json), and never empty when the model was trained on texts that all
+had a label (its top-scoring label then; training.decision).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     import torch
 
     from distilbench.models.compress import OnnxClassifier
+    from distilbench.training.decision import LabelDecision
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ REGISTRY_SCHEMES = ("models:/", "runs:/")
 SERVABLE_KINDS = tuple(k for k in MODEL_KINDS if k != "cnn")  # predict loads no text CNN
 # a saved folder has one: a transformer's config.json, or a linear or static model's classifier file
 MODEL_FILES = ("config.json", "classifier.joblib")
+OPTIONAL_SETTINGS = ("thresholds", "at_least_one")  # serving.json keys an older select did not write
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,22 @@ class ServingSettings:
     runtime: str = FP32  # one of VARIANTS
     kind: str = "transformer"  # a ModelSpec kind: which loader reads the folder
     truncation: str = "head"  # which tokens of a longer text are kept, as in training (models.truncation)
+    # multilabel: each label's threshold (empty: THRESHOLD for all) and the at-least-one-label rule
+    thresholds: tuple[float, ...] = ()
+    at_least_one: bool = False
+
+    def decision(self) -> LabelDecision:
+        """How this multilabel model's probabilities become labels (training.decision)."""
+        from distilbench.training.decision import LabelDecision
+
+        if self.thresholds:
+            return LabelDecision(tuple(self.thresholds), self.at_least_one)
+        return LabelDecision.fixed(THRESHOLD, len(self.labels), self.at_least_one)
 
     def write(self, directory: Path) -> Path:
         path = Path(directory) / SETTINGS_FILE
-        path.write_text(json.dumps({**asdict(self), "labels": list(self.labels)}, indent=2), encoding="utf-8")
+        record = {**asdict(self), "labels": list(self.labels), "thresholds": list(self.thresholds)}
+        path.write_text(json.dumps(record, indent=2), encoding="utf-8")
         return path
 
     @classmethod
@@ -71,14 +87,27 @@ class ServingSettings:
                 "rerun select"
             )
         saved = json.loads(path.read_text(encoding="utf-8"))
-        missing = [f.name for f in fields(cls) if f.name not in saved]
+        # the multilabel decision came later: a folder without it decides as before (0.5, no rule)
+        missing = [f.name for f in fields(cls) if f.name not in saved and f.name not in OPTIONAL_SETTINGS]
         if missing:
             raise AssetError(f"{path}: written by an older select (no {', '.join(missing)}); rerun select")
         for name, known in (("runtime", VARIANTS), ("kind", SERVABLE_KINDS), ("truncation", TRUNCATIONS)):
             if saved[name] not in known:
                 raise AssetError(f"{path}: {name} {saved[name]!r} is not one of {list(known)}")
-        known = {f.name: saved[f.name] for f in fields(cls)}
-        return cls(**known | {"labels": tuple(saved["labels"]), "max_length": int(saved["max_length"])})
+        thresholds = tuple(float(t) for t in saved.get("thresholds", ()))
+        if thresholds and len(thresholds) != len(saved["labels"]):
+            raise AssetError(
+                f"{path}: {len(thresholds)} thresholds for {len(saved['labels'])} labels; rerun select"
+            )
+        known = {f.name: saved[f.name] for f in fields(cls) if f.name in saved}
+        return cls(
+            **known
+            | {
+                "labels": tuple(saved["labels"]),
+                "max_length": int(saved["max_length"]),
+                "thresholds": thresholds,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -114,10 +143,12 @@ class FolderClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         labels = self.settings.labels
+        probabilities = self.probabilities(texts)
+        chosen = self.settings.decision().apply(probabilities) if self.settings.multilabel else None
         predictions = []
-        for text, row in zip(texts, self.probabilities(texts), strict=True):
-            if self.settings.multilabel:
-                label: str | list[str] = [name for name, p in zip(labels, row, strict=True) if p >= THRESHOLD]
+        for i, (text, row) in enumerate(zip(texts, probabilities, strict=True)):
+            if chosen is not None:
+                label: str | list[str] = [name for name, on in zip(labels, chosen[i], strict=True) if on]
             else:
                 label = labels[int(row.argmax())]
             predictions.append(

@@ -29,12 +29,15 @@ from distilbench.core.runtime import resolve_runtime
 from distilbench.crossval.fold import (
     export_for_students,
     fit_on_rows,
+    shallow_decision,
 )
 from distilbench.crossval.plan import FoldJob, ParentSpec, PreparedRef, plan_jobs, training_order
 from distilbench.crossval.shallow import fit_shallow
 from distilbench.data.prepared import PreparedDataset, load_prepared
 from distilbench.models.shallow import ShallowModel
 from distilbench.models.zoo import load_tokenizer
+from distilbench.training.decision import LabelDecision
+from distilbench.training.evaluation import Decision
 from distilbench.training.loop import FineTuner
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ class Refit:
     examples: int  # rows trained on (the rest of the dataset is the inner validation split)
     best_epoch: int
     example_texts: tuple[str, ...]  # a few of the dataset's texts, e.g. to export ONNX from
+    # multilabel: the decision served with it (per-label thresholds from the refit's inner split)
+    decision: LabelDecision | None = None
 
 
 def refit_job(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str, cache_root: Path) -> FoldJob:
@@ -83,22 +88,33 @@ def refit(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str) -> Refi
     with tempfile.TemporaryDirectory(prefix="distilbench-refit-") as cache_root:
         job = refit_job(cfg, dataset_dir, model, tracking_uri, Path(cache_root))
         data = load_prepared(Path(job.dataset_dir))
+        rows = np.arange(len(data.texts))
         if job.model.kind in SHALLOW_KINDS:
-            fitted = fit_shallow(job, data, np.arange(len(data.texts)))
-            return refitted(job, data, fitted.model, None, fitted.seconds, len(data.texts), best_epoch=1)
+            fitted = fit_shallow(job, data, rows)
+            decision = shallow_decision(job, data, rows)
+            return refitted(job, data, fitted.model, None, fitted.seconds, len(rows), 1, decision)
         start = time.perf_counter()
         if job.teacher is not None:
             fit_whole(job.teacher, data)  # writes the logits (and model) its student reads
         trainer, best_epoch, examples = fit_whole(job, data)
         seconds = time.perf_counter() - start
     tokenizer = load_tokenizer(job.tokenizer_from)
-    return refitted(job, data, trainer.model.cpu().eval(), tokenizer, seconds, examples, best_epoch)
+    model = trainer.model.cpu().eval()
+    return refitted(job, data, model, tokenizer, seconds, examples, best_epoch, trainer.decision)
 
 
 def refitted(
-    job: FoldJob, data: PreparedDataset, model, tokenizer, seconds: float, examples: int, best_epoch: int
+    job: FoldJob,
+    data: PreparedDataset,
+    model,
+    tokenizer,
+    seconds: float,
+    examples: int,
+    best_epoch: int,
+    decision: Decision = 0.5,
 ):
     return Refit(
+        decision=decision if isinstance(decision, LabelDecision) else None,
         model=model,
         tokenizer=tokenizer,
         labels=tuple(data.labels),

@@ -12,6 +12,7 @@ paired tests and serving treat every row alike. Multilabel tasks fit one classif
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -45,10 +46,13 @@ DISTILLED_FILE = "distilled.json"  # beside a cached static model: what it was m
 MAX_ITER = 5000  # logistic regression's solver steps: the default 100 stops short on TF-IDF's many features
 
 
-def linear_classifier(spec: ModelSpec):
+def linear_classifier(spec: ModelSpec, balanced: bool = False):
+    """`balanced`: scikit-learn's class_weight="balanced" (n / (k * count) per class), the weights the torch
+    rows' losses get on imbalanced data (training.imbalance)."""
+    class_weight = "balanced" if balanced else None
     if spec.classifier == "svm":
-        return LinearSVC(C=spec.C)
-    return LogisticRegression(C=spec.C, max_iter=MAX_ITER)
+        return LinearSVC(C=spec.C, class_weight=class_weight)
+    return LogisticRegression(C=spec.C, max_iter=MAX_ITER, class_weight=class_weight)
 
 
 def per_label(classifier, multilabel: bool):
@@ -111,12 +115,17 @@ class ShallowModel:
         return cls(joblib.load(Path(directory) / CLASSIFIER_FILE), static)
 
 
-def new_model(spec: ModelSpec, multilabel: bool, static: StaticModel | None = None) -> ShallowModel:
-    """An unfitted model of the spec's kind; a static one needs its distilled embeddings."""
+def new_model(
+    spec: ModelSpec, multilabel: bool, static: StaticModel | None = None, balanced: bool = False
+) -> ShallowModel:
+    """An unfitted model of the spec's kind; a static one needs its distilled embeddings. `balanced`:
+    class-weighted (each label's own classifier, for multilabel)."""
     if spec.kind == "linear":
         vectorizer = TfidfVectorizer(ngram_range=(1, spec.ngram_max), min_df=spec.min_df, sublinear_tf=True)
-        return ShallowModel(make_pipeline(vectorizer, per_label(linear_classifier(spec), multilabel)))
-    classifier = per_label(LogisticRegression(C=spec.C, max_iter=MAX_ITER), multilabel)
+        classifier = per_label(linear_classifier(spec, balanced), multilabel)
+        return ShallowModel(make_pipeline(vectorizer, classifier))
+    static_spec = dataclasses.replace(spec, classifier="logreg")  # a static model's classifier is logistic
+    classifier = per_label(linear_classifier(static_spec, balanced), multilabel)
     return ShallowModel(classifier, static)
 
 

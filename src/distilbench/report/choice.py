@@ -29,6 +29,30 @@ FAMILY = {  # what each kind of model is called in sentences users read
 }
 UNSERVABLE_KINDS = ("cnn",)  # distilbench predict and the registry serve every other kind
 NONINFERIOR_KEY = "vs_teacher_noninferior"  # metrics.json: 1.0 when report.pairs showed it
+FLAGGED_KEY = "degenerate"  # metrics.json: 1.0 for a row report.degenerate flags (one answer, no labels)
+IMBALANCED_KEY = "imbalanced"  # metrics.json, the baseline's entry: 1.0 when a fold is imbalanced
+ACCURACY = "accuracy"
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "micro_f1": "micro-F1"}
+
+
+def ranking_metric(setting: str, multilabel: bool, imbalanced: bool) -> str:
+    """select.metric resolved for one dataset. auto: micro-F1 for multilabel (subset accuracy counts a text
+    right only with every label right), macro-F1 when a fold's training part is imbalanced by
+    train.imbalance_ratio (accuracy there rewards always answering the majority class), else accuracy."""
+    if setting != "auto":
+        return setting
+    if multilabel:
+        return "micro_f1"
+    return "macro_f1" if imbalanced else ACCURACY
+
+
+def entries_metric(setting: str, entries: Mapping[str, object]) -> str:
+    """select.metric for one dataset of metrics.json (dataset → row → numbers)."""
+    numbers = [n for n in entries.values() if isinstance(n, Mapping)]
+    multilabel = any("micro_f1_mean" in n for n in numbers)
+    baseline = entries.get(BASELINE_KEY)
+    imbalanced = isinstance(baseline, Mapping) and bool(baseline.get(IMBALANCED_KEY, 0.0))
+    return ranking_metric(setting, multilabel, imbalanced)
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,9 @@ class Row:
     end_to_end_seconds: float = math.nan
     # "<repeat>.<fold>" -> batch-1 p50 ms on that fold: latencies are compared fold by fold
     fold_latencies: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    # other cross-validated means a dataset may be ranked by (select.metric): "macro_f1", "micro_f1"
+    scores: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    flagged: bool = False  # report.degenerate: one answer for every text, or no labels; never chosen
 
     @property
     def servable(self) -> bool:
@@ -66,14 +93,21 @@ class Row:
 class Rule:
     model: str | None  # a row by name wins over the rule
     max_accuracy_drop: float  # accuracy points below the teacher's (1 point = 0.01 accuracy)
+    metric: str = "auto"  # select.metric: what ranks rows (ranking_metric resolves it per dataset)
 
     @classmethod
     def from_config(cls, select: SelectConfig) -> Rule:
-        return cls(select.model, select.max_accuracy_drop)
+        return cls(select.model, select.max_accuracy_drop, select.metric)
 
-    def describe(self) -> str:
+    def describe(self, metric: str = ACCURACY) -> str:
         if self.model:
             return f"select.model = {self.model}"
+        if metric != ACCURACY:
+            name = METRIC_NAMES[metric]
+            return (
+                f"ranked by {name} (select.metric {self.metric}): fastest of the rows whose mean {name} is "
+                f"within {self.max_accuracy_drop:g} points of the teacher's, flagged rows left out"
+            )
         return (
             f"fastest of the rows shown not worse than the teacher by {_points(self.max_accuracy_drop)}, "
             "else of those within it on mean accuracy"
@@ -91,6 +125,7 @@ class Choice:
     accuracy: float
     latency_ms: float
     teacher_accuracy: float
+    metric: str = ACCURACY  # what `accuracy` and `teacher_accuracy` hold: the dataset's ranking metric
 
 
 def rows_of(
@@ -120,12 +155,27 @@ def rows_of(
                     bool(numbers.get(NONINFERIOR_KEY, 0.0)),
                     float(numbers.get(END_TO_END_PER_FOLD, math.nan)),
                     dict(numbers.get(FOLD_LATENCIES_KEY, {})),
+                    row_scores(numbers),
+                    bool(numbers.get(FLAGGED_KEY, 0.0)),
                 )
             )
     return tables
 
 
-def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
+def row_scores(numbers: Mapping[str, object]) -> dict[str, float]:
+    """The means besides accuracy a row may be ranked by, from its metrics.json (or summary) numbers."""
+    return {m: float(numbers[f"{m}_mean"]) for m in ("macro_f1", "micro_f1") if f"{m}_mean" in numbers}
+
+
+def ranked_by(rows: Sequence[Row], metric: str) -> list[Row]:
+    """The rows with `accuracy` holding `metric`'s mean, so the rule reads one number whatever ranks them
+    (a row without that mean ranks last). The paired tests are of accuracy: not shown for another metric."""
+    if metric == ACCURACY:
+        return list(rows)
+    return [dataclasses.replace(r, accuracy=r.scores.get(metric, -math.inf), noninferior=False) for r in rows]
+
+
+def choose(rows: Sequence[Row], teacher: str, rule: Rule, metric: str = ACCURACY) -> Choice:
     """The row to refit and register, for one dataset's rows.
 
     By name when the rule names one. Else, among servable rows with a latency, the fastest at batch 1 of
@@ -139,6 +189,7 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     if not rows:
         raise DataError("metrics.json: no model rows to choose from; run the report stage first")
     dataset = rows[0].dataset
+    rows = ranked_by(rows, metric)
     by_name = {row.name: row for row in rows}
     if teacher not in by_name:
         raise DataError(
@@ -146,8 +197,11 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
         )
     teacher_accuracy = by_name[teacher].accuracy
     if rule.model:
-        return _named(by_name, rule.model, teacher_accuracy)
-    timed = [r for r in rows if r.servable and not math.isnan(r.latency_ms) and r.name != teacher]
+        return _named(by_name, rule.model, teacher_accuracy, metric)
+    # a flagged row (one answer for every text, or no labels) is never chosen by the rule
+    timed = [
+        r for r in rows if r.servable and not r.flagged and not math.isnan(r.latency_ms) and r.name != teacher
+    ]
     shown = [r for r in timed if r.noninferior]
     floor = teacher_accuracy - rule.max_accuracy_drop / 100
     eligible = shown or [r for r in timed if r.accuracy >= floor]
@@ -155,21 +209,22 @@ def choose(rows: Sequence[Row], teacher: str, rule: Rule) -> Choice:
     fastest = min(eligible, key=lambda r: (_or_inf(r.latency_ms), -r.accuracy, _or_inf(r.model_mb), r.name))
     ties = tied_with(fastest, eligible)
     best = min(ties, key=_by_cost if shown else lambda r: (-r.accuracy, *_by_cost(r)))
-    margin = _points(rule.max_accuracy_drop)
+    name = METRIC_NAMES[metric]
+    margin = _points(rule.max_accuracy_drop, name)
     evidence = (
         f"of the {len(eligible)} shown not worse than the teacher {teacher} by {margin} or more "
         "(one-sided test at 5%: a primary question, Holm among the secondaries, or the same-examples test of "
         "a copy of the teacher's weights)"
         if shown
-        else f"of the {len(eligible)} whose mean accuracy is within {margin} of the teacher {teacher}: "
+        else f"of the {len(eligible)} whose mean {name} is within {margin} of the teacher {teacher}: "
         f"these folds show no row not worse by {margin}, so the mean alone decided it"
     )
     reason = (
         f"the fastest row (p50 {best.latency_ms:.2f} ms at batch 1), a {FAMILY[best.kind]}, {evidence} "
-        f"(cross-validated accuracy {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
+        f"(cross-validated {name} {best.accuracy:.4f}, the teacher's {teacher_accuracy:.4f})"
         f"{_tie_words(best, ties, shown=bool(shown))}"
     )
-    return _choice(best, reason, teacher_accuracy)
+    return _choice(best, reason, teacher_accuracy, metric)
 
 
 def tied_with(fastest: Row, rows: Sequence[Row]) -> list[Row]:
@@ -200,7 +255,7 @@ def _tie_words(best: Row, ties: Sequence[Row], shown: bool) -> str:
     )
 
 
-def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float) -> Choice:
+def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float, metric: str = ACCURACY) -> Choice:
     row = by_name.get(name)
     servable = sorted(n for n, r in by_name.items() if r.servable)
     if row is None:
@@ -212,11 +267,11 @@ def _named(by_name: Mapping[str, Row], name: str, teacher_accuracy: float) -> Ch
         )
     if row.variant not in VARIANTS:
         raise ConfigError(f"select.model: {name!r} has an unknown variant {row.variant!r}; known: {VARIANTS}")
-    reason = f"named by select.model, a {FAMILY[row.kind]} ({row.accuracy:.4f} accuracy)"
-    return _choice(row, reason, teacher_accuracy)
+    reason = f"named by select.model, a {FAMILY[row.kind]} ({row.accuracy:.4f} {METRIC_NAMES[metric]})"
+    return _choice(row, reason, teacher_accuracy, metric)
 
 
-def _choice(row: Row, reason: str, teacher_accuracy: float) -> Choice:
+def _choice(row: Row, reason: str, teacher_accuracy: float, metric: str = ACCURACY) -> Choice:
     return Choice(
         row.dataset,
         row.name,
@@ -227,6 +282,7 @@ def _choice(row: Row, reason: str, teacher_accuracy: float) -> Choice:
         row.accuracy,
         row.latency_ms,
         teacher_accuracy,
+        metric,
     )
 
 
@@ -234,5 +290,5 @@ def _or_inf(value: float) -> float:
     return math.inf if math.isnan(value) else value
 
 
-def _points(drop: float) -> str:
-    return f"{drop:g} accuracy point{'' if drop == 1 else 's'}"
+def _points(drop: float, metric: str = "accuracy") -> str:
+    return f"{drop:g} {metric} point{'' if drop == 1 else 's'}"

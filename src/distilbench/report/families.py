@@ -12,7 +12,7 @@ import pandas as pd
 from distilbench.config.variants import split_row_name
 from distilbench.core.errors import ConfigError
 from distilbench.core.schema import ACCURACY_MEAN, END_TO_END_PER_FOLD, LATENCY_P50, MODEL_MB
-from distilbench.report.choice import FAMILY, Row, Rule, choose
+from distilbench.report.choice import ACCURACY, FAMILY, METRIC_NAMES, Row, Rule, choose, row_scores
 from distilbench.report.pairs import (
     BETTER,
     EQUIVALENT,
@@ -56,11 +56,14 @@ def deploy_line(
     comparisons: Sequence[Comparison],
     latencies: Mapping[str, Mapping[str, float]],
     same_weights_shown: frozenset[str] = frozenset(),
+    metric: str = ACCURACY,
+    flagged: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
     """The headline: the row to deploy by the select stage's rule, its family, and its evidence.
     `latencies`: each row's batch-1 p50 by fold, which the rule's ties are decided on (as the select stage
     reads them from metrics.json). `same_weights_shown`: compressed copies of the teacher's own weights
-    shown not worse than it by the margin on the same examples (report.agreement)."""
+    shown not worse than it by the margin on the same examples (report.agreement). `metric`: what ranks
+    the rows (report.choice.ranking_metric); `flagged`: rows report.degenerate flags, never chosen."""
     shown = {c.model for c in comparisons if c.against == teacher and c.noninferior} | same_weights_shown
     table = [
         Row(
@@ -73,18 +76,20 @@ def deploy_line(
             r.model in shown,
             getattr(r, END_TO_END_PER_FOLD, math.nan),
             dict(latencies.get(r.model, {})),
+            row_scores(r._asdict()),
+            r.model in flagged,
         )
         for r in rows.itertuples()
     ]
     try:
-        choice = choose(table, teacher, rule)
+        choice = choose(table, teacher, rule, metric)
     except ConfigError as error:  # select.model names no row: the select stage refuses it in one line
         return [f"**Row to deploy**: none ({error})."]
     base = rows[rows["model"] == teacher].iloc[0]
     said = (
-        f"**Row to deploy** (the select stage's rule, {rule.describe()}, of any kind the registry serves; "
-        f"the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, accuracy "
-        f"{choice.accuracy:.4f} against the teacher's {base[ACCURACY_MEAN]:.4f}"
+        f"**Row to deploy** (the select stage's rule, {rule.describe(metric)}, of any kind the registry "
+        f"serves; the champion follows it): **{choice.row}**, a {FAMILY[choice.kind]}, "
+        f"{METRIC_NAMES[metric]} {choice.accuracy:.4f} against the teacher's {choice.teacher_accuracy:.4f}"
     )
     if choice.row == teacher:
         return [f"{said}: no other row is fast and close enough."]

@@ -8,6 +8,7 @@ per-fold accuracy, and with several datasets the cross-dataset tables.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -32,10 +33,13 @@ from distilbench.report.agreement import (
     teacher_copies,
     variant_checks,
 )
-from distilbench.report.choice import Rule
+from distilbench.report.choice import FLAGGED_KEY, IMBALANCED_KEY, METRIC_NAMES, Rule, ranking_metric
+from distilbench.report.degenerate import flag_lines as degenerate_lines
+from distilbench.report.degenerate import flagged_rows
 from distilbench.report.disagreement import disagreement_rates, disagreement_section
 from distilbench.report.families import deploy_line, family_lines
 from distilbench.report.figures import plot_tradeoff
+from distilbench.report.labelsets import label_set_lines, label_set_metrics, label_set_summary
 from distilbench.report.majority import (
     BASELINE_KEY,
     baseline_of,
@@ -86,6 +90,8 @@ class ReportInputs:
     questions: tuple[Question, ...] = ()  # the primary questions the run was declared with (its results')
     questions_now: tuple[Question, ...] | None = None  # params.yaml's at report time (None: not read)
     predictions: tuple[dict, ...] = ()  # each fold's answer to each held-out row (report.disagreement)
+    # a multilabel dataset's label-set floors (crossval.majority.label_set_baselines), maybe empty
+    label_baselines: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def distilled(self) -> frozenset[str]:
@@ -112,6 +118,13 @@ class ReportInputs:
         students = sorted(self.students, key=lambda name: name not in self.distilled)
         info = self.datasets.get(dataset, {})
         return disagreement_section(self.predictions, dataset, self.teacher, students, info)
+
+    def ranking_metric(self, dataset: str, rule: Rule) -> str:
+        """select.metric for this dataset: report.choice.ranking_metric on its task and baseline folds."""
+        multilabel = self.datasets.get(dataset, {}).get("task") == "multilabel"
+        baseline = baseline_of(self.baseline_summary, dataset)
+        imbalanced = baseline is not None and bool(baseline.get(IMBALANCED_KEY, False))
+        return ranking_metric(rule.metric, multilabel, imbalanced)
 
     def comparisons(self, dataset: str) -> list[Comparison]:
         own = self.folds[self.folds["dataset"] == dataset]
@@ -152,6 +165,7 @@ def inputs_of(
         recorded_questions(results),
         None if questions_now is None else tuple(questions_now),
         tuple(results.get("predictions", ())),  # absent from results of before they were kept
+        pd.DataFrame(results.get("label_baselines", [])),
     )
 
 
@@ -180,13 +194,30 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
         variants = list(rows.loc[rows["variant"].notna(), "model"]) if "variant" in rows else []
         evidence = target_evidence(variants, study.teacher, comparisons, checks, ratios)
         copies = frozenset(c.model for c in teacher_copies(checks, study.teacher) if c.same.noninferior)
+        metric = study.ranking_metric(dataset, rule)
+        flagged = flagged_rows(own_folds)
         parts += [
             *dataset_heading(dataset, rows, study.datasets.get(dataset, {})),
             # the cells' own precision: tabulate would print 29.0 as 29
             to_markdown(table, index=False, floatfmt=".1f"),
             "",
-            *_paragraph(deploy_line(rows, study.kinds, study.teacher, rule, comparisons, latencies, copies)),
-            *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers)),
+            *_paragraph([metric_line(metric, rule)]),
+            *_paragraph(
+                deploy_line(
+                    rows,
+                    study.kinds,
+                    study.teacher,
+                    rule,
+                    comparisons,
+                    latencies,
+                    same_weights_shown=copies,
+                    metric=metric,
+                    flagged=set(flagged),
+                )
+            ),
+            *_paragraph(degenerate_lines(flagged)),
+            *_paragraph(flag_lines(rows, baseline, study.teacher, study.transformers, metric)),
+            *_paragraph(label_set_lines(label_set_summary(study.label_baselines, dataset), rows)),
             *_paragraph(family_lines(rows, study.kinds, study.teacher, comparisons)),
             *_paragraph(distillation_lines(comparisons)),
             *_paragraph(target_line(rows, study.teacher, evidence)),
@@ -205,6 +236,18 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
     return "\n".join(parts + across_datasets(study.summary, study.teacher))
 
 
+def metric_line(metric: str, rule: Rule) -> str:
+    """Which score ranks this dataset's rows for the headline and the champion, and why."""
+    why = {
+        "accuracy": "the classes are balanced",
+        "macro_f1": "a fold's training part is imbalanced (largest class / smallest >= "
+        "train.imbalance_ratio): accuracy there rewards always answering the majority class",
+        "micro_f1": "the task is multilabel",
+    }[metric]
+    how = f"select.metric is {rule.metric}" + (f": {why}" if rule.metric == "auto" else "")
+    return f"**Ranked by {METRIC_NAMES[metric]}** for the row to deploy and the champion ({how})."
+
+
 def _paragraph(lines: list[str]) -> list[str]:
     return [*lines, ""] if lines else []
 
@@ -213,7 +256,7 @@ def _of(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame[frame["dataset"] == dataset] if "dataset" in frame else frame
 
 
-def metrics_json(study: ReportInputs) -> dict:
+def metrics_json(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> dict:
     """Nested dataset → model → numbers, the shape `dvc metrics show/diff` reads; the majority-class
     baseline is one more entry beside the models."""
     summary = study.summary
@@ -239,12 +282,16 @@ def metrics_json(study: ReportInputs) -> dict:
         if baseline is None:
             continue
         rows = summary[summary["dataset"] == dataset]
-        below = set(models_not_above(rows, baseline, set(models)))
+        metric = study.ranking_metric(dataset, rule)
+        below = set(models_not_above(rows, baseline, set(models), metric))
+        flagged = flagged_rows(own_folds)
         for model, numbers in models.items():
             numbers["beats_majority_class"] = float(model not in below)
+            numbers[FLAGGED_KEY] = float(model in flagged)  # the select rule leaves it out
         models[BASELINE_KEY] = {
             k: round(float(v), 6) for k, v in baseline.items() if k.endswith(("_mean", "_std"))
-        }
+        } | {IMBALANCED_KEY: float(bool(baseline.get(IMBALANCED_KEY, False)))}
+        models[BASELINE_KEY] |= label_set_metrics(label_set_summary(study.label_baselines, dataset))
     return out
 
 
@@ -302,7 +349,7 @@ def write_report(
     with atomic_paths(files) as (md, csv, metrics, tradeoff, pareto):
         md.write_text(markdown, encoding="utf-8")
         summary.to_csv(csv, index=False)
-        metrics.write_text(json.dumps(metrics_json(study), indent=2), encoding="utf-8")
+        metrics.write_text(json.dumps(metrics_json(study, rule), indent=2), encoding="utf-8")
         plot_tradeoff(summary, tradeoff)
         plot_front(summary, pareto)
     logger.info("wrote %s", ", ".join(map(str, files)))

@@ -80,6 +80,7 @@ class Distiller(FineTuner):
             alpha=self.distill.alpha,
             temperature=self.distill.temperature,
             multilabel=self.multilabel,
+            class_weights=self.class_weights,
         )
         if self.uses_hidden_states:
             loss = loss + self.distill.hidden_weight * self._hidden_loss(batch)

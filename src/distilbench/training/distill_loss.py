@@ -18,8 +18,13 @@ def kd_loss(
     alpha: float,
     temperature: float,
     multilabel: bool = False,
+    class_weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``alpha * hard + (1 - alpha) * T^2 * soft``.
+
+    ``class_weights`` (imbalanced data, training.imbalance) weigh the hard term only: cross-entropy's
+    per-class ``weight``, or BCE's per-label ``pos_weight``; the teacher's soft targets already carry
+    what it learnt with the same weights.
 
     Multiclass: hard = cross-entropy on class ids; soft = KL(softmax(teacher/T) || softmax(student/T)),
     averaged over the batch. Multilabel (``targets`` float multi-hot): hard = BCE with logits; soft =
@@ -32,10 +37,12 @@ def kd_loss(
     _check_kd_args(student_logits, teacher_logits, alpha=alpha, temperature=temperature)
     teacher_logits = teacher_logits.detach().to(student_logits.dtype)
     if multilabel:
-        hard = F.binary_cross_entropy_with_logits(student_logits, targets.to(student_logits.dtype))
+        hard = F.binary_cross_entropy_with_logits(
+            student_logits, targets.to(student_logits.dtype), pos_weight=class_weights
+        )
         soft = _bernoulli_kl(student_logits / temperature, teacher_logits / temperature)
     else:
-        hard = F.cross_entropy(student_logits, targets.long())
+        hard = F.cross_entropy(student_logits, targets.long(), weight=class_weights)
         soft = F.kl_div(
             F.log_softmax(student_logits / temperature, dim=-1),
             F.log_softmax(teacher_logits / temperature, dim=-1),

@@ -7,11 +7,21 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, hamming_loss
 
+from distilbench.training.decision import LabelDecision
 
-def predict(logits: np.ndarray, multilabel: bool, threshold: float = 0.5) -> np.ndarray:
-    """Class ids (multiclass) or a 0/1 matrix (multilabel: sigmoid above the threshold)."""
+Decision = float | LabelDecision  # multilabel: one threshold for every label, or a model's own decision
+
+
+def predict(logits: np.ndarray, multilabel: bool, threshold: Decision = 0.5) -> np.ndarray:
+    """Class ids (multiclass) or a 0/1 matrix (multilabel: each label's sigmoid at or above its
+    threshold, and the top label for a text with none when the decision says so)."""
     if multilabel:
-        return (1.0 / (1.0 + np.exp(-logits)) >= threshold).astype(np.int64)
+        decision = (
+            threshold
+            if isinstance(threshold, LabelDecision)
+            else LabelDecision.fixed(threshold, logits.shape[-1])
+        )
+        return decision.apply_logits(logits)
     return logits.argmax(axis=-1)
 
 
@@ -35,7 +45,7 @@ class HeldOutPredictions:
 
 
 def held_out_predictions(
-    rows: np.ndarray, logits: np.ndarray, truth: np.ndarray, multilabel: bool, threshold: float = 0.5
+    rows: np.ndarray, logits: np.ndarray, truth: np.ndarray, multilabel: bool, threshold: Decision = 0.5
 ) -> HeldOutPredictions:
     return HeldOutPredictions(
         rows=np.asarray(rows, dtype=np.int64),
@@ -45,7 +55,9 @@ def held_out_predictions(
     )
 
 
-def fold_metrics(logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: float = 0.5) -> dict:
+def fold_metrics(
+    logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: Decision = 0.5
+) -> dict:
     """The metrics the report shows for this task type.
 
     Multilabel `accuracy` is subset accuracy (every label of an example right), the strictest reading.
@@ -70,11 +82,18 @@ def prediction_metrics(predicted: np.ndarray, targets: np.ndarray, multilabel: b
 
 
 def headline_score(
-    logits: np.ndarray, targets: np.ndarray, multilabel: bool, threshold: float = 0.5
+    logits: np.ndarray,
+    targets: np.ndarray,
+    multilabel: bool,
+    threshold: Decision = 0.5,
+    balanced: bool = False,
 ) -> float:
-    """The one number that picks the best epoch: accuracy, or micro-F1 for multilabel tasks."""
+    """The one number that picks the best epoch: accuracy, or micro-F1 for multilabel tasks; macro-F1 for
+    a class-weighted (imbalanced) multiclass fit, where accuracy would favour the majority-class epoch."""
     metrics = fold_metrics(logits, targets, multilabel, threshold)
-    return metrics["micro_f1" if multilabel else "accuracy"]
+    if multilabel:
+        return metrics["micro_f1"]
+    return metrics["macro_f1" if balanced else "accuracy"]
 
 
 def confusion(logits: np.ndarray, targets: np.ndarray, n_labels: int) -> np.ndarray:

@@ -26,7 +26,8 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime
 from distilbench.core.stop import check_stop
 from distilbench.models.truncation import tokenize
-from distilbench.training.evaluation import headline_score
+from distilbench.training.decision import LabelDecision, choose_thresholds, every_text_labelled
+from distilbench.training.evaluation import Decision, headline_score
 from distilbench.training.inference_speed import SpeedResult, measure_speed
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class FineTuner:
         seed: int = 0,
         multilabel: bool = False,
         label: str = "",
+        class_weights: np.ndarray | None = None,
     ):
         self.model = model.to(runtime.device)
         self.collate = collate
@@ -137,12 +139,23 @@ class FineTuner:
         self.seed = seed  # shuffling order
         self.multilabel = multilabel
         self.label = label  # shown on progress bars and log lines: dataset | model | fold
+        # imbalanced data (training.imbalance): CrossEntropyLoss weight= per class, or BCE pos_weight= per
+        # label; None: the plain loss. Also picks the best epoch on macro-F1 instead of accuracy.
+        self.class_weights = (
+            None
+            if class_weights is None
+            else torch.as_tensor(class_weights, dtype=torch.float32).to(runtime.device)
+        )
+        # multilabel: how scores become labels, set by fit (thresholds chosen on the inner split)
+        self.decision: Decision = train.threshold
 
     # -- the override point ------------------------------------------------------------------------------
     def compute_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
         if self.multilabel:
-            return F.binary_cross_entropy_with_logits(logits, batch["labels"].float())
-        return F.cross_entropy(logits, batch["labels"].long())
+            return F.binary_cross_entropy_with_logits(
+                logits, batch["labels"].float(), pos_weight=self.class_weights
+            )
+        return F.cross_entropy(logits, batch["labels"].long(), weight=self.class_weights)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(**model_inputs(batch)).logits
@@ -188,9 +201,24 @@ class FineTuner:
                 break
         if best_state is not None and result.best_epoch != len(result.history):
             self.model.load_state_dict(best_state)
+        if self.multilabel:
+            self.decision = self.label_decision(train, inner_val)
         self._synchronize()
         result.seconds = time.perf_counter() - start
         return result
+
+    def label_decision(self, train: Features, inner_val: Features | None) -> LabelDecision:
+        """Multilabel: each label's threshold where its F1 on the inner split is best (train.threshold for
+        all without one, or with tune_thresholds off); the top label for an empty answer when every
+        training text has a label."""
+        labelled = every_text_labelled(np.stack([f["labels"] for f in train]))
+        num_labels = len(train[0]["labels"])
+        if not (inner_val and self.train.tune_thresholds):
+            return LabelDecision.fixed(self.train.threshold, num_labels, labelled)
+        targets = np.stack([f["labels"] for f in inner_val])
+        thresholds = choose_thresholds(self.predict_logits(inner_val), targets, self.train.threshold)
+        logger.info("%s: per-label thresholds on the inner split %s", self.label, thresholds)
+        return LabelDecision(thresholds, labelled)
 
     def _train_loader(self, train: Features) -> DataLoader:
         """Shuffled batches from a generator seeded with `seed`: fold results depend on this order."""
@@ -296,7 +324,13 @@ class FineTuner:
 
     def score(self, data: Features) -> float:
         targets = np.stack([f["labels"] for f in data])
-        return headline_score(self.predict_logits(data), targets, self.multilabel, self.train.threshold)
+        logits, decision = self.predict_logits(data), self.train.threshold
+        if self.multilabel and self.train.tune_thresholds:
+            # each epoch judged at its own best thresholds: at one 0.5 a sparse-label model scores 0 on
+            # every epoch, and the first epoch would be kept whatever the later ones learnt
+            decision = LabelDecision(choose_thresholds(logits, targets, self.train.threshold))
+        balanced = self.class_weights is not None
+        return headline_score(logits, targets, self.multilabel, decision, balanced)
 
     def _synchronize(self) -> None:
         # CUDA runs asynchronously: without this, timings stop before the GPU has finished
