@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from distilbench.config.settings import SelectConfig
 from distilbench.config.variants import VARIANTS, split_row_name
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.core.schema import ACCURACY_MEAN, END_TO_END_PER_FOLD, LATENCY_P50, MODEL_MB
+from distilbench.core.schema import (
+    ACCURACY,
+    ACCURACY_MEAN,
+    END_TO_END_PER_FOLD,
+    LATENCY_P50,
+    MACRO_F1,
+    MICRO_F1,
+    MODEL_MB,
+    mean_key,
+)
 from distilbench.report.majority import BASELINE_KEY
 from distilbench.report.ratios import FOLD_LATENCIES_KEY, paired_latency_ratio
 
@@ -31,7 +40,6 @@ UNSERVABLE_KINDS = ("cnn",)  # distilbench predict and the registry serve every 
 NONINFERIOR_KEY = "vs_teacher_noninferior"  # metrics.json: 1.0 when report.pairs showed it
 FLAGGED_KEY = "degenerate"  # metrics.json: 1.0 for a row report.degenerate flags (one answer, no labels)
 IMBALANCED_KEY = "imbalanced"  # metrics.json, the baseline's entry: 1.0 when a fold is imbalanced
-ACCURACY = "accuracy"
 METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "micro_f1": "micro-F1"}
 
 
@@ -42,14 +50,14 @@ def ranking_metric(setting: str, multilabel: bool, imbalanced: bool) -> str:
     if setting != "auto":
         return setting
     if multilabel:
-        return "micro_f1"
-    return "macro_f1" if imbalanced else ACCURACY
+        return MICRO_F1
+    return MACRO_F1 if imbalanced else ACCURACY
 
 
 def entries_metric(setting: str, entries: Mapping[str, object]) -> str:
     """select.metric for one dataset of metrics.json (dataset → row → numbers)."""
     numbers = [n for n in entries.values() if isinstance(n, Mapping)]
-    multilabel = any("micro_f1_mean" in n for n in numbers)
+    multilabel = any(mean_key(MICRO_F1) in n for n in numbers)
     baseline = entries.get(BASELINE_KEY)
     imbalanced = isinstance(baseline, Mapping) and bool(baseline.get(IMBALANCED_KEY, 0.0))
     return ranking_metric(setting, multilabel, imbalanced)
@@ -164,7 +172,7 @@ def rows_of(
 
 def row_scores(numbers: Mapping[str, object]) -> dict[str, float]:
     """The means besides accuracy a row may be ranked by, from its metrics.json (or summary) numbers."""
-    return {m: float(numbers[f"{m}_mean"]) for m in ("macro_f1", "micro_f1") if f"{m}_mean" in numbers}
+    return {m: float(numbers[mean_key(m)]) for m in (MACRO_F1, MICRO_F1) if mean_key(m) in numbers}
 
 
 def ranked_by(rows: Sequence[Row], metric: str) -> list[Row]:

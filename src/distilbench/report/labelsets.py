@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from distilbench.core.schema import MICRO_F1, mean_key
 from distilbench.crossval.majority import FREQUENT_SET, TOP_K
 
 LABEL_SET_METRICS = ("micro_f1", "macro_f1", "accuracy", "hamming_loss")
@@ -35,12 +36,12 @@ def label_set_lines(summary: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
         for s, name in STRATEGY_NAMES.items()
         if s in summary.index
     ]
-    if TOP_K in summary.index and "micro_f1_mean" in rows:
+    if TOP_K in summary.index and mean_key(MICRO_F1) in rows:
         floor = summary.loc[TOP_K, "micro_f1"]
         lines += [
             f"**⚠ {model} (micro-F1 {score:.4f}) is not better than always answering the k most frequent "
             f"labels (micro-F1 {floor:.4f}).**"
-            for model, score in zip(rows["model"], rows["micro_f1_mean"], strict=True)
+            for model, score in zip(rows["model"], rows[mean_key(MICRO_F1)], strict=True)
             if not score > floor
         ]
     return lines
@@ -49,7 +50,7 @@ def label_set_lines(summary: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
 def label_set_metrics(summary: pd.DataFrame) -> dict[str, float]:
     """metrics.json's keys for the floors, in the baseline's entry: `<strategy>.<metric>_mean`."""
     return {
-        f"{strategy}.{metric}_mean": round(float(value), 6)
+        f"{strategy}.{mean_key(metric)}": round(float(value), 6)
         for strategy, means in summary.iterrows()
         for metric, value in means.items()
     }

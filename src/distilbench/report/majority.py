@@ -41,7 +41,7 @@ def compared_on(baseline: pd.Series, metric: str) -> str:
     """The score a row is held against the floor on: the dataset's ranking metric (report.choice) when the
     floor has it (macro-F1: a class-weighted model may trade accuracy below the majority share for the
     minority class), else accuracy."""
-    return metric if f"{metric}_mean" in baseline else "accuracy"
+    return metric if mean_key(metric) in baseline else ACCURACY
 
 
 def models_not_above(
