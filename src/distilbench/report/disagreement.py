@@ -8,6 +8,7 @@ What it says is conditional on those fitted models, not on the training method i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +110,11 @@ def disagreement_rates(predictions: Sequence[Mapping], dataset: str) -> dict[tup
     models = sorted({p["model"] for p in predictions if p["dataset"] == dataset})
     wide = {m: answers(predictions, dataset, m).set_index(PAIR)["predicted"] for m in models}
     rates = {}
-    for first in models:
-        for second in models:
-            if first != second:
-                paired = pd.concat([wide[first], wide[second]], axis=1, join="inner", keys=["a", "b"])
-                rates[first, second] = float((paired["a"] != paired["b"]).mean()) if len(paired) else None
-    return {pair: rate for pair, rate in rates.items() if rate is not None}
+    for first, second in itertools.combinations(models, 2):  # the rate is symmetric: pair each once
+        paired = pd.concat([wide[first], wide[second]], axis=1, join="inner", keys=["a", "b"])
+        if len(paired):
+            rates[first, second] = rates[second, first] = float((paired["a"] != paired["b"]).mean())
+    return rates
 
 
 EXAMPLES_SHOWN = 3  # example texts per dataset: enough to see what kind of text splits them
