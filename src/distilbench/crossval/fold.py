@@ -7,6 +7,8 @@ logs its :class:`FoldResult`, and :func:`distilbench.crossval.stage.run_fold` do
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,8 +417,23 @@ def export_for_students(job: FoldJob, trainer: FineTuner, features: Features, tr
     if job.export_model:
         # its students load it from here: a half-written copy (a full disk, a kill) must never be taken
         with atomic_directory(job.model_dir) as staging:
-            trainer.model.save_pretrained(staging)
+            copy_kept_model(job, trainer.model, staging)
     return time.perf_counter() - start
+
+
+def copy_kept_model(job: FoldJob, model: torch.nn.Module, staging: Path) -> None:
+    """The students' copy of the fold teacher: hard links to the files keep_for_timing just wrote (the
+    same save_pretrained layout), so the model is written once; a plain save where links cannot be made
+    (another file system) or nothing was kept."""
+    if not job.kept_model.is_dir():
+        model.save_pretrained(staging)
+        return
+    try:
+        shutil.copytree(job.kept_model, staging, dirs_exist_ok=True, copy_function=os.link)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        model.save_pretrained(staging)
 
 
 def distill_stats(job: FoldJob, trainer: FineTuner, targets: np.ndarray, multilabel: bool) -> dict:
