@@ -54,6 +54,9 @@ FOLD_KEY = "distilbench.fold_key"
 # rerun closes what a killed attempt of the same clone left RUNNING, whatever settings that attempt had
 CLONE = "distilbench.cache"
 MAX_DIGEST = 36  # the dataset digest column's width in MLflow's SQL store
+# under the fold cache: the parents' file locks, and one empty file per stopped attempt (mark_stopped)
+LOCKS = "locks"
+STOPPED_ATTEMPTS = "stopped_attempts"
 SOURCE = {MLFLOW_SOURCE_NAME: "distilbench crossval", MLFLOW_SOURCE_TYPE: "LOCAL"}
 
 
@@ -68,37 +71,82 @@ def open_parent_run(
     """The parent run, created by the first fold logged under it (at that fold's start) or reused.
 
     A file lock keeps two folds that finish together (threads, or Dask workers sharing the cache
-    directory) from both creating it.
+    directory) from both creating it, and the stop's fail_open_parents from closing it in between.
+    A fold of an attempt that has stopped (one a Dask worker was running, which the stop cannot
+    interrupt) logs under the parent but leaves it closed: only a rerun reopens it.
     """
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(lock_dir / f"parent-{parent.key}.lock"):
+    with parent_lock(lock_dir, parent):
         client = MlflowClient(tracking_uri)
+        late = attempt_stopped(lock_dir.parent, parent.attempt)
+        if late:
+            logger.info("%s: a fold of a stopped attempt logs; its parent run stays closed", parent.name)
         existing = find_runs(client, parent.experiment_id, PARENT_KEY, parent.key)
         if existing:
             run = existing[0]
-            if run.info.status != "RUNNING":  # reopened by a rerun after a crash or an edit
+            if run.info.status != "RUNNING" and not late:  # reopened by a rerun after a crash or an edit
                 client.update_run(run.info.run_id, status=RunStatus.to_string(RunStatus.RUNNING))
             return run.info.run_id
-        tags = {
-            PARENT_KEY: parent.key,
-            **SOURCE,
-            CLONE: clone_of(lock_dir.parent),
-            "dataset": parent.dataset,
-            "model": parent.model,
-        }
-        run = client.create_run(parent.experiment_id, start_time=start_ms, run_name=parent.name, tags=tags)
-        client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in parent.params])
-        client.log_inputs(run.info.run_id, datasets=inputs)
-        return run.info.run_id
+        run_id = create_parent_run(client, parent, start_ms, lock_dir.parent, inputs)
+        if late:  # the stop found no run to close: closed as it would have closed it
+            client.set_terminated(run_id, "FAILED")
+        return run_id
 
 
-def fail_open_parents(tracking_uri: str, parents: Iterable[ParentSpec]) -> None:
-    """After a failed study: mark the parents it left RUNNING as FAILED (a rerun reopens them)."""
+def parent_lock(lock_dir: Path, parent: ParentSpec) -> FileLock:
+    return FileLock(lock_dir / f"parent-{parent.key}.lock")
+
+
+def create_parent_run(
+    client: MlflowClient, parent: ParentSpec, start_ms: int, cache_root: Path, inputs: list[DatasetInput]
+) -> str:
+    tags = {
+        PARENT_KEY: parent.key,
+        **SOURCE,
+        CLONE: clone_of(cache_root),
+        "dataset": parent.dataset,
+        "model": parent.model,
+    }
+    run = client.create_run(parent.experiment_id, start_time=start_ms, run_name=parent.name, tags=tags)
+    client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in parent.params])
+    client.log_inputs(run.info.run_id, datasets=inputs)
+    return run.info.run_id
+
+
+def fail_open_parents(tracking_uri: str, parents: Iterable[ParentSpec], cache_root: Path) -> None:
+    """After a failed or stopped study: mark the parents it left RUNNING as FAILED (a rerun reopens them).
+
+    The attempt is marked stopped first, so a fold of it that still logs afterwards (on a Dask worker)
+    leaves its parent FAILED; each parent is closed under its lock, so a fold opening it at that moment
+    cannot reopen or create it just after it was closed.
+    """
+    parents = list(parents)
+    for attempt in {parent.attempt for parent in parents}:
+        mark_stopped(cache_root, attempt)
     client = MlflowClient(tracking_uri)
     for parent in parents:
-        for run in find_runs(client, parent.experiment_id, PARENT_KEY, parent.key):
-            if run.info.status == "RUNNING":
-                client.set_terminated(run.info.run_id, "FAILED")
+        with parent_lock(Path(cache_root) / LOCKS, parent):
+            for run in find_runs(client, parent.experiment_id, PARENT_KEY, parent.key):
+                if run.info.status == "RUNNING":
+                    client.set_terminated(run.info.run_id, "FAILED")
+
+
+def stopped_mark(cache_root: Path, attempt: str) -> Path:
+    return Path(cache_root) / STOPPED_ATTEMPTS / attempt
+
+
+def mark_stopped(cache_root: Path, attempt: str) -> None:
+    """Say, where every Dask worker looks (the fold cache, which they share), that this attempt stopped.
+    A file, not a tag on its parents: a parent the stop found not RUNNING (closed by an earlier attempt,
+    or not created yet) would carry no tag, and a late fold would reopen or create it RUNNING."""
+    if attempt:
+        stopped_mark(cache_root, attempt).parent.mkdir(parents=True, exist_ok=True)
+        stopped_mark(cache_root, attempt).touch()
+
+
+def attempt_stopped(cache_root: Path, attempt: str) -> bool:
+    """Whether `attempt` has stopped; a parent planned by no attempt (tests, refit) never has."""
+    return bool(attempt) and stopped_mark(cache_root, attempt).exists()
 
 
 def clone_of(cache_root: Path) -> str:
@@ -144,7 +192,7 @@ def log_fold(job: FoldJob, result: FoldResult, savings: Mapping[str, float]) -> 
         job.tracking_uri,
         job.parent,
         result.started_ms,
-        Path(job.cache_root) / "locks",
+        Path(job.cache_root) / LOCKS,
         inputs=[dataset_input(job, "cross-validation")],
     )
     delete_earlier_attempts(client, job.parent.experiment_id, job.cache_key)

@@ -103,6 +103,10 @@ class ParentSpec:
     model: str
     experiment_id: str
     params: tuple[tuple[str, str], ...]
+    # the stage run that planned it (stage.plan_crossval), shipped to the workers with each fold: a fold
+    # that logs after its attempt stopped leaves the parent closed (mlflow_runs.open_parent_run). In no
+    # key: a rerun is another attempt that reuses the same run and the same cached folds
+    attempt: str = ""
 
     @property
     def name(self) -> str:

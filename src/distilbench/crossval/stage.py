@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -93,6 +94,7 @@ def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Cros
     """Plan every fold, and the MLflow parent run (dataset x model) each is logged under."""
     tracking_uri, experiment_id = mlflow_experiment(cfg, paths)
     datasets = tuple(prepared_datasets(prepared_root))
+    attempt = uuid.uuid4().hex  # this run of the stage: what its stop closes stays closed (ParentSpec)
     parents = {
         (data.name, spec.name): ParentSpec(
             key=parent_key(cfg, spec, data),
@@ -100,6 +102,7 @@ def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Cros
             model=spec.name,
             experiment_id=experiment_id,
             params=tuple((k, str(v)) for k, v in parent_params(cfg, spec, data).items()),
+            attempt=attempt,
         )
         for data in datasets
         for spec in training_order(cfg.zoo.models)
@@ -221,7 +224,7 @@ def run_crossval(
         results = log_where_the_study_logs(plan.jobs, submit_folds(plan), plan.experiment_id, fold_savings)
     except BaseException:
         stop.request_stop()  # folds still running in other threads stop at their next step (core.stop)
-        fail_crossval(plan)
+        fail_crossval(plan, project.cache)
         raise
     try:
         patiently(
@@ -231,17 +234,19 @@ def run_crossval(
             "closing the MLflow parent runs",
         )
     except BaseException:
-        fail_crossval(plan)  # a parent that could not be closed is FAILED, never left RUNNING
+        # a parent that could not be closed is FAILED, never left RUNNING
+        fail_crossval(plan, project.cache)
         raise
     write_results(results_path, cfg, plan, results)
     return results
 
 
-def fail_crossval(plan: CrossvalPlan) -> None:
-    """Mark the parents left RUNNING as FAILED (a rerun reopens them). Best effort: the error that
-    stopped the study is the line the user must see, not a second one from a store that is away too."""
+def fail_crossval(plan: CrossvalPlan, cache_root: Path) -> None:
+    """Mark the parents left RUNNING as FAILED (a rerun reopens them; a fold of this attempt still running
+    on a Dask worker does not). Best effort: the error that stopped the study is the line the user must
+    see, not a second one from a store that is away too."""
     try:
-        fail_open_parents(plan.tracking_uri, plan.parents)
+        fail_open_parents(plan.tracking_uri, plan.parents, cache_root)
     except Exception as error:  # noqa: BLE001 - see above
         logger.warning("could not mark the MLflow parent runs FAILED (%s): a rerun closes them", error)
 
