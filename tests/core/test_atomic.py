@@ -51,9 +51,8 @@ WRITERS = {
         from types import SimpleNamespace
         from distilbench.crossval.fold import export_for_students
         from tests.models.tiny import tiny_bert
-        job = SimpleNamespace(
-            export_train_logits=False, export_model=True, model_dir=out / "fold_teacher", kept_model=out / "none"
-        )
+        job = SimpleNamespace(export_train_logits=False, export_model=True, model_dir=out / "fold_teacher")
+        job.kept_model = out / "nothing-kept"  # no timing copy to link: the teacher is saved
         limited(lambda: export_for_students(job, SimpleNamespace(model=tiny_bert(layers=2)), None, None))
         """,
     "pyarrow": """

@@ -344,6 +344,7 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
                 # where the predictions' row ids point, and what their class ids name (report.disagreement)
                 "directory": str(d.directory),
                 "labels": labels.get(d.name, []),
+                "preparation": preparation_counts(Path(d.directory)),
             }
             for d in plan.datasets
         },
@@ -354,3 +355,28 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
         "predictions": [p for r in ordered for p in prediction_records(r)],
     }
     atomic.write_text(path, results_text(payload))
+
+
+# what prepare did with the source's rows (data.prepared writes them to meta.json): the report states them
+PREPARATION_KEYS = (
+    "empty_dropped",
+    "duplicates_removed",
+    "conflicting_texts",
+    "conflicting_duplicates",
+    "conflicts_merged",
+    "repeated_texts",
+    "repeated_rows",
+    "capped_from",
+    "repeat_policy",
+    "rare_labels_dropped",
+)
+
+
+def preparation_counts(directory: Path) -> dict:
+    """The prepared dataset's counts of dropped, merged and kept repeated rows, and the policy that decided
+    them; read here, not in data.prepared, which the fold-code digest covers."""
+    meta_file = directory / "meta.json"
+    if not meta_file.is_file():
+        return {}
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    return {key: meta[key] for key in PREPARATION_KEYS if key in meta}

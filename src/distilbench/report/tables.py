@@ -97,7 +97,39 @@ def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
         f"## {name} ({rows['task'].iloc[0]}, {info['examples']} examples, {protocol}, mean ± std over folds)"
     )
     lines = [heading, ""]
-    return lines + ([f"*{info['note']}*", ""] if info.get("note") else [])
+    if info.get("note"):
+        lines += [f"*{info['note']}*", ""]
+    preparation = preparation_sentence(info.get("preparation") or {})
+    return lines + ([preparation, ""] if preparation else [])
+
+
+def preparation_sentence(counts: dict) -> str:
+    """What prepare did with the source's rows (crossval.stage.preparation_counts), in one sentence: the
+    repeat policy is a choice of the study (the published one kept every copy), so it is stated."""
+    if "repeat_policy" not in counts:
+        return ""
+    policy = counts["repeat_policy"]
+    parts = [
+        f"duplicates: {policy['duplicates']} ({counts.get('duplicates_removed', 0)} exact copies removed)"
+    ]
+    conflicting = counts.get("conflicting_texts", 0)
+    conflicts = f"conflicts: {policy['conflicts']} ({conflicting} texts found with different labels"
+    if counts.get("conflicting_duplicates"):
+        conflicts += f", {counts['conflicting_duplicates']} of their rows dropped"
+    if counts.get("conflicts_merged"):
+        conflicts += f", {counts['conflicts_merged']} given one label set"
+    parts.append(conflicts + ")")
+    if counts.get("repeated_texts"):
+        repeated = f"{counts['repeated_rows']} rows repeat {counts['repeated_texts']} texts"
+        parts.append(f"{repeated}, each text's rows in one fold")
+    if counts.get("empty_dropped"):
+        parts.append(f"{counts['empty_dropped']} empty texts dropped")
+    if counts.get("rare_labels_dropped"):
+        rare = ", ".join(f"{label} ({n})" for label, n in counts["rare_labels_dropped"].items())
+        parts.append(f"labels with fewer examples than folds dropped: {rare}")
+    if counts.get("capped_from"):
+        parts.append(f"a stratified sample from {counts['capped_from']} rows")
+    return "Prepared rows: " + "; ".join(parts) + "."
 
 
 def fold_table(folds: pd.DataFrame, baselines: pd.DataFrame | None = None) -> pd.DataFrame:
