@@ -47,6 +47,7 @@ def test_the_shipped_params_parse_into_frozen_typed_configs(params):
         (("models", "zoo"), "nope", "models.zoo: 'nope' is not one of"),
         (("crossval", "max_workers"), 0, "crossval.max_workers: 0 must be >= 1"),
         (("select", "max_accuracy_drop"), -1, "select.max_accuracy_drop: -1.0 must be >= 0"),
+        (("select", "refit"), "all", "select.refit: 'all' is not one of whole, fold"),
     ],
 )
 def test_a_bad_value_names_its_key_and_value(params, path, value, message):
