@@ -47,7 +47,7 @@ WHOLE = 0  # the one "fold" of a refit: every row trains, fold_seed is cfg.seed
 
 @dataclass(frozen=True)
 class Refit:
-    """A model trained on every row, and what it took."""
+    """A model trained on every row, and what it took; or (select.refit fold) fold 1's model as loaded."""
 
     model: torch.nn.Module | ShallowModel
     tokenizer: object | None  # the model's tokenizer, saved beside it (a linear or static model has none)
