@@ -8,7 +8,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
     distilbench crossval [--params params.yaml] [--prepared data/prepared] [--results results/crossval.json]
     distilbench report   [--params params.yaml] [--results results/crossval.json] [--out reports]
     distilbench select   [--params params.yaml] [--prepared data/prepared] [--metrics reports/metrics.json]
-                         [--out reports/champion.json] [--models models]
+                         [--out reports/champion.json] [--models models] [--results results/crossval.json]
     distilbench check    [--params params.yaml]
     distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
     distilbench serve    [--port 4200]  # this clone's Prefect server (if not up) + its deployments

@@ -47,6 +47,7 @@ def test_the_shipped_params_parse_into_frozen_typed_configs(params):
         (("models", "zoo"), "nope", "models.zoo: 'nope' is not one of"),
         (("crossval", "max_workers"), 0, "crossval.max_workers: 0 must be >= 1"),
         (("select", "max_accuracy_drop"), -1, "select.max_accuracy_drop: -1.0 must be >= 0"),
+        (("select", "refit"), "all", "select.refit: 'all' is not one of whole, fold"),
     ],
 )
 def test_a_bad_value_names_its_key_and_value(params, path, value, message):
@@ -198,9 +199,12 @@ def test_train_defaults_are_the_documented_ones():
 def test_the_code_defaults_are_the_shipped_params(params):
     """A user who leaves a setting out gets what params.yaml ships, and the README's defaults are both."""
     shipped, defaults = Config.from_params(params), Config.from_params({})
-    for section in ("train", "distill", "crossval", "tracking", "select"):
+    for section in ("train", "distill", "crossval", "tracking"):
         assert getattr(shipped, section) == getattr(defaults, section), section
     assert (shipped.seed, shipped.experiment) == (defaults.seed, defaults.experiment)
+    # the one exception, the quickstart's budget: it serves fold 1's model; left out, select refits
+    assert (shipped.select.refit, defaults.select.refit) == ("fold", "whole")
+    assert dataclasses.replace(shipped.select, refit="whole") == defaults.select
 
 
 def test_a_null_turns_the_step_floor_early_stop_and_head_step_off():

@@ -56,3 +56,12 @@ def test_the_fold_runs_predictions_artifact_names_the_labels():
 def test_multilabel_scores_are_each_labels_sigmoid():
     p = held_out_predictions(ROWS[:1], np.array([[-1.0, 2.0]]), np.array([[0, 1]]), multilabel=True)
     assert p.predicted.tolist() == [[0, 1]] and np.allclose(p.scores, [[0.2689, 0.8808]], atol=1e-4)
+
+
+def test_a_multilabel_folds_thresholds_are_recorded_and_a_single_label_one_has_none():
+    """select.refit fold serves fold 1's model with the decision it was scored with (deploy.fold_model)."""
+    multilabel = fold_result(task="multilabel", thresholds=(0.25, 0.5, 0.75), at_least_one=True)
+    assert fold_record(multilabel)["thresholds"] == [0.25, 0.5, 0.75]
+    assert fold_record(multilabel)["at_least_one"] is True
+    assert "thresholds" not in fold_record(fold_result())
+    assert json.loads(json.dumps(fold_record(multilabel)))["thresholds"] == [0.25, 0.5, 0.75]

@@ -43,7 +43,7 @@ def stage(tmp_path: Path, monkeypatch) -> SimpleNamespace:
     monkeypatch.setattr(champion_module, "choose_all", lambda _cfg, _metrics: choices)
     monkeypatch.setattr(champion_module, "mlflow_experiment", lambda _cfg, _project: ("sqlite://", "0"))
 
-    def refit_and_register(_cfg, choice, _prepared, folder, _uri, _experiment):
+    def refit_and_register(_cfg, choice, _prepared, folder, _uri, _experiment, _kept=None):
         if choice.dataset == state.fail_at:
             raise state.error
         (folder / "weights").write_text("new")
@@ -53,7 +53,9 @@ def stage(tmp_path: Path, monkeypatch) -> SimpleNamespace:
     monkeypatch.setattr(
         champion_module, "move_aliases", lambda _uri, champions: state.moved.extend(champions)
     )
-    state.run = lambda: select_champions(None, tmp_path, tmp_path / "metrics.json", out, models, None)
+    cfg = SimpleNamespace(select=SimpleNamespace(refit="whole"))  # what select_champions reads itself
+    project = SimpleNamespace(cache=tmp_path / "cache")
+    state.run = lambda: select_champions(cfg, tmp_path, tmp_path / "metrics.json", out, models, project)
     return state
 
 

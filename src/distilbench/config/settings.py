@@ -42,6 +42,10 @@ HIDDEN_LOSSES = ("cosine", "mse")
 CNN_EMBEDDINGS = ("random", "static", "non-static")
 HIDDEN_LAYERS = ("last", "mapped")
 SELECT_METRICS = ("auto", "accuracy", "macro_f1", "micro_f1")
+# select.refit: train the champion's model again on every row, or serve the one cross-validation trained on
+# fold 1 (repeat 1) and kept in the fold cache (deploy.fold_model)
+REFIT_WHOLE, REFIT_FOLD = "whole", "fold"
+REFIT_MODES = (REFIT_WHOLE, REFIT_FOLD)
 CLASS_WEIGHT_SETTINGS = ("auto", "on", "off")  # train.class_weights (training.imbalance)
 # each kind's own keys beside `name` and `kind`: a key of another kind is refused, not silently ignored
 KIND_KEYS = {
@@ -413,7 +417,7 @@ class TrackingConfig(Section):
 
 @dataclass(frozen=True)
 class SelectConfig(Section):
-    """Which cross-validated row the select stage refits on the whole dataset and registers as champion."""
+    """Which cross-validated row the select stage registers as champion, and how its model is made."""
 
     # a row of the report by name (e.g. minilm-l3-student+onnx-int8); null: the fastest batch-1 row shown
     # not worse than the teacher by max_accuracy_drop points (else within it on mean accuracy: report.choice)
@@ -424,6 +428,9 @@ class SelectConfig(Section):
     # the score the champion (and the report's headline) ranks rows by: auto = macro-F1 on a dataset whose
     # folds are imbalanced by train.imbalance_ratio, micro-F1 for multilabel, else accuracy (report.metric)
     metric: str = setting("auto", choices=SELECT_METRICS)
+    # whole: refit the row's model on every row (a distilled one's teacher first); fold: no training, fold
+    # 1's model as cross-validation trained it (its held-out score on that fold is then known)
+    refit: str = setting(REFIT_WHOLE, choices=REFIT_MODES)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ import numpy as np
 from distilbench.core import schema
 from distilbench.crossval.fold import FoldResult
 
-# kept out of the results file: curves, matrices and nested objects (MLflow keeps the curves)
+# kept out of the results file: curves, matrices and nested objects (MLflow keeps the curves); a multilabel
+# fold's thresholds are the one list kept (fold_record)
 BULKY = (
     "history",
     "step_losses",
@@ -41,6 +42,8 @@ def measured(result: FoldResult) -> dict[str, float]:
 def fold_record(result: FoldResult) -> dict:
     """What results/crossval.json keeps of a fold: its numbers (under the schema's keys), no curves."""
     record = {k: v for k, v in asdict(result).items() if k not in BULKY and k != "metrics"}
+    if result.thresholds:  # multilabel: the fold's decision, which select.refit fold serves with its model
+        record["thresholds"] = list(result.thresholds)
     if result.variant is None:
         record.pop("variant_of")
     else:

@@ -1,8 +1,10 @@
 """The select stage: choose a row of the report, refit its model on the whole dataset, register it.
 
-:mod:`distilbench.report.choice` picks the row, :mod:`distilbench.deploy.refit` trains it; this module is
-the glue: the model folder that serves the chosen variant (`models/<dataset>/`), the MLflow run of the
-refit, the registered model `distilbench-<dataset>@champion`, and `reports/champion.json`.
+:mod:`distilbench.report.choice` picks the row, :mod:`distilbench.deploy.refit` trains it (or, with
+`select.refit: fold`, :mod:`distilbench.deploy.fold_model` loads fold 1's model from the fold cache,
+training nothing); this module is the glue: the model folder that serves the chosen variant
+(`models/<dataset>/`), the MLflow run of the refit, the registered model `distilbench-<dataset>@champion`,
+and `reports/champion.json`.
 
 All datasets or none: every dataset is refitted, saved into a staging folder and registered as a new
 version first (minutes; a stop or an error there leaves every alias, `models/` and champion.json as they
@@ -27,14 +29,15 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 
-from distilbench.config.settings import Config
+from distilbench.config.settings import REFIT_FOLD, REFIT_WHOLE, Config
 from distilbench.config.variants import FP32, ONNX_FILES, ONNX_FP32, ONNX_INT8, TORCH_INT8
 from distilbench.core import stop
 from distilbench.core.atomic import atomic_directories, write_text
 from distilbench.core.clock import wall_clock_ms
 from distilbench.core.errors import ConfigError, DataError
-from distilbench.core.paths import ProjectPaths
+from distilbench.core.paths import RESULTS_FILE, ProjectPaths
 from distilbench.crossval.stage import mlflow_experiment
+from distilbench.deploy.fold_model import FOLD, CrossvalFolds, KeptFold, kept_fold, load_kept
 from distilbench.deploy.predict import ServingSettings
 from distilbench.deploy.refit import Refit, refit
 from distilbench.deploy.registry import ALIAS, register_classifier
@@ -76,11 +79,16 @@ class Champion:
     cv_accuracy: float  # the cross-validated mean of `metric` (accuracy unless select.metric says otherwise)
     teacher_accuracy: float
     metric: str = "accuracy"  # what ranked the rows for this dataset (report.choice.ranking_metric)
+    # select.refit: whole (refitted on every row) or fold (fold 1's model, loaded: refit_seconds is the load,
+    # refit_examples the fold's training rows, fold_score its held-out `metric` on that fold)
+    refit: str = REFIT_WHOLE
+    fold_score: float | None = None
 
 
-def read_metrics(path: Path) -> dict:
+def read_metrics(path: Path, stage: str = "report") -> dict:
+    """A JSON output of an earlier stage (metrics.json; results/crossval.json in fold mode)."""
     if not path.is_file():
-        raise DataError(f"{path}: no such file; run the report stage first")
+        raise DataError(f"{path}: no such file; run the {stage} stage first")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -152,6 +160,7 @@ def refit_params(cfg: Config, choice: Choice) -> dict[str, object]:
         "model": choice.row,
         "source_model": choice.model,
         "variant": choice.variant,
+        "refit": cfg.select.refit,
         "rule": Rule.from_config(cfg.select).describe(choice.metric),
         "metric": choice.metric,
         "max_accuracy_drop": cfg.select.max_accuracy_drop,
@@ -167,15 +176,31 @@ def run_name(choice: Choice) -> str:
     return f"{choice.dataset} · champion · {choice.row}"
 
 
-def open_refit_run(tracking_uri: str, experiment_id: str, cfg: Config, choice: Choice, start_ms: int) -> str:
+def fold_words(examples: int) -> str:
+    """select.refit fold, said plainly: the model served is not the one a refit would give."""
+    return (
+        f"fold {FOLD}'s model as cross-validation trained it ({examples} training rows), "
+        "not refitted (select.refit: fold)"
+    )
+
+
+def how_made(refitted: Refit) -> str:
+    """What the served model was trained on, in words users read (the run's note, the version's page)."""
+    return fold_words(refitted.examples) if refitted.refit == REFIT_FOLD else "refitted on the whole dataset"
+
+
+def open_refit_run(
+    tracking_uri: str, experiment_id: str, cfg: Config, choice: Choice, refitted: Refit, start_ms: int
+) -> str:
     """The refit's MLflow run, named and tagged so the runs table shows it as the champion refit."""
     client = MlflowClient(tracking_uri)
+    recipe = " with the cross-validation recipe" if refitted.refit == REFIT_WHOLE else ""
     tags = {  # CHAMPION_TAG comes with the alias (move_aliases): a stopped select's run is no champion
         **SOURCE,
         "dataset": choice.dataset,
         "model": choice.row,
         MLFLOW_RUN_NOTE: f"Champion of {choice.dataset}: {choice.row}, {choice.reason}. "
-        "Refitted on the whole dataset with the cross-validation recipe; its accuracy is the CV estimate.",
+        f"{_sentence(how_made(refitted))}{recipe}; its accuracy is the CV estimate.",
     }
     run = client.create_run(experiment_id, start_time=start_ms, run_name=run_name(choice), tags=tags)
     params = [Param(k, str(v)) for k, v in refit_params(cfg, choice).items()]
@@ -183,9 +208,14 @@ def open_refit_run(tracking_uri: str, experiment_id: str, cfg: Config, choice: C
     return run.info.run_id
 
 
+def _sentence(words: str) -> str:
+    return words[0].upper() + words[1:]
+
+
 def log_refit_metrics(tracking_uri: str, run_id: str, refitted: Refit, served: ServedModel) -> None:
     values = {
-        "train_seconds": refitted.seconds,
+        # fold mode trains nothing: its seconds are the kept model's load
+        "train_seconds" if refitted.refit == REFIT_WHOLE else "load_seconds": refitted.seconds,
         "train_examples": refitted.examples,
         "best_epoch": refitted.best_epoch,
         "model_mb": served.size_mb,
@@ -196,16 +226,26 @@ def log_refit_metrics(tracking_uri: str, run_id: str, refitted: Refit, served: S
 
 
 def refit_and_register(
-    cfg: Config, choice: Choice, prepared_root: Path, folder: Path, tracking_uri: str, experiment_id: str
+    cfg: Config,
+    choice: Choice,
+    prepared_root: Path,
+    folder: Path,
+    tracking_uri: str,
+    experiment_id: str,
+    kept: KeptFold | None = None,
 ) -> Champion:
-    """Refit the chosen row's model, save what serves its variant into `folder` (a staging folder), log
-    the run and register it as a new version; no alias moves (:func:`move_aliases` does, for all)."""
+    """Refit the chosen row's model (or, given its `kept` fold, load that fold's model), save what serves
+    its variant into `folder` (a staging folder), log the run and register it as a new version; no alias
+    moves (:func:`move_aliases` does, for all)."""
     started = wall_clock_ms()
-    refitted = refit(cfg, prepared_root / choice.dataset, choice.model, tracking_uri)
+    if kept is None:
+        refitted = refit(cfg, prepared_root / choice.dataset, choice.model, tracking_uri)
+    else:
+        refitted = load_kept(kept)
     stop.check_stop(f"{choice.dataset}: champion")  # the refit's last step may have been a library call
     served = save_served(refitted, choice.variant, folder)
     with store_errors(tracking_uri):
-        run_id = open_refit_run(tracking_uri, experiment_id, cfg, choice, started)
+        run_id = open_refit_run(tracking_uri, experiment_id, cfg, choice, refitted, started)
     try:
         log_refit_metrics(tracking_uri, run_id, refitted, served)
         registered = register_classifier(
@@ -216,7 +256,7 @@ def refit_and_register(
             onnx_int8=served.onnx_int8,
             run_id=run_id,
             alias=None,
-            description=version_description(choice),
+            description=version_description(choice, refitted),
         )
     except BaseException:
         MlflowClient(tracking_uri).set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
@@ -237,20 +277,48 @@ def refit_and_register(
         cv_accuracy=choice.accuracy,
         teacher_accuracy=choice.teacher_accuracy,
         metric=choice.metric,
+        refit=refitted.refit,
+        fold_score=kept.score if kept else None,
     )
 
 
+def kept_folds(
+    cfg: Config,
+    choices: Sequence[Choice],
+    prepared_root: Path,
+    results_path: Path,
+    tracking_uri: str,
+    cache: Path,
+) -> dict[str, KeptFold]:
+    """select.refit fold: each dataset's chosen row's fold 1, found in crossval's fold cache `cache`, for
+    every dataset before anything is registered (a missing one stops the stage first); whole: none."""
+    if cfg.select.refit != REFIT_FOLD:
+        return {}
+    folds = CrossvalFolds(read_metrics(results_path, "crossval"), results_path, cache, tracking_uri)
+    return {c.dataset: kept_fold(cfg, folds, prepared_root / c.dataset, c) for c in choices}
+
+
 def select_champions(
-    cfg: Config, prepared_root: Path, metrics_path: Path, out: Path, models_root: Path, project: ProjectPaths
+    cfg: Config,
+    prepared_root: Path,
+    metrics_path: Path,
+    out: Path,
+    models_root: Path,
+    project: ProjectPaths,
+    results_path: Path = Path(RESULTS_FILE),
 ) -> list[Champion]:
-    """The select stage: a champion per dataset of the report, registered; reports/champion.json."""
+    """The select stage: a champion per dataset of the report, registered; reports/champion.json.
+    `results_path` (crossval's results) is read only with select.refit fold."""
     choices = choose_all(cfg, read_metrics(metrics_path))  # a bad select.model fails before any training
     tracking_uri, experiment_id = mlflow_experiment(cfg, project)
+    kept = kept_folds(cfg, choices, prepared_root, results_path, tracking_uri, project.cache)
     with stop.committing() as commit:
         # one staging folder per dataset: they replace models/<dataset> together, or none does
         with atomic_directories([models_root / c.dataset for c in choices]) as folders:
             champions = [
-                refit_and_register(cfg, c, prepared_root, folder, tracking_uri, experiment_id)
+                refit_and_register(
+                    cfg, c, prepared_root, folder, tracking_uri, experiment_id, kept.get(c.dataset)
+                )
                 for c, folder in zip(choices, folders, strict=True)
             ]
             commit.begin()  # every version is registered: from here a signal waits for the last writes
@@ -299,11 +367,27 @@ def write_champions(path: Path, champions: Sequence[Champion]) -> None:
     write_text(path.with_suffix(".md"), "\n".join(champion_markdown(champions)))
 
 
-def version_description(choice: Choice) -> str:
-    """The registered version's description: which row of the study and why it was chosen."""
+def version_description(choice: Choice, refitted: Refit) -> str:
+    """The registered version's description: which row of the study, how it was made, why it was chosen."""
     return (
-        f"`{choice.row}` of the distilbench study on `{choice.dataset}`, refitted on the whole dataset. "
+        f"`{choice.row}` of the distilbench study on `{choice.dataset}`, {how_made(refitted)}. "
         f"Chosen as {choice.reason}."
+    )
+
+
+def served_sentences(c: Champion) -> str:
+    """What the registered model was trained on and what it is expected to score."""
+    metric = METRIC_NAMES[c.metric]
+    if c.refit == REFIT_FOLD:
+        return (
+            f"It is {fold_words(c.refit_examples)}, and serves {c.model_mb:.1f} MB; its {metric} on fold "
+            f"{FOLD}'s held-out rows was {c.fold_score:.4f}, the cross-validated mean {c.cv_accuracy:.4f} "
+            f"(teacher {c.teacher_accuracy:.4f})."
+        )
+    return (
+        f"Refitted on the whole dataset ({c.refit_examples} training rows, {c.refit_seconds:.0f} s), it "
+        f"serves {c.model_mb:.1f} MB; its expected {metric} is the cross-validated {c.cv_accuracy:.4f} "
+        f"(teacher {c.teacher_accuracy:.4f})."
     )
 
 
@@ -313,10 +397,7 @@ def champion_markdown(champions: Sequence[Champion]) -> list[str]:
     for c in champions:
         lines += [
             f"**{c.dataset}**: `{c.row}` ({c.variant}) is registered as `{c.registered_name}` version "
-            f"{c.version}, alias `champion`. Chosen as {c.reason}. Refitted on the whole dataset "
-            f"({c.refit_examples} training rows, {c.refit_seconds:.0f} s), it serves {c.model_mb:.1f} MB; "
-            f"its expected {METRIC_NAMES[c.metric]} is the cross-validated {c.cv_accuracy:.4f} "
-            f"(teacher {c.teacher_accuracy:.4f}).",
+            f"{c.version}, alias `champion`. Chosen as {c.reason}. {served_sentences(c)}",
             "",
             "```",
             f'distilbench predict --model {c.model_uri} "some text to classify"',

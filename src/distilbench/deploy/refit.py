@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distilbench.config.settings import SHALLOW_KINDS, Config
+from distilbench.config.settings import REFIT_WHOLE, SHALLOW_KINDS, Config
 from distilbench.core.errors import ConfigError
 from distilbench.core.runtime import resolve_runtime
 from distilbench.crossval.fold import (
@@ -47,7 +47,7 @@ WHOLE = 0  # the one "fold" of a refit: every row trains, fold_seed is cfg.seed
 
 @dataclass(frozen=True)
 class Refit:
-    """A model trained on every row, and what it took."""
+    """A model trained on every row, and what it took; or (select.refit fold) fold 1's model as loaded."""
 
     model: torch.nn.Module | ShallowModel
     tokenizer: object | None  # the model's tokenizer, saved beside it (a linear or static model has none)
@@ -62,6 +62,26 @@ class Refit:
     example_texts: tuple[str, ...]  # a few of the dataset's texts, e.g. to export ONNX from
     # multilabel: the decision served with it (per-label thresholds from the refit's inner split)
     decision: LabelDecision | None = None
+    # select.refit: "whole" (trained here on every row) or "fold" (fold 1's model, loaded from the fold
+    # cache: deploy.fold_model; `seconds` is then the load, `examples` the fold's training rows)
+    refit: str = REFIT_WHOLE
+
+
+def model_jobs(
+    cfg: Config, data: PreparedRef, model: str, tracking_uri: str, cache_root: Path
+) -> list[FoldJob]:
+    """`model`'s jobs on `data` as :func:`~distilbench.crossval.plan.plan_jobs` plans them (fold teachers
+    included), under MLflow parents that are never opened: a job's cache key does not depend on them."""
+    if model not in {m.name for m in cfg.zoo.models}:
+        raise ConfigError(f"refit: model {model!r} is not in the zoo {cfg.zoo.name}")
+    parents = {
+        (data.name, spec.name): ParentSpec(f"refit-{spec.name}", data.name, spec.name, "", ())
+        for spec in training_order(cfg.zoo.models)
+    }
+    jobs = [j for j in plan_jobs(cfg, [data], parents, tracking_uri, cache_root) if j.model.name == model]
+    if not jobs:
+        raise ConfigError(f"refit: model {model!r} does not run on {data.name} (its `datasets`)")
+    return jobs
 
 
 def refit_job(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str, cache_root: Path) -> FoldJob:
@@ -70,15 +90,8 @@ def refit_job(cfg: Config, dataset_dir: Path, model: str, tracking_uri: str, cac
     Teacher logits and the fine-tuned teacher go under `cache_root` (a refit's own folder: fold 0 of the
     whole dataset would otherwise share a cache key with cross-validation's fold 1).
     """
-    if model not in {m.name for m in cfg.zoo.models}:
-        raise ConfigError(f"refit: model {model!r} is not in the zoo {cfg.zoo.name}")
     data = dataclasses.replace(PreparedRef.read(dataset_dir), eval_folds=(WHOLE,), repeats=1)
-    parents = {
-        (data.name, spec.name): ParentSpec(f"refit-{spec.name}", data.name, spec.name, "", ())
-        for spec in training_order(cfg.zoo.models)
-    }
-    jobs = plan_jobs(cfg, [data], parents, tracking_uri, cache_root)
-    job = next(j for j in jobs if j.model.name == model)
+    (job,) = model_jobs(cfg, data, model, tracking_uri, cache_root)
     # the model served exports nothing: no student of it is refitted here
     return dataclasses.replace(job, export_train_logits=False, export_model=False)
 
@@ -112,8 +125,10 @@ def refitted(
     examples: int,
     best_epoch: int,
     decision: Decision = 0.5,
-):
+    refit: str = REFIT_WHOLE,
+) -> Refit:
     return Refit(
+        refit=refit,
         decision=decision if isinstance(decision, LabelDecision) else None,
         model=model,
         tokenizer=tokenizer,

@@ -20,5 +20,6 @@ STAGES: dict[str, dict[str, str]] = {  # each stage's flow arguments and their d
         "metrics": paths.METRICS_FILE,
         "out": paths.CHAMPION_FILE,
         "models": paths.MODELS_DIR,
+        "results": paths.RESULTS_FILE,  # select.refit fold: fold 1's records
     },
 }
