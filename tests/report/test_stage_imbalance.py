@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from distilbench.report.choice import Rule
 from distilbench.report.stage import inputs_of, markdown_report, metrics_json
 
@@ -117,3 +119,15 @@ def test_a_multilabel_dataset_shows_its_label_set_floors_and_the_rows_not_above_
     assert "bert (micro-F1" not in markdown.split("Label-set floors")[1]
     baseline = metrics_json(inputs)["alexa"]["majority_class"]
     assert baseline["top_k_labels.micro_f1_mean"] == 0.3
+
+
+def test_the_paired_verdicts_test_the_metric_that_ranks_the_rows():
+    inputs = inputs_of(imbalanced_results())
+    by_macro = {c.model: c for c in inputs.comparisons("alexa", Rule(None, 1.0))}
+    by_accuracy = {c.model: c for c in inputs.comparisons("alexa", Rule(None, 1.0, "accuracy"))}
+    # the constant row: 2.5 points below the teacher in accuracy, 32.6 in macro-F1
+    assert by_macro["static"].metric == "macro_f1"
+    assert sum(by_macro["static"].differences) / 3 == pytest.approx(0.474 - 0.80)
+    assert sum(by_accuracy["static"].differences) / 3 == pytest.approx(0.905 - 0.930)
+    markdown = markdown_report(inputs, Rule(None, 1.0))
+    assert "Paired comparisons (macro-F1 of the model minus the one it is compared with" in markdown

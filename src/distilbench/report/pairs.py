@@ -50,7 +50,7 @@ class Comparison:
     against: str
     role: str  # "teacher", FINE_TUNED or LABELS_ONLY: what `against` is to `model`
     folds: tuple[tuple[int, int], ...]  # the paired (repeat, fold)s
-    differences: tuple[float, ...]  # accuracy of model − against, per paired fold
+    differences: tuple[float, ...]  # the metric of model − against, per paired fold
     test: PairedTest | None  # None with fewer than two paired folds (a hold-out split)
     margins: MarginTests | None = None  # the one-sided tests against ±margin (None: no test)
     holm: Adjusted | None = None  # a secondary's Holm-adjusted p-values (set by with_holm)
@@ -58,6 +58,7 @@ class Comparison:
     primary: Primary | None = None  # a primary question's answer (set by with_primary)
     sizes: tuple[float, float] = (0.0, 0.0)  # one fold's (n_train, n_test)
     power: Power | None = None  # for an unsettled verdict: what would settle it (set by with_power)
+    metric: str = "accuracy"  # the score compared: select.metric as resolved for the dataset
 
     @property
     def verdict(self) -> str:
@@ -183,14 +184,17 @@ def compare(
     n_examples: int,
     margin: float,
     disagreement: float | None = None,
+    metric: str = "accuracy",
 ) -> Comparison:
-    """One dataset's folds: the paired differences, their corrected resampled t-test and the one-sided
-    tests against ±margin (accuracy, 0.01 = 1 point), over a floor on the fold variance.
+    """One dataset's folds: the paired differences of `metric`, their corrected resampled t-test and the
+    one-sided tests against ±margin (0.01 = 1 point), over a floor on the fold variance.
 
     disagreement: the share of held-out rows the two models predict differently, pooled over the folds,
-    when per-example predictions were kept (statistics.fold_variance_floor)."""
-    accuracy = folds.pivot_table(index=PAIR_KEY, columns="model", values="accuracy")
-    paired = accuracy[[model, against]].dropna()
+    when per-example predictions were kept (statistics.fold_variance_floor). The floor is an accuracy
+    difference's; for macro- or micro-F1, which move with the same disagreements, it stands as the same
+    lower bound on how much the held-out rows alone can move a fold."""
+    scores = folds.pivot_table(index=PAIR_KEY, columns="model", values=metric)
+    paired = scores[[model, against]].dropna()
     differences = paired[model] - paired[against]
     n_test = float(folds.loc[folds["model"] == model, "eval_examples"].mean())
     # the outer training part (what the fold's model learnt from, inner validation included)
@@ -209,6 +213,7 @@ def compare(
         margin_tests(differences, n_train, n_test, margin, floor.variance) if testable else None,
         floor=floor,
         sizes=(n_train, n_test),
+        metric=metric,
     )
 
 
@@ -220,13 +225,15 @@ def dataset_comparisons(
     margin: float,
     questions: Sequence[Question] = (),
     disagreements: Mapping[tuple[str, str], float] | None = None,
+    metric: str = "accuracy",
 ) -> list[Comparison]:
     """Every planned pair present in one dataset's folds (and any pair a primary question names): the
     primary questions answered in their order, the rest Holm-adjusted as one family, and for each
     unsettled verdict what would settle it.
 
-    margin: in accuracy points (params.yaml's select.max_accuracy_drop), as users state it.
+    margin: in points of `metric` (params.yaml's select.max_accuracy_drop), as users state it.
     disagreements: (model, against) -> their disagreement rate on the held-out rows, where known.
+    metric: the score the verdicts test, the one that ranks the dataset's rows (select.metric resolved).
     """
     present = set(folds["model"])
     asked = asked_on(folds["dataset"].iloc[0], questions)
@@ -243,6 +250,7 @@ def dataset_comparisons(
             info["examples"],
             margin / 100,
             (disagreements or {}).get((model, against)),
+            metric,
         )
         for model, against, role in pairs
         if model in present and against in present

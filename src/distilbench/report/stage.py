@@ -126,11 +126,15 @@ class ReportInputs:
         imbalanced = baseline is not None and bool(baseline.get(IMBALANCED_KEY, False))
         return ranking_metric(rule.metric, multilabel, imbalanced)
 
-    def comparisons(self, dataset: str) -> list[Comparison]:
+    def comparisons(self, dataset: str, rule: Rule) -> list[Comparison]:
+        """The dataset's paired comparisons, on the metric that ranks its rows (one setting decides both)."""
         own = self.folds[self.folds["dataset"] == dataset]
         info = self.datasets.get(dataset, {})
         rates = disagreement_rates(self.predictions, dataset)  # the variance floor's measured disagreement
-        return dataset_comparisons(own, self.specs, self.teacher, info, self.margin, self.questions, rates)
+        metric = self.ranking_metric(dataset, rule)
+        return dataset_comparisons(
+            own, self.specs, self.teacher, info, self.margin, self.questions, rates, metric
+        )
 
     def variant_checks(self, dataset: str) -> list[VariantCheck]:
         """The compressed variants against their fp32 model, at the paired tests' margin."""
@@ -175,7 +179,7 @@ DEFAULT_RULE = Rule.from_config(SelectConfig())  # params.yaml's `select` defaul
 def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
     datasets = list(study.summary.groupby("dataset", sort=False))
     answers = [
-        (dataset, primary_lines(dataset, study.questions, study.comparisons(dataset), study.teacher))
+        (dataset, primary_lines(dataset, study.questions, study.comparisons(dataset, rule), study.teacher))
         for dataset, _ in datasets
     ]
     parts = [
@@ -186,7 +190,7 @@ def markdown_report(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> str:
     for dataset, rows in datasets:
         baseline = baseline_of(study.baseline_summary, dataset)
         own_folds = study.folds[study.folds["dataset"] == dataset]
-        comparisons = study.comparisons(dataset)
+        comparisons = study.comparisons(dataset, rule)
         checks = study.variant_checks(dataset)
         latencies = {m: v[FOLD_LATENCIES_KEY] for m, v in fold_latencies(own_folds).items()}
         table = table_for(rows, study.teacher, study.distilled, baseline)
@@ -269,7 +273,7 @@ def metrics_json(study: ReportInputs, rule: Rule = DEFAULT_RULE) -> dict:
     for dataset, models in out.items():
         own_folds = study.folds[study.folds["dataset"] == dataset]
         per_model = (
-            comparison_metrics(study.comparisons(dataset)),
+            comparison_metrics(study.comparisons(dataset, rule)),
             agreement_metrics(study.variant_checks(dataset), study.teacher),
             ratio_metrics(ratio_rows(own_folds, list(models), study.teacher)),
         )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from distilbench.report import power
+from distilbench.report.choice import METRIC_NAMES
 from distilbench.report.pairs import (
     BETTER,
     EQUIVALENT,
@@ -238,7 +239,8 @@ def comparison_section(comparisons: list[Comparison]) -> list[str]:
         "are secondary, each holding at 5% over all of them (Holm; the raw p is beside the adjusted one)"
     )
     return text_section(
-        "Paired comparisons (accuracy of the model minus the one it is compared with, in points; 95% CI "
+        f"Paired comparisons ({METRIC_NAMES[comparisons[0].metric]} of the model minus the one it is "
+        "compared with, in points: the metric that ranks this dataset's rows; 95% CI "
         "and p from the corrected resampled t-test of Nadeau & Bengio 2003, which allows for folds "
         f"sharing training data). The verdict: **equivalent within ±{margin} point** when two one-sided "
         f"tests with the same variance (TOST) put the difference inside ±{margin}, i.e. its 90% CI lies "
