@@ -9,11 +9,12 @@ is trained once per distinct teacher setting and reused from the cache across st
         --set train.batch_size=16,32 --set train.learning_rate=5e-5,1e-4
     python bench/sweep.py --model minilm-l3-distilled --set distill.temperature=1,2,4
     python bench/sweep.py --model minilm-l6 --set models.minilm-l6.pooling=cls,mean
-    python bench/sweep.py --model minilm-l6 --dev-of 1 --folds 1 --set train.max_length=64,128
+    python bench/sweep.py --model minilm-l6 --development --folds 1 2 --set train.learning_rate=1e-4,2e-4
 
-`--dev-of N` sweeps on a development partition instead of the reported folds: the training part of
-reported fold N, split again into its own folds (distilbench.data.development); `--folds` then names
-development folds. Settings chosen there never saw fold N's test rows.
+`--development` scores on the dataset's development partition (its `development_rows`, set aside before
+the folds: distilbench.data.development) instead of the reported folds: each of `--folds` then names the
+reported fold whose training part trains, exactly as that fold does. No setting chosen this way is chosen
+on a row any reported fold tests.
 
 Needs `make run` (or the prepare stage) to have written data/prepared/.
 """
@@ -32,7 +33,7 @@ import yaml
 from distilbench.config.settings import Config, read_yaml
 from distilbench.crossval.fold import compute_fold
 from distilbench.crossval.plan import FoldJob, ParentSpec, plan_jobs, prepared_datasets
-from distilbench.data.development import write_development
+from distilbench.data.sweep_split import write_sweep_dataset
 
 
 def parse_value(text: str):
@@ -83,17 +84,26 @@ def teacher_ready(job: FoldJob) -> bool:
     return job.train_logits_path.is_file() and (not job.export_model or job.model_dir.is_dir())
 
 
-def run_setting(
-    cfg: Config, model: str, folds: list[int], prepared: Path, cache: Path, dataset: str | None
-) -> list:
-    jobs = jobs_for(cfg, prepared, cache, dataset)
-    results = []
-    for fold in folds:
-        job = jobs[model, fold]
-        if job.teacher is not None and not teacher_ready(job.teacher):
-            compute_fold(job.teacher)  # writes the logits (and model) its student needs
-        results.append(compute_fold(job))
-    return results
+def run_fold(cfg: Config, model: str, fold: int, prepared: Path, cache: Path, dataset: str | None):
+    job = jobs_for(cfg, prepared, cache, dataset)[model, fold]
+    if job.teacher is not None and not teacher_ready(job.teacher):
+        compute_fold(job.teacher)  # writes the logits (and model) its student needs
+    return compute_fold(job)
+
+
+def fold_datasets(args: argparse.Namespace) -> list[tuple[Path, int]]:
+    """(prepared root, fold number) per fold: a reported fold, or the development partition scored by
+    a model trained on that reported fold's training part (its one evaluated fold, number 1)."""
+    if not args.development:
+        return [(args.prepared, fold) for fold in args.folds]
+    name = args.dataset or prepared_datasets(args.prepared)[0].name
+    roots = []
+    for fold in args.folds:
+        root = Path("build/dev") / f"trains-as-fold{fold}"
+        write_sweep_dataset(args.prepared / name, root / name, fold)
+        roots.append((root, 1))
+    print(f"development partition of {name}: trained as reported folds {args.folds} train, scored on it")
+    return roots
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,15 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, nargs="+", default=[1], help="1-based folds")
     parser.add_argument("--set", dest="settings", action="append", default=[], help="key=v1,v2,...")
     parser.add_argument("--dataset", help="a prepared dataset's name (default: the first)")
-    parser.add_argument("--dev-of", type=int, help="sweep the development partition of this reported fold")
+    parser.add_argument("--development", action="store_true", help="score on the development partition")
     args = parser.parse_args(argv)
     base = read_yaml(args.params)
-    prepared = args.prepared
-    if args.dev_of is not None:
-        name = args.dataset or prepared_datasets(prepared)[0].name
-        prepared = Path("build/dev") / f"fold{args.dev_of}"
-        write_development(args.prepared / name, prepared / name, args.dev_of, base["data"]["folds"])
-        print(f"development partition: the training part of reported fold {args.dev_of} of {name}")
+    datasets = fold_datasets(args)
     print("| setting | " + " | ".join(f"fold {f}" for f in args.folds) + " | mean acc | train s/fold |")
     print("|---|" + "---|" * (len(args.folds) + 2))
     for setting in settings_grid(args.settings) or [{}]:
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = apply(raw, key, value)
         cfg = Config.from_params(raw, "sweep")
         start = time.perf_counter()
-        results = run_setting(cfg, args.model, args.folds, prepared, args.cache, args.dataset)
+        results = [run_fold(cfg, args.model, n, root, args.cache, args.dataset) for root, n in datasets]
         accuracies = [r.metrics["accuracy"] for r in results]
         seconds = sum(r.train_seconds for r in results) / len(results)
         label = ", ".join(f"{k}={v}" for k, v in setting.items()) or "params.yaml"

@@ -121,6 +121,9 @@ class DatasetSpec(Section):
     eval_split: str = setting("validation")
     splits: tuple[str, ...] | None = setting(None, convert=_names)  # hub splits pooled by kfold; None = all
     max_examples: int | None = setting(None, kind=int, minimum=2)  # stratified cap, for the quickstart
+    # rows set aside before the folds, where settings are chosen (docs/tuning.md): from the rows the cap
+    # leaves out when enough share no text or group with the kept ones, else carved before the folds
+    development_rows: int | None = setting(None, kind=int, minimum=2)
 
     @classmethod
     def from_params(cls, raw: Any, key: str) -> DatasetSpec:
@@ -212,6 +215,11 @@ def _check_combinations(spec: DatasetSpec, where: str) -> None:
     if spec.protocol == "holdout" and spec.splits is not None:
         raise ConfigError(
             f"{where}.splits: {list(spec.splits)} is for kfold; holdout uses train_split/eval_split"
+        )
+    if spec.protocol == "holdout" and spec.development_rows is not None:
+        raise ConfigError(
+            f"{where}.development_rows: {spec.development_rows} is for kfold; a holdout's development "
+            "rows are its train split's"
         )
     if spec.protocol == "holdout" and spec.train_split == spec.eval_split:
         raise ConfigError(f"{where}.eval_split: {spec.eval_split!r} is also the train_split")

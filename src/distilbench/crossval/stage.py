@@ -369,6 +369,7 @@ PREPARATION_KEYS = (
     "capped_from",
     "repeat_policy",
     "rare_labels_dropped",
+    "development",
 )
 
 

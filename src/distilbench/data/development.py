@@ -1,65 +1,138 @@
-"""A development partition: where settings are chosen, away from the test rows the report shows.
+"""The development partition: rows set aside before the folds, where settings are chosen.
 
-It is the training part of one reported fold (every row outside that fold's test part), split again
-into its own folds with another seed. A setting chosen on it has never seen that fold's test rows;
-that fold is the one to compare the chosen setting on. (The rows are other folds' test rows: nested
-cross-validation would repeat this for every fold; the tuning sweeps do it for one, to fit the budget.)
+No row of it is in any reported fold, so no setting chosen on it was chosen on a row the report tests
+(docs/tuning.md). Per dataset, ``development_rows`` decides its size and the data where it comes from:
 
-The result is an ordinary prepared dataset folder, so the fold code reads it like any other, and its
-``meta.json`` records what it was carved from.
+- rows the ``max_examples`` cap leaves out, when there are enough of them that share no text and no
+  group (e.g. Rotten Tomatoes' movie) with the kept rows: the reported rows stay exactly as they were;
+- otherwise a stratified, group-aware part of the dataset, carved before its folds (one fold of a
+  k-fold split with k = rows / development_rows and another seed): the reported rows are the rest.
+
+It is written beside the prepared examples (``development.parquet``, each row with its source row id).
+A sweep trains on one reported fold's training part, exactly as that fold does, and scores on the
+development rows (:mod:`distilbench.data.sweep_split`).
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distilbench.core.atomic import atomic_directories
-from distilbench.core.errors import ConfigError
-from distilbench.core.paths import EXAMPLES_FILE, META_FILE
-from distilbench.data.folds import assign_folds
-from distilbench.data.prepared import encode_targets, file_sha256, load_prepared, read_meta
+from distilbench.core.errors import DataError
+from distilbench.data.folds import assign_folds, cap_indices, random_indices, text_groups
+from distilbench.data.table import MULTICLASS, Examples
 
-DEV_SEED_OFFSET = 1000  # the development folds' seed: the study's fold seed + this, never the same split
+logger = logging.getLogger(__name__)
+
+DEVELOPMENT_FILE = "development.parquet"
+DEV_SEED_OFFSET = 1000  # the development partition's seed: the study's seed + this, never the same split
+FROM_CAP = "rows the max_examples cap left out"
+CARVED = "carved before the folds"
 
 
-def write_development(dataset_dir: Path, out_dir: Path, fold: int, folds: int) -> Path:
-    """Write the training part of reported ``fold`` (1-based) of ``dataset_dir``, re-split into
-    ``folds`` folds, as a prepared dataset in ``out_dir``; returns ``out_dir``."""
-    dataset = load_prepared(dataset_dir)
-    meta = read_meta(dataset_dir)
-    if meta["protocol"] != "kfold" or fold not in range(1, len(dataset.eval_folds) + 1):
-        raise ConfigError(
-            f"{dataset_dir}: a development partition needs one of the k-fold folds "
-            f"1..{len(dataset.eval_folds)} (got {fold}, protocol {meta['protocol']})"
+@dataclass(frozen=True)
+class Development:
+    """The rows set aside, and where they came from (:data:`FROM_CAP` or :data:`CARVED`)."""
+
+    frame: pd.DataFrame  # text, label, where (the source row), group when the source has one
+    taken_from: str
+
+
+def set_aside(
+    kept: Examples, left_out: pd.DataFrame | None, rows: int, seed: int
+) -> tuple[Examples, Development]:
+    """``rows`` development rows and the reported examples left after them."""
+    candidates = _unshared(left_out, kept.frame) if left_out is not None else None
+    if candidates is not None and len(candidates) >= rows:
+        picked = _sample(candidates, kept.task, rows, seed + DEV_SEED_OFFSET)
+        return kept, Development(_restricted(picked, kept), FROM_CAP)
+    if rows >= len(kept.frame) // 2:
+        raise DataError(
+            f"{kept.origin}: development_rows {rows} leaves too few of its {len(kept.frame)} rows for "
+            "the folds; set aside fewer"
         )
-    train_rows, _ = dataset.split(fold - 1)
-    table = pq.read_table(Path(dataset_dir) / EXAMPLES_FILE).take(train_rows)
-    table = table.select([c for c in table.column_names if c == "text" or c in ("label", "group")])
-    seed = meta["fold_seeds"][0] + DEV_SEED_OFFSET
-    groups = np.asarray(table["group"].to_pylist()) if "group" in table.column_names else None
-    targets = encode_targets(table["label"].to_pylist(), dataset.labels, dataset.task)
-    dev_folds = assign_folds(targets, folds, seed, groups)
-    table = table.append_column("fold", [dev_folds.tolist()])
-    with atomic_directories([Path(out_dir)]) as (staging,):
-        pq.write_table(table, staging / EXAMPLES_FILE)
-        dev_meta = {
-            **meta,
-            "name": meta["name"],
-            "folds": folds,
-            "eval_folds": list(range(folds)),
-            "repeats": 1,
-            "fold_seeds": [seed],
-            "n_examples": table.num_rows,
-            "data_hash": file_sha256(staging / EXAMPLES_FILE),
-            "fold_sizes": {
-                str(f): int(n) for f, n in zip(*np.unique(dev_folds, return_counts=True), strict=True)
-            },
-            "development_of": {"dataset_hash": dataset.data_hash, "fold": fold},
-        }
-        dev_meta.pop("repeat_fold_sizes", None)
-        (staging / META_FILE).write_text(json.dumps(dev_meta, indent=2) + "\n", encoding="utf-8")
-    return Path(out_dir)
+    is_development = _carved(kept, rows, seed + DEV_SEED_OFFSET)
+    frame = kept.frame
+    reported = dataclasses.replace(kept, frame=frame[~is_development].reset_index(drop=True))
+    development = frame[is_development].reset_index(drop=True)
+    return reported, Development(development, CARVED)
+
+
+def _unshared(left_out: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """Left-out rows sharing neither a text nor a group with any kept row: a copy of a reported text
+    under another row (or another review of the same movie) would be tuned on what the report tests."""
+    shared = left_out["text"].isin(set(kept["text"]))
+    if "group" in left_out.columns and "group" in kept.columns:
+        shared |= left_out["group"].isin(set(kept["group"]))
+    return left_out[~shared].drop_duplicates("text").reset_index(drop=True)
+
+
+def _sample(frame: pd.DataFrame, task: str, rows: int, seed: int) -> pd.DataFrame:
+    if task == MULTICLASS:
+        picked = cap_indices(frame["label"].to_numpy(), rows, seed)
+    else:
+        picked = random_indices(len(frame), rows, seed)
+    return frame.iloc[picked].reset_index(drop=True)
+
+
+def _carved(kept: Examples, rows: int, seed: int) -> np.ndarray:
+    """One fold of a stratified, group-aware k-fold split of the kept rows, k = rows / development_rows:
+    the same assignment the reported folds use, so repeated texts and groups never straddle it."""
+    frame = kept.frame
+    targets = _targets(frame["label"], kept)
+    groups = frame["group"].to_numpy() if "group" in frame.columns else None
+    if frame["text"].duplicated().any():
+        groups = text_groups(frame["text"].tolist(), None if groups is None else groups.tolist())
+    k = max(2, round(len(frame) / rows))
+    return assign_folds(targets, k, seed, groups) == 0
+
+
+def _targets(labels: pd.Series, kept: Examples) -> np.ndarray:
+    """Class ids, or a 0/1 matrix for multilabel rows: what :func:`assign_folds` stratifies by."""
+    index = {name: i for i, name in enumerate(kept.labels)}
+    if kept.task == MULTICLASS:
+        return np.asarray([index[label] for label in labels], dtype=np.int64)
+    targets = np.zeros((len(labels), len(index)), dtype=np.float32)
+    for row, names in enumerate(labels):
+        targets[row, [index[name] for name in names]] = 1.0
+    return targets
+
+
+def _restricted(frame: pd.DataFrame, kept: Examples) -> pd.DataFrame:
+    """Development rows carry only labels the reported rows have (a label the cap dropped as rare, or a
+    class absent from the kept rows, cannot be scored by their models)."""
+    known = set(kept.labels)
+    if kept.task == MULTICLASS:
+        return frame[frame["label"].isin(known)].reset_index(drop=True)
+    frame = frame.assign(label=[tuple(x for x in labels if x in known) for labels in frame["label"]])
+    return frame.reset_index(drop=True)
+
+
+def restrict_labels(development: Development, kept: Examples) -> Development:
+    return dataclasses.replace(development, frame=_restricted(development.frame, kept))
+
+
+def write_development(folder: Path, development: Development, task: str) -> dict:
+    """``development.parquet`` in a prepared dataset's (staging) folder; returns its meta entry (prepare
+    adds the file's hash)."""
+    frame = development.frame
+    multilabel = task != MULTICLASS
+    columns = {
+        "text": pa.array(frame["text"].tolist(), pa.string()),
+        "label": pa.array(
+            [list(v) for v in frame["label"]] if multilabel else frame["label"].tolist(),
+            pa.list_(pa.string()) if multilabel else pa.string(),
+        ),
+        "source_row": pa.array([str(w) for w in frame["where"]], pa.string()),
+    }
+    if "group" in frame.columns:
+        columns["group"] = pa.array(frame["group"].tolist(), pa.string())
+    pq.write_table(pa.table(columns), folder / DEVELOPMENT_FILE)
+    return {"rows": len(frame), "taken_from": development.taken_from}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -25,6 +26,13 @@ from distilbench.config.datasets import DataConfig, DatasetSpec
 from distilbench.core.atomic import atomic_directories
 from distilbench.core.errors import ConfigError, DataError
 from distilbench.core.paths import EXAMPLES_FILE, META_FILE
+from distilbench.data.development import (
+    DEVELOPMENT_FILE,
+    Development,
+    restrict_labels,
+    set_aside,
+    write_development,
+)
 from distilbench.data.folds import assign_folds, cap_indices, random_indices, text_groups
 from distilbench.data.repeats import RepeatPolicy
 from distilbench.data.sources import load_table
@@ -124,6 +132,7 @@ class PlannedDataset:
     examples: Examples
     fold_ids: tuple[np.ndarray, ...]  # one per repeat
     meta: dict[str, Any]
+    development: Development | None = None  # rows set aside before the folds, in no fold
 
 
 def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> PlannedDataset:
@@ -135,12 +144,20 @@ def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> 
     policy = repeat_policy(spec, table.strict_duplicates)
     examples, counts = clean(build_examples(table), policy)
     examples, rare = _enough_of_each(examples, spec, None if holdout else folds)
-    examples, capped_from = _cap(examples, spec.max_examples, seed)
+    examples, capped_from, left_out = _cap(examples, spec.max_examples, seed)
     if capped_from is not None:
         examples, rare_after_cap = _enough_of_each(
             examples, spec, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
         )
         rare |= rare_after_cap
+    development = None
+    if spec.development_rows is not None:
+        examples, development = set_aside(examples, left_out, spec.development_rows, seed)
+        examples, rare_after_development = _enough_of_each(
+            examples, spec, folds, f" after setting aside {spec.development_rows} development rows"
+        )
+        rare |= rare_after_development
+        development = restrict_labels(development, examples)
     seeds = [fold_seed(seed, r) for r in range(1, repeats + 1)]
     if holdout:
         fold_ids = (_holdout_folds(examples, spec),)
@@ -148,7 +165,7 @@ def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> 
         fold_ids = tuple(_kfold(examples, folds, each, spec.name) for each in seeds)
     meta = _meta(spec, examples, counts, capped_from, folds, seeds, holdout, table.note)
     meta |= {"repeat_policy": dataclasses.asdict(policy), "rare_labels_dropped": rare}
-    return PlannedDataset(spec.name, examples, fold_ids, meta)
+    return PlannedDataset(spec.name, examples, fold_ids, meta, development)
 
 
 def repeat_policy(spec: DatasetSpec, strict: bool) -> RepeatPolicy:
@@ -201,10 +218,7 @@ def refuse_identical(planned: list[PlannedDataset]) -> None:
 def write_prepared(planned: list[PlannedDataset], out_root: Path) -> list[dict]:
     """Write every planned dataset into ``out_root/<folder>/``, all of them or none."""
     with atomic_directories([out_root / p.folder for p in planned]) as stagings:
-        metas = [
-            _write(staging, p.examples, p.fold_ids, p.meta)
-            for staging, p in zip(stagings, planned, strict=True)
-        ]
+        metas = [_write(staging, p) for staging, p in zip(stagings, planned, strict=True)]
     for p, meta in zip(planned, metas, strict=True):
         kind = "labels" if p.examples.task == MULTILABEL else "classes"
         split = "holdout" if meta["protocol"] == "holdout" else f"{meta['folds']} folds"
@@ -232,6 +246,11 @@ def repeats_summary(meta: dict[str, Any]) -> str:
     )
     if meta["rare_labels_dropped"]:
         summary += f"; rare labels dropped: {', '.join(map(repr, meta['rare_labels_dropped']))}"
+    if meta.get("development"):
+        development = meta["development"]
+        summary += (
+            f"; {development['rows']} development rows set aside, in no fold ({development['taken_from']})"
+        )
     return summary
 
 
@@ -333,11 +352,14 @@ def file_sha256(path: Path) -> str:
 # --- steps ----------------------------------------------------------------------------------------
 
 
-def _cap(examples: Examples, max_examples: int | None, seed: int) -> tuple[Examples, int | None]:
-    """A stratified sample of at most ``max_examples`` rows; returns the size it was capped from."""
+def _cap(
+    examples: Examples, max_examples: int | None, seed: int
+) -> tuple[Examples, int | None, pd.DataFrame | None]:
+    """A stratified sample of at most ``max_examples`` rows; returns it, the size it was capped from and
+    the rows it left out (where a development partition may come from)."""
     frame = examples.frame
     if max_examples is None or len(frame) <= max_examples:
-        return examples, None
+        return examples, None, None
     if examples.task == MULTICLASS:
         # holdout: stratify by split too, so the train/eval proportions survive the cap
         strata = frame["label"] if "split" not in frame.columns else frame["split"] + "\x00" + frame["label"]
@@ -346,7 +368,8 @@ def _cap(examples: Examples, max_examples: int | None, seed: int) -> tuple[Examp
         kept = random_indices(len(frame), max_examples, seed)
     logger.info("%s: capped %d examples to %d", examples.origin, len(frame), max_examples)
     capped = dataclasses.replace(examples, frame=frame.iloc[kept].reset_index(drop=True))
-    return capped, len(frame)
+    left_out = frame.drop(index=frame.index[kept]).reset_index(drop=True)
+    return capped, len(frame), left_out
 
 
 def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
@@ -410,10 +433,10 @@ def _meta(
     return meta
 
 
-def _write(
-    tmp: Path, examples: Examples, fold_ids: tuple[np.ndarray, ...], meta: dict[str, Any]
-) -> dict[str, Any]:
-    """examples.parquet with a fixed schema (an all-empty label list still gets list<string>), then meta."""
+def _write(tmp: Path, planned: PlannedDataset) -> dict[str, Any]:
+    """examples.parquet with a fixed schema (an all-empty label list still gets list<string>), the
+    development rows when there are any, then meta."""
+    examples, fold_ids, meta = planned.examples, planned.fold_ids, planned.meta
     frame = examples.frame
     multilabel = examples.task == MULTILABEL
     columns = {
@@ -428,6 +451,9 @@ def _write(
         columns["group"] = pa.array(frame["group"].tolist(), pa.string())
     pq.write_table(pa.table(columns), tmp / EXAMPLES_FILE)
     meta = {**meta, "data_hash": file_sha256(tmp / EXAMPLES_FILE)}
+    if planned.development is not None:
+        entry = write_development(tmp, planned.development, examples.task)
+        meta["development"] = entry | {"data_hash": file_sha256(tmp / DEVELOPMENT_FILE)}
     meta["fold_sizes"] = _fold_sizes(fold_ids[0])
     if len(fold_ids) > 1:
         meta["repeat_fold_sizes"] = {str(r): _fold_sizes(ids) for r, ids in enumerate(fold_ids, start=1)}

@@ -129,6 +129,12 @@ def preparation_sentence(counts: dict) -> str:
         parts.append(f"labels with fewer examples than folds dropped: {rare}")
     if counts.get("capped_from"):
         parts.append(f"a stratified sample from {counts['capped_from']} rows")
+    if counts.get("development"):
+        development = counts["development"]
+        parts.append(
+            f"{development['rows']} development rows, where settings are chosen, set aside in no fold "
+            f"({development['taken_from']})"
+        )
     return "Prepared rows: " + "; ".join(parts) + "."
 
 
