@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 
-from distilbench.config.settings import load_config
+from distilbench.config.settings import Config, read_yaml
 from distilbench.crossval.mlflow_runs import CLONE
 from distilbench.crossval.stage import check_model_datasets
 from tests.end_to_end.conftest import (  # noqa: F401 - fixtures
@@ -25,12 +25,17 @@ PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 
 
 def test_a_row_limited_to_datasets_not_prepared_is_skipped_with_one_line(caplog) -> None:
-    cfg = load_config(PARAMS)  # the quickstart: minilm-l3-labels-only runs on rotten_tomatoes only
+    raw = read_yaml(PARAMS)  # the quickstart, with the ablation row its params.yaml comment describes
+    zoo = raw["models"]["zoos"]["quickstart"]["models"]
+    ablation = {"name": "minilm-l3-labels-only", "id": "all-MiniLM-L6-v2", "layers": [0, 2, 5]}
+    zoo.append(ablation | {"start_from": "minilm-l6", "datasets": ["rotten_tomatoes"]})
+    cfg = Config.from_params(raw, str(PARAMS))
     prepared = [SimpleNamespace(name="amazon_alexa"), SimpleNamespace(name="brexit")]
     with caplog.at_level(logging.WARNING, logger="distilbench.crossval.stage"):
         lines = check_model_datasets(cfg, prepared)
     (line,) = lines
-    assert line.startswith("models.zoos.quickstart.models[3] ('minilm-l3-labels-only'): skipped on ")
+    row = f"models.zoos.quickstart.models[{len(zoo) - 1}] ('minilm-l3-labels-only')"
+    assert line.startswith(f"{row}: skipped on ")
     assert "['rotten_tomatoes'], not among the prepared datasets ['amazon_alexa', 'brexit']" in line
     assert line.endswith("it runs on none") and caplog.messages == [line]
     both = [SimpleNamespace(name="bbc"), SimpleNamespace(name="rotten_tomatoes")]

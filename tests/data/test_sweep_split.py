@@ -19,7 +19,7 @@ def test_trains_as_the_reported_fold_does_and_holds_out_the_development_rows(wri
 
     sweep = load_prepared(write_sweep_dataset(folder, tmp_path / "sweep" / "d", fold=2))
 
-    trains_on, scored_on = sweep.split(1)  # its one evaluated fold: the development rows
+    trains_on, scored_on = sweep.split(0)  # its one evaluated fold: the development rows
     assert [sweep.texts[i] for i in trains_on] == [reported.texts[i] for i in train_rows]
     assert {sweep.texts[i].split()[0] for i in scored_on} == development_ids(folder)
     assert read_meta(tmp_path / "sweep" / "d")["development_of"] == {

@@ -44,19 +44,19 @@ def write_sweep_dataset(dataset_dir: Path, out_dir: Path, fold: int) -> Path:
     training = pq.read_table(dataset_dir / EXAMPLES_FILE).select(names).take(train_rows)
     held_out = pq.read_table(dataset_dir / DEVELOPMENT_FILE).select(names)
     table = pa.concat_tables([training, held_out.cast(training.schema)])
-    fold_ids = [0] * training.num_rows + [1] * held_out.num_rows
+    fold_ids = [1] * training.num_rows + [0] * held_out.num_rows  # fold 0, the one evaluated: number 1
     table = table.append_column("fold", pa.array(fold_ids, pa.int64()))
     with atomic_directories([Path(out_dir)]) as (staging,):
         pq.write_table(table, staging / EXAMPLES_FILE)
         sweep_meta = {
             **{key: meta[key] for key in ("name", "task", "labels", "protocol", "source")},
             "folds": 2,
-            "eval_folds": [1],
+            "eval_folds": [0],
             "repeats": 1,
             "fold_seeds": meta["fold_seeds"][:1],
             "n_examples": table.num_rows,
             "data_hash": file_sha256(staging / EXAMPLES_FILE),
-            "fold_sizes": {"0": training.num_rows, "1": held_out.num_rows},
+            "fold_sizes": {"0": held_out.num_rows, "1": training.num_rows},
             "development_of": {"dataset_hash": dataset.data_hash, "trains_as_fold": fold},
         }
         (staging / META_FILE).write_text(json.dumps(sweep_meta, indent=2) + "\n", encoding="utf-8")
