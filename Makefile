@@ -27,8 +27,12 @@ run: install  ## run the quickstart pipeline (dvc repro): prepare -> crossval ->
 	$(VENV)/bin/dvc repro
 	@echo; cat reports/comparison.md; echo; cat reports/champion.md
 
+# the suite's time is mostly tests waiting on subprocesses and servers, so it runs on two workers; a
+# test module stays on one worker (--dist loadfile), so a module's fixtures and servers are never shared
+TEST_WORKERS ?= 2
+
 test: install  ## fast test suite (tiny models, no downloads); no test collected (pytest's 5) fails too
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-full: install  ## also the slow tests that load the real packaged checkpoints
 	$(PY) -m pytest -q -m "not postgres"

@@ -380,10 +380,10 @@ class TrainConfig(Section):
 
 @dataclass(frozen=True)
 class DistillConfig(Section):
-    """Hinton et al. (2015) knowledge distillation; see the README for why these defaults."""
+    """Hinton et al. (2015) knowledge distillation; docs/tuning.md section 0 for why these defaults."""
 
     temperature: float = setting(4.0, minimum=0, exclusive=True)
-    alpha: float = setting(0.5, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
+    alpha: float = setting(0.9, minimum=0, maximum=1)  # weight of the hard-label loss; 1 - alpha: soft
     # an intermediate-representation term on hidden states (equal widths): 0 = off
     hidden_weight: float = setting(0.0, minimum=0)
     hidden_loss: str = setting("cosine", choices=HIDDEN_LOSSES)  # DistilBERT's cosine, or TinyBERT's MSE
