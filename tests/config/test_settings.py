@@ -223,8 +223,10 @@ def test_a_null_turns_the_step_floor_early_stop_and_head_step_off():
 def test_the_ablation_row_must_start_from_a_teachers_copied_layers(params, change, message):
     bad = copy.deepcopy(params)
     rows = bad["models"]["zoos"]["quickstart"]["models"]
-    ablation = next(m for m in rows if m.get("start_from"))
-    ablation.update(change)
+    # the ablation row params.yaml's comment describes (the quickstart leaves it out for the budget)
+    ablation = {"name": "minilm-l3-labels-only", "id": "all-MiniLM-L6-v2", "layers": [0, 2, 5]}
+    rows.append(ablation)
+    ablation.update({"start_from": "minilm-l6"} | change)
     if ablation.get("layers", 0) is None:
         del ablation["layers"]
     with pytest.raises(ConfigError, match=re.escape(message)):
@@ -310,9 +312,11 @@ def test_a_model_trains_with_its_own_epochs_and_learning_rate(params):
     cnn = next(m for m in cfg.zoo.models if m.kind == "cnn")
     effective = cfg.train.for_model(cnn)
     assert (effective.epochs, effective.learning_rate) == (cnn.epochs, cfg.train.cnn_learning_rate)
+    own = cfg.zoo.model("minilm-l3-distilled")
+    assert own.learning_rate != cfg.train.learning_rate  # the shipped distilled student has its own
+    assert cfg.train.for_model(own) == dataclasses.replace(cfg.train, learning_rate=own.learning_rate)
     teacher = cfg.zoo.model(cfg.zoo.teacher)
-    assert teacher.learning_rate != cfg.train.learning_rate  # the shipped teacher has its own
-    assert cfg.train.for_model(teacher) == dataclasses.replace(cfg.train, learning_rate=teacher.learning_rate)
+    assert teacher.learning_rate is None and cfg.train.for_model(teacher) == cfg.train
 
 
 def test_a_float_without_a_decimal_point_is_a_number(tmp_path):
