@@ -10,6 +10,7 @@ user's mistake prints one ``error:`` line and exits 2; a bug keeps its traceback
     distilbench select   [--params params.yaml] [--prepared data/prepared] [--metrics reports/metrics.json]
                          [--out reports/champion.json] [--models models] [--results results/crossval.json]
     distilbench check    [--params params.yaml]
+    distilbench repro    [DVC_REPRO_ARGS ...]  # `dvc repro` under one temporary Prefect server (make run)
     distilbench env      # the paths in force, as shell exports (the Makefile's UI targets use them)
     distilbench serve    [--port 4200]  # this clone's Prefect server (if not up) + its deployments
     distilbench predict  --model models:/distilbench-bbc@champion|<folder> [TEXT ...]  # or JSONL on stdin
@@ -23,6 +24,8 @@ import importlib
 import logging
 import os
 import shlex
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +46,8 @@ from distilbench.core.logs import configure_console
 from distilbench.core.temporary_server import start_temporary_server, stop_started
 from distilbench.pipeline.stages import STAGES
 
+# set by `distilbench repro` to the temporary server it started for its stages, so they call it temporary
+RUN_SERVER_ENV = "DISTILBENCH_RUN_PREFECT_SERVER"
 DRAIN_SECONDS = 3.0  # for Prefect's last logs and events after a stop (a live server takes well under 1 s)
 
 
@@ -95,9 +100,11 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
 
 def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
     prefect = os.environ.get("PREFECT_API_URL")
-    if prefect is None or temporary:
+    shared = prefect is not None and os.environ.get(RUN_SERVER_ENV) == prefect
+    if prefect is None or temporary or shared:
         where = f" at {prefect}" if prefect else ""
-        prefect = f"a temporary Prefect server{where} (start `make ui` to keep runs)"
+        whose = ", one for all the stages of this `distilbench repro`" if shared else ""
+        prefect = f"a temporary Prefect server{where}{whose} (start `make ui` to keep runs)"
         other = prefect_server_home()
         if other is not None:  # a server is up, but not this clone's (configure_environment checked)
             prefect += (
@@ -107,6 +114,27 @@ def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
     logging.getLogger("distilbench").info(
         "reporting to MLflow %s and Prefect %s", project.tracking_uri, prefect
     )
+
+
+def repro(dvc_arguments: list[str]) -> int:
+    """`dvc repro` with one temporary Prefect server for all the stages it runs (`make run`): each stage
+    alone starts its own, 7-17 s apiece on 2 cores (docs/development.md). With PREFECT_API_URL exported
+    (`make ui`), the stages report there instead. Returns dvc's exit code.
+
+    A terminal's Ctrl-C reaches dvc and the stage itself (the whole process group); this process only
+    waits for them and then stops the server, so a stage never loses its server while it stops."""
+    configure_environment(Path.cwd())
+    check_prefect_server()
+    if "PREFECT_API_URL" not in os.environ and detached.supported():
+        timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+        os.environ["PREFECT_API_URL"] = os.environ[RUN_SERVER_ENV] = start_temporary_server(timeout).api_url
+    # dvc.yaml's commands call `python`: this interpreter, as the Makefile's PATH makes it
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    child = subprocess.Popen([sys.executable, "-m", "dvc", "repro", *dvc_arguments])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child has it too: its stage stops cleanly
+    for number in (signal.SIGTERM, signal.SIGHUP):  # sent to this process alone: passed on
+        signal.signal(number, lambda received, _frame: child.send_signal(received))
+    return child.wait()
 
 
 def print_environment() -> None:
@@ -148,6 +176,10 @@ def parser() -> argparse.ArgumentParser:
         "--params", default=paths.PARAMS_FILE
     )
     commands.add_parser("env", help="print the paths in force as shell exports")
+    # its arguments, options included, are dvc's (main passes on what argparse does not know)
+    commands.add_parser(
+        "repro", help="dvc repro under one temporary Prefect server for all its stages (make run)"
+    )
     commands.add_parser("serve", help="serve the deployments to the Prefect dashboard").add_argument(
         "--port", type=int, default=paths.PREFECT_PORT, help="of this clone's Prefect server on 127.0.0.1"
     )
@@ -177,8 +209,12 @@ def predict_texts(model: str, texts: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = vars(parser().parse_args(argv))
+    root = parser()
+    known, unknown = root.parse_known_args(argv)
+    args = vars(known)
     command = args.pop("command")
+    if unknown and command != "repro":
+        root.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_console()
     stop.install_handlers()
     try:
@@ -188,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             predict_texts(args["model"], args["texts"])
         elif command == "serve":
             serve(args["port"])
+        elif command == "repro":
+            return repro(unknown)
         elif command == "check":
             for line in check(load_config(Path(args["params"]))):
                 print(f"ok  {line}")

@@ -7,7 +7,7 @@ import pytest
 from distilbench.core.errors import ConfigError
 from distilbench.data.prepared import load_prepared, read_meta
 from distilbench.data.sweep_split import write_sweep_dataset
-from tests.data.test_development import development_ids, rows_csv
+from tests.data.development_rows import development_ids, rows_csv
 
 
 def test_trains_as_the_reported_fold_does_and_holds_out_the_development_rows(write, prepare, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.faults.conftest import (
     assert_left_resumable,
     assert_no_traceback,
@@ -16,6 +18,7 @@ from tests.faults.conftest import (
 )
 
 
+@pytest.mark.slow  # CI's budget: tests/core/test_atomic.py fails each real writer in CI, safetensors too
 def test_a_full_disk_while_a_fold_model_is_saved_stops_in_one_line_leaving_no_half_model(study):
     """Through the real writer: safetensors meets a file-size limit (EFBIG) mid-write."""
     prepared = tree_digest(Path(study.prepared))

@@ -18,6 +18,7 @@ from tests.faults.conftest import (
 )
 
 
+@pytest.mark.slow  # CI's budget: tests/core/test_clone_lock.py refuses a second holder in CI
 def test_a_second_crossval_is_refused_naming_the_first_which_finishes_alone(study):
     prepared = tree_digest(Path(study.prepared))
     first = start_crossval(study)

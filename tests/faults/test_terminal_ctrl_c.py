@@ -1,7 +1,8 @@
-"""A terminal's Ctrl-C during `make run`: SIGINT to the whole foreground process group (dvc, the stage's
-shell and the stage), with no PREFECT_API_URL, so the stage runs its own temporary Prefect server
-(core.temporary_server). Every process, the server included, is gone within seconds; the stage says so
-in one line, with no traceback; the rerun trains only the folds that had not finished."""
+"""A terminal's Ctrl-C during `dvc repro` or `make run`: SIGINT to the whole foreground process group
+(dvc, the stage's shell and the stage; `make run`'s `distilbench repro` too), with no PREFECT_API_URL, so
+a temporary Prefect server runs (core.temporary_server): the stage's own, or one `distilbench repro`
+started for all the stages. Every process, the server included, is gone within seconds; the stage says
+so in one line, with no traceback; the rerun trains only the folds that had not finished."""
 
 from __future__ import annotations
 
@@ -38,14 +39,21 @@ EPOCHS = 6  # fewer than the suite's: this test pays for a temporary server and 
 MID_FOLD_2 = r"\| teacher \| fold 2/3 epoch 2/"  # fold 1's teacher and student are finished and logged
 
 
-def repro_in_a_terminal_group(root: Path) -> Command:
-    """`dvc repro` of the crossval stage alone, as `make run` runs it, in a process group of its own (a
-    terminal's foreground job), reporting to no Prefect server: the stage starts its temporary one."""
+# how a user reproduces the pipeline: dvc itself (each stage starts its temporary server), or `make run`
+REPRO = {
+    "dvc-repro": [*DVC, "repro"],
+    "make-run": [sys.executable, "-m", "distilbench", "repro"],  # one temporary server for all stages
+}
+
+
+def repro_in_a_terminal_group(root: Path, repro: list[str]) -> Command:
+    """The crossval stage alone, reproduced by `repro`, in a process group of its own (a terminal's
+    foreground job), reporting to no Prefect server: a temporary one is started."""
     env = {**os.environ, "DISTILBENCH_PROGRESS": "0"}
     env.pop("PREFECT_API_URL", None)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])  # dvc.yaml's `python`
     process = subprocess.Popen(
-        [*DVC, "repro", "--single-item", "crossval"],
+        [*repro, "--single-item", "crossval"],
         cwd=root,
         env=env,
         text=True,
@@ -75,13 +83,16 @@ def ending_times(processes: list[psutil.Process], sent_at: float, timeout: float
     return ended
 
 
-def test_a_terminals_ctrl_c_ends_dvc_the_stage_and_its_server_within_seconds_in_one_line(study):
+@pytest.mark.parametrize(
+    "repro", [REPRO["dvc-repro"], pytest.param(REPRO["make-run"], marks=pytest.mark.slow)], ids=list(REPRO)
+)
+def test_a_terminals_ctrl_c_ends_dvc_the_stage_and_its_server_within_seconds_in_one_line(study, repro):
     study.raw["train"]["epochs"] = EPOCHS
     study.save()
     shutil.move(study.prepared, study.root / "data" / "prepared")  # where dvc.yaml's crossval reads it
     root = as_dvc_project(study)
     prepared = tree_digest(Path(study.prepared))
-    command = repro_in_a_terminal_group(root)
+    command = repro_in_a_terminal_group(root, repro)
     command.wait_for(MID_FOLD_2, timeout=400)  # a loaded 2-core machine: the server's start alone took 45 s
     processes = family(command.process.pid)
     assert any("uvicorn" in " ".join(p.cmdline()) for p in processes), "no temporary server was started"

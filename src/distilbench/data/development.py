@@ -16,7 +16,6 @@ development rows (:mod:`distilbench.data.sweep_split`).
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distilbench.core.errors import DataError
-from distilbench.data.folds import assign_folds, cap_indices, random_indices, text_groups
-from distilbench.data.table import MULTICLASS, Examples
-
-logger = logging.getLogger(__name__)
+from distilbench.data.folds import assign_folds, cap_indices, fold_groups, random_indices
+from distilbench.data.table import MULTICLASS, Examples, encode_targets
 
 DEVELOPMENT_FILE = "development.parquet"
 DEV_SEED_OFFSET = 1000  # the development partition's seed: the study's seed + this, never the same split
@@ -51,8 +48,9 @@ def set_aside(
     """``rows`` development rows and the reported examples left after them."""
     candidates = _unshared(left_out, kept.frame) if left_out is not None else None
     if candidates is not None and len(candidates) >= rows:
+        # labels the reported rows lack are removed by restrict_labels, once the rare labels are known
         picked = _sample(candidates, kept.task, rows, seed + DEV_SEED_OFFSET)
-        return kept, Development(_restricted(picked, kept), FROM_CAP)
+        return kept, Development(picked, FROM_CAP)
     if rows >= len(kept.frame) // 2:
         raise DataError(
             f"{kept.origin}: development_rows {rows} leaves too few of its {len(kept.frame)} rows for "
@@ -86,23 +84,9 @@ def _carved(kept: Examples, rows: int, seed: int) -> np.ndarray:
     """One fold of a stratified, group-aware k-fold split of the kept rows, k = rows / development_rows:
     the same assignment the reported folds use, so repeated texts and groups never straddle it."""
     frame = kept.frame
-    targets = _targets(frame["label"], kept)
-    groups = frame["group"].to_numpy() if "group" in frame.columns else None
-    if frame["text"].duplicated().any():
-        groups = text_groups(frame["text"].tolist(), None if groups is None else groups.tolist())
+    targets = encode_targets(frame["label"].tolist(), kept.labels, kept.task)
     k = max(2, round(len(frame) / rows))
-    return assign_folds(targets, k, seed, groups) == 0
-
-
-def _targets(labels: pd.Series, kept: Examples) -> np.ndarray:
-    """Class ids, or a 0/1 matrix for multilabel rows: what :func:`assign_folds` stratifies by."""
-    index = {name: i for i, name in enumerate(kept.labels)}
-    if kept.task == MULTICLASS:
-        return np.asarray([index[label] for label in labels], dtype=np.int64)
-    targets = np.zeros((len(labels), len(index)), dtype=np.float32)
-    for row, names in enumerate(labels):
-        targets[row, [index[name] for name in names]] = 1.0
-    return targets
+    return assign_folds(targets, k, seed, fold_groups(frame)) == 0
 
 
 def _restricted(frame: pd.DataFrame, kept: Examples) -> pd.DataFrame:

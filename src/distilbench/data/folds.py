@@ -65,6 +65,15 @@ def text_groups(texts: Sequence[str], groups: Sequence[str] | None = None) -> np
     return np.asarray([root(text) for text in text_ids], dtype=np.int64)
 
 
+def fold_groups(frame: pd.DataFrame) -> np.ndarray | None:
+    """What keeps rows in one fold together: the source's ``group`` column, joined by repeated texts (the
+    copies of one text then share a fold, whatever their groups); None when nothing does."""
+    groups = frame["group"].to_numpy() if "group" in frame.columns else None
+    if frame["text"].duplicated().any():
+        groups = text_groups(frame["text"].tolist(), None if groups is None else groups.tolist())
+    return groups
+
+
 def cap_indices(strata: np.ndarray, max_examples: int, seed: int) -> np.ndarray:
     """Sorted row indices of a sample of ``max_examples`` rows keeping the proportions of ``strata``
     (one key per row: the class, or split + class for holdout); all rows when there are fewer."""

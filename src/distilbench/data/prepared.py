@@ -33,9 +33,10 @@ from distilbench.data.development import (
     set_aside,
     write_development,
 )
-from distilbench.data.folds import assign_folds, cap_indices, random_indices, text_groups
+from distilbench.data.folds import assign_folds, cap_indices, fold_groups, random_indices
 from distilbench.data.repeats import RepeatPolicy
 from distilbench.data.sources import load_table
+from distilbench.data.table import encode_targets
 from distilbench.data.validate import (
     MULTICLASS,
     MULTILABEL,
@@ -144,7 +145,9 @@ def plan_dataset(spec: DatasetSpec, folds: int, seed: int, repeats: int = 1) -> 
     policy = repeat_policy(spec, table.strict_duplicates)
     examples, counts = clean(build_examples(table), policy)
     examples, rare = _enough_of_each(examples, spec, None if holdout else folds)
-    examples, capped_from, left_out = _cap(examples, spec.max_examples, seed)
+    examples, capped_from, left_out = _cap(
+        examples, spec.max_examples, seed, keep_left_out=spec.development_rows is not None
+    )
     if capped_from is not None:
         examples, rare_after_cap = _enough_of_each(
             examples, spec, None if holdout else folds, f" after capping to max_examples={spec.max_examples}"
@@ -330,17 +333,6 @@ def read_meta(dataset_dir: Path) -> dict[str, Any]:
     return meta
 
 
-def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:
-    """Label names -> class ids (multiclass) or a float32 multi-hot matrix (multilabel)."""
-    index = {name: i for i, name in enumerate(labels)}
-    if task == MULTICLASS:
-        return np.asarray([index[label] for label in rows], dtype=np.int64)
-    targets = np.zeros((len(rows), len(labels)), dtype=np.float32)
-    for row, names in enumerate(rows):
-        targets[row, [index[name] for name in names]] = 1.0
-    return targets
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -353,10 +345,10 @@ def file_sha256(path: Path) -> str:
 
 
 def _cap(
-    examples: Examples, max_examples: int | None, seed: int
+    examples: Examples, max_examples: int | None, seed: int, keep_left_out: bool = False
 ) -> tuple[Examples, int | None, pd.DataFrame | None]:
-    """A stratified sample of at most ``max_examples`` rows; returns it, the size it was capped from and
-    the rows it left out (where a development partition may come from)."""
+    """A stratified sample of at most ``max_examples`` rows; returns it, the size it was capped from and,
+    with ``keep_left_out``, the rows it left out (where a development partition may come from)."""
     frame = examples.frame
     if max_examples is None or len(frame) <= max_examples:
         return examples, None, None
@@ -368,18 +360,16 @@ def _cap(
         kept = random_indices(len(frame), max_examples, seed)
     logger.info("%s: capped %d examples to %d", examples.origin, len(frame), max_examples)
     capped = dataclasses.replace(examples, frame=frame.iloc[kept].reset_index(drop=True))
-    left_out = frame.drop(index=frame.index[kept]).reset_index(drop=True)
+    left_out = frame.drop(index=frame.index[kept]).reset_index(drop=True) if keep_left_out else None
     return capped, len(frame), left_out
 
 
 def _kfold(examples: Examples, folds: int, seed: int, name: str) -> np.ndarray:
     targets = encode_targets(examples.frame["label"].tolist(), examples.labels, examples.task)
-    groups = None
     if "group" in examples.frame.columns:
         check_groups(examples, folds)
-        groups = examples.frame["group"].to_numpy()
+    groups = fold_groups(examples.frame)
     if examples.frame["text"].duplicated().any():  # repeats kept by the dataset's policy: one fold each
-        groups = text_groups(examples.frame["text"].tolist(), None if groups is None else groups.tolist())
         _check_repeat_groups(examples, groups, folds, name)
     return assign_folds(targets, folds, seed, groups)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -60,3 +61,14 @@ class Examples:
     label_column: str  # named in messages about labels
     group_column: str | None
     strict_duplicates: bool
+
+
+def encode_targets(rows: list[Any], labels: tuple[str, ...], task: str) -> np.ndarray:
+    """Label names -> class ids (multiclass) or a float32 multi-hot matrix (multilabel)."""
+    index = {name: i for i, name in enumerate(labels)}
+    if task == MULTICLASS:
+        return np.asarray([index[label] for label in rows], dtype=np.int64)
+    targets = np.zeros((len(rows), len(labels)), dtype=np.float32)
+    for row, names in enumerate(rows):
+        targets[row, [index[name] for name in names]] = 1.0
+    return targets
