@@ -25,9 +25,10 @@ def test_each_round_times_every_row_once_starting_one_row_later_each_time():
 
     warm_up = speed.WARMUP_CALLS + 1  # batch-1 warm-up calls and one full batch, untimed
     assert [n for n, _ in calls[: 3 * warm_up]] == ["A"] * warm_up + ["B"] * warm_up + ["C"] * warm_up
-    # one row's turn in a round: its 32 single examples, then its one throughput pass (two batches of 32
-    # and of 8: 40 examples)
-    turn = [1] * speed.LATENCY_EXAMPLES + [speed.THROUGHPUT_BATCH, 8]
+    # one row's turn in a round: its first LATENCY_EXAMPLES examples one by one, then its throughput pass
+    # over its first THROUGHPUT_EXAMPLES (of its 40) in batches of THROUGHPUT_BATCH
+    batches = [speed.THROUGHPUT_BATCH] * (speed.THROUGHPUT_EXAMPLES // speed.THROUGHPUT_BATCH)
+    turn = [1] * speed.LATENCY_EXAMPLES + batches
     timed = calls[3 * warm_up :]
     turns = [timed[i : i + len(turn)] for i in range(0, len(timed), len(turn))]
     assert all([size for _, size in t] == turn and len({n for n, _ in t}) == 1 for t in turns)
@@ -42,7 +43,8 @@ def test_a_slower_row_measures_slower_and_every_row_gets_every_pass():
     assert speeds["slow"].latency_p50_ms > speeds["fast"].latency_p50_ms + 1.5
     assert speeds["fast"].throughput_per_s > speeds["slow"].throughput_per_s
     counts = {name: sum(1 for n, size in calls if n == name and size == 1) for name in ("fast", "slow")}
-    assert counts == {"fast": speed.WARMUP_CALLS + 2 * 32, "slow": speed.WARMUP_CALLS + 2 * 32}
+    singles = speed.WARMUP_CALLS + 2 * speed.LATENCY_EXAMPLES  # warm-up, then 2 passes
+    assert counts == {"fast": singles, "slow": singles}
 
 
 @pytest.mark.parametrize("rows", [1, 2, 5])

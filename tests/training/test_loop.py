@@ -224,8 +224,9 @@ def test_inference_speed_is_measured_warm_on_the_same_examples_for_every_model(
     real = trainer.predict_batch
     trainer.predict_batch = lambda batch: (calls.append(len(batch)), real(batch))[1]
     result = trainer.measure_speed(features)
-    n = len(features)  # 8 examples: every one is timed at batch 1, and all 8 as one batch, each pass
-    assert calls == [1] * speed.WARMUP_CALLS + [n] + ([1] * n + [n]) * speed.PASSES
+    # the first LATENCY_EXAMPLES timed at batch 1, then the first THROUGHPUT_EXAMPLES as one batch, each pass
+    singles, batch = min(len(features), speed.LATENCY_EXAMPLES), min(len(features), speed.THROUGHPUT_EXAMPLES)
+    assert calls == [1] * speed.WARMUP_CALLS + [batch] + ([1] * singles + [batch]) * speed.PASSES
     assert 0 < result.latency_p50_ms <= result.latency_p95_ms
     assert result.throughput_per_s > 0 and result.threads == torch.get_num_threads()
 

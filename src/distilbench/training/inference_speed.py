@@ -20,11 +20,11 @@ import torch
 
 from distilbench.core.stop import check_stop
 
-LATENCY_EXAMPLES = 32  # batch-1 calls per pass
+# the 20-minute budget: 16 batch-1 calls and one batch of 32 a pass, 3 passes (a fold's timing took 31 s
+# at 32 calls, two batches and 5 passes; docs/development.md "The quickstart's time")
+LATENCY_EXAMPLES = 16  # batch-1 calls per pass
 THROUGHPUT_BATCH = 32
-# 2 batches of 32 per pass (128 until a fold's rows were timed together in one task: the 20-minute budget)
-THROUGHPUT_EXAMPLES = 64
-# 3, not 5: the 20-minute budget (a fold's timing took 31 s at 5; docs/development.md)
+THROUGHPUT_EXAMPLES = 32  # examples per pass at batch THROUGHPUT_BATCH
 PASSES = 3
 WARMUP_CALLS = 3
 
