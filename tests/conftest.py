@@ -29,8 +29,15 @@ from distilbench.models.tiny import WORDS, tiny_rows, write_tiny_model  # noqa: 
 torch.set_num_threads(1)  # CI machines have 2 cores; tests are tiny, so one thread is fastest
 
 
+# the folders of long tests (subprocesses, servers, whole studies), run first: on make test's two xdist
+# workers the short modules then fill the end, instead of one long module running there alone
+LONG_FIRST = ("tests/faults/", "tests/end_to_end/")
+
+
 def pytest_collection_modifyitems(config, items):
-    """`gpu` tests need a CUDA device: skipped (and said so) on machines without one, such as CI."""
+    """The long folders first (a stable sort: the order within each is kept); `gpu` tests need a CUDA
+    device: skipped (and said so) on machines without one, such as CI."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA device")
