@@ -82,11 +82,7 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
         cfg = None
     project = configure_environment(Path.cwd(), cfg)
     with one_run_per_clone(project.cache, f"distilbench {stage}"):
-        check_prefect_server()
-        temporary = "PREFECT_API_URL" not in os.environ and detached.supported()
-        if temporary:  # Prefect's own would die with the stage's process group (core.temporary_server)
-            timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-            os.environ["PREFECT_API_URL"] = start_temporary_server(timeout).api_url
+        temporary = report_to_a_prefect_server()
         announce(project, temporary)
         flow: Callable = getattr(importlib.import_module(f"flows.{stage}"), stage)
         try:
@@ -96,6 +92,17 @@ def run_stage(stage: str, arguments: dict[str, str]) -> None:
             if lost is None:
                 raise
             raise lost from error
+
+
+def report_to_a_prefect_server() -> bool:
+    """Check an exported PREFECT_API_URL answers, or start a temporary server and export its URL (Prefect's
+    own would die with the stage's process group: core.temporary_server). True when one was started."""
+    check_prefect_server()
+    if "PREFECT_API_URL" in os.environ or not detached.supported():
+        return False
+    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    os.environ["PREFECT_API_URL"] = start_temporary_server(timeout).api_url
+    return True
 
 
 def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
@@ -118,16 +125,15 @@ def announce(project: paths.ProjectPaths, temporary: bool = False) -> None:
 
 def repro(dvc_arguments: list[str]) -> int:
     """`dvc repro` with one temporary Prefect server for all the stages it runs (`make run`): each stage
-    alone starts its own, 7-17 s apiece on 2 cores (docs/development.md). With PREFECT_API_URL exported
+    alone starts its own (a stage began 10-13 s after the one before it, 2-5 s with one server:
+    docs/development.md). With PREFECT_API_URL exported
     (`make ui`), the stages report there instead. Returns dvc's exit code.
 
     A terminal's Ctrl-C reaches dvc and the stage itself (the whole process group); this process only
     waits for them and then stops the server, so a stage never loses its server while it stops."""
     configure_environment(Path.cwd())
-    check_prefect_server()
-    if "PREFECT_API_URL" not in os.environ and detached.supported():
-        timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-        os.environ["PREFECT_API_URL"] = os.environ[RUN_SERVER_ENV] = start_temporary_server(timeout).api_url
+    if report_to_a_prefect_server():
+        os.environ[RUN_SERVER_ENV] = os.environ["PREFECT_API_URL"]
     # dvc.yaml's commands call `python`: this interpreter, as the Makefile's PATH makes it
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     child = subprocess.Popen([sys.executable, "-m", "dvc", "repro", *dvc_arguments])
