@@ -130,6 +130,37 @@ def test_a_model_reads_its_own_max_length_and_truncation(params):
     assert (plain.max_length, plain.truncation) == (cfg.train.max_length, cfg.train.truncation)
 
 
+def test_a_dataset_sets_its_own_train_settings_under_a_models_own(params):
+    raw = copy.deepcopy(params)
+    name = raw["data"]["datasets"][0].get("name") or raw["data"]["datasets"][0]["id"]
+    raw["data"]["datasets"][0]["train"] = {"max_length": 128, "epochs": 2}
+    cfg = Config.from_params(raw)
+    own = cfg.train_for(name)
+    assert (own.max_length, own.epochs) == (128, 2)
+    assert own == dataclasses.replace(cfg.train, max_length=128, epochs=2)
+    assert cfg.train_for("another") == cfg.train  # every other dataset keeps the train section's
+    spec = ModelSpec.from_params({"name": "s", "id": "x", "max_length": 256}, "m")
+    assert own.for_model(spec).max_length == 256  # a model's own setting wins over the dataset's
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ({"max_length": 4}, r"data\.datasets\[0\]\.train\.max_length: 4 must be >= 8"),
+        (
+            {"class_weights": "on"},
+            r"data\.datasets\[0\]\.train: \['class_weights'\] cannot be set per dataset",
+        ),
+        ([128], r"data\.datasets\[0\]\.train: \[128\] must be a mapping of train settings"),
+    ],
+)
+def test_a_bad_dataset_train_setting_is_one_line_at_load(params, train, message):
+    raw = copy.deepcopy(params)
+    raw["data"]["datasets"][0]["train"] = train
+    with pytest.raises(ConfigError, match=message):
+        Config.from_params(raw)
+
+
 def test_zoo_references_are_checked(params):
     bad = copy.deepcopy(params)
     bad["models"]["zoos"]["quickstart"]["models"][2]["distil_from"] = "ghost"

@@ -63,6 +63,33 @@ def test_an_edited_row_changes_every_fold_key(tmp_path):
     assert not set(keys(config(), same).values()) & set(keys(config(), other).values())
 
 
+def test_a_datasets_own_train_settings_change_its_folds_keys_alone(tmp_path):
+    data = prepared(tmp_path, tiny_rows(), 1, "own")
+    plain = config()
+    raw = {
+        "seed": 3,
+        "models": {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": MODELS}}},
+        "data": {
+            "datasets": [{"name": "other", "source": "packaged", "id": "bbc", "train": {"max_length": 128}}]
+        },
+    }
+    elsewhere = Config.from_params(raw)  # settings for another dataset: this one's keys stay
+    assert keys(elsewhere, data) == keys(plain, data)
+    raw["data"]["datasets"].append({"name": "tiny", "source": "packaged", "id": "rotten_tomatoes"})
+    raw["data"]["datasets"][1]["train"] = {"max_length": 128}
+    own = Config.from_params(raw)
+    changed, before = keys(own, data), keys(plain, data)
+    assert changed["svm", 1, 1] != before["svm", 1, 1] and not set(changed.values()) & set(before.values())
+    jobs = plan_jobs(
+        own,
+        [data],
+        {(data.name, m.name): ParentSpec("", data.name, m.name, "0", ()) for m in own.zoo.models},
+        "",
+        Path("c"),
+    )
+    assert {j.train.max_length for j in jobs} == {128}
+
+
 def test_the_folds_of_one_repeat_differ_by_the_rows_they_hold_out(tmp_path):
     data = prepared(tmp_path, tiny_rows(), 2, "r")
     hashes = {data.split_hash(r, f) for r in (1, 2) for f in data.eval_folds}

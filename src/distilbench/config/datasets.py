@@ -91,6 +91,14 @@ def _aliases(value: Any, path: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
+def _train_settings(value: Any, path: str) -> tuple[tuple[str, Any], ...]:
+    """``{train key: value}`` for this dataset's folds alone; the keys and values are checked against the
+    train section's own rules by :meth:`distilbench.config.settings.TrainConfig.for_dataset`."""
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f"{path}: {value!r} must be a mapping of train settings, e.g. {{max_length: 128}}")
+    return tuple(sorted((str(k), v) for k, v in value.items()))
+
+
 @dataclass(frozen=True, kw_only=True)
 class DatasetSpec(Section):
     """One dataset to prepare. See docs/datasets.md for an example of each source."""
@@ -124,6 +132,9 @@ class DatasetSpec(Section):
     # rows set aside before the folds, where settings are chosen (docs/tuning.md): from the rows the cap
     # leaves out when enough share no text or group with the kept ones, else carved before the folds
     development_rows: int | None = setting(None, kind=int, minimum=2)
+    # train settings for this dataset's folds alone (e.g. {max_length: 128}: long reviews), over the train
+    # section and under a zoo model's own; chosen on its development rows (docs/tuning.md)
+    train: tuple[tuple[str, Any], ...] | None = setting(None, convert=_train_settings, optional=True)
 
     @classmethod
     def from_params(cls, raw: Any, key: str) -> DatasetSpec:

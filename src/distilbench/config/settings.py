@@ -326,6 +326,23 @@ def _within(datasets: tuple[str, ...] | None, others: tuple[str, ...] | None) ->
     return others is None or (datasets is not None and set(datasets) <= set(others))
 
 
+# what a dataset may set for its own folds (data.datasets[i].train): how a fold trains, not what the report,
+# the baselines or the serving read from the train section
+PER_DATASET_TRAIN = (
+    "epochs",
+    "min_steps",
+    "patience",
+    "batch_size",
+    "max_length",
+    "truncation",
+    "learning_rate",
+    "head_learning_rate",
+    "cnn_learning_rate",
+    "weight_decay",
+    "warmup_ratio",
+)
+
+
 @dataclass(frozen=True)
 class TrainConfig(Section):
     """How every model is fine-tuned. All fields enter the fold cache key."""
@@ -363,6 +380,16 @@ class TrainConfig(Section):
     precision: str = setting("auto", choices=PRECISIONS)  # auto: bf16/fp16 autocast on CUDA, fp32 on CPU
     # shrink knob for tests and smoke runs: stop each epoch after this many steps
     max_steps: int | None = setting(None, kind=int, minimum=1)
+
+    def for_dataset(self, settings: tuple[tuple[str, Any], ...] | None, key: str) -> TrainConfig:
+        """These settings with a dataset's own (``data.datasets[i].train``, named by ``key``) over them."""
+        if not settings:
+            return self
+        unknown = sorted(name for name, _ in settings if name not in PER_DATASET_TRAIN)
+        if unknown:
+            allowed = list(PER_DATASET_TRAIN)
+            raise ConfigError(f"{key}: {unknown} cannot be set per dataset; allowed: {allowed}")
+        return dataclasses.replace(self, **parse_fields(TrainConfig, dict(settings), key))
 
     def for_model(self, spec: ModelSpec) -> TrainConfig:
         """The settings this model really trains with: its own epochs and learning rate win."""
@@ -449,7 +476,15 @@ class Config(Section):
 
     @classmethod
     def from_params(cls, raw: Any, key: str = "params.yaml") -> Config:
-        return cls(**parse_fields(cls, raw, key, prefix=""))
+        config = cls(**parse_fields(cls, raw, key, prefix=""))
+        for i, spec in enumerate(config.data.datasets if config.data else ()):
+            config.train.for_dataset(spec.train, f"data.datasets[{i}].train")  # one error line, at load
+        return config
+
+    def train_for(self, dataset: str) -> TrainConfig:
+        """The train settings of one dataset's folds: the train section, with the dataset's own over it."""
+        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
+        return self.train.for_dataset(specs[0].train if specs else None, f"data.datasets[{dataset}].train")
 
     def require(self, section: str) -> None:
         """Fail with one clear line when a stage needs a section that params.yaml leaves out."""

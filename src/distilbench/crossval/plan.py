@@ -240,11 +240,12 @@ def needs_fold_model(teacher: ModelSpec, cfg: Config) -> bool:
     return hidden_term or any(m.copies_layers_of(teacher) for m in students)
 
 
-def effective_train(cfg: Config, spec: ModelSpec) -> TrainConfig:
-    """The settings this model trains with: its own epochs and learning rate win (TrainConfig.for_model),
-    and a student that starts from its fine-tuned fold teacher has a trained head, not a random one: it
-    takes the body's learning rate, not the new head's larger step."""
-    train = cfg.train.for_model(spec)
+def effective_train(cfg: Config, spec: ModelSpec, dataset: str) -> TrainConfig:
+    """The settings this model trains with on `dataset`: the train section, the dataset's own over it
+    (Config.train_for), the model's own epochs and learning rate over both (TrainConfig.for_model); a
+    student that starts from its fine-tuned fold teacher has a trained head, not a random one: it takes
+    the body's learning rate, not the new head's larger step."""
+    train = cfg.train_for(dataset).for_model(spec)
     teacher = spec.fold_teacher and cfg.zoo.model(spec.fold_teacher)
     if teacher and spec.copies_layers_of(teacher):
         return dataclasses.replace(train, head_learning_rate=None)
@@ -258,7 +259,7 @@ def training_order(models: Iterable[ModelSpec]) -> list[ModelSpec]:
 
 
 def job_fingerprint(cfg: Config, spec: ModelSpec) -> Fingerprint:
-    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), effective_train(cfg, spec).precision)
+    return fingerprint(spec, tokenizer_spec(spec, cfg.zoo), cfg.train.precision)
 
 
 def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
@@ -267,7 +268,7 @@ def parent_key(cfg: Config, spec: ModelSpec, data: PreparedRef) -> str:
         {
             "data": data.data_hash,
             "model": asdict(spec),
-            "train": asdict(effective_train(cfg, spec)),
+            "train": asdict(effective_train(cfg, spec, data.name)),
             "fingerprint": asdict(job_fingerprint(cfg, spec)),
             "distill": asdict(cfg.distill) if spec.distil_from else None,
             "seed": cfg.seed,
@@ -305,7 +306,7 @@ def plan_jobs(
                     n_folds=len(data.eval_folds),
                     model=spec,
                     tokenizer_from=tokenizer_spec(spec, cfg.zoo),
-                    train=effective_train(cfg, spec),
+                    train=effective_train(cfg, spec, data.name),
                     seed=cfg.seed,
                     cache_root=str(cache_root),
                     tracking_uri=tracking_uri,

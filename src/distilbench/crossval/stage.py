@@ -143,7 +143,8 @@ def parent_params(cfg: Config, spec: ModelSpec, data: PreparedRef) -> dict:
         "teacher": cfg.zoo.teacher,
         "seed": cfg.seed,
         "model_spec": json.dumps(asdict(spec)),
-        "train": json.dumps(asdict(effective_train(cfg, spec))),  # the values this model really used
+        # the values this model really used on this dataset
+        "train": json.dumps(asdict(effective_train(cfg, spec, data.name))),
         "distill": json.dumps(asdict(cfg.distill)) if spec.distil_from else None,
     }
 
