@@ -25,9 +25,9 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from distilbench.core import paths
-from distilbench.config.settings import load_config
 from distilbench.config.environment import configure_environment, start_prefect_server
+from distilbench.config.settings import load_config
+from distilbench.core import paths
 from distilbench.core.paths import ProjectPaths
 
 WINDOW = "1500,950"
