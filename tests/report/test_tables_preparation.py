@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
+from distilbench.config.settings import Config, read_yaml
 from distilbench.crossval.stage import preparation_counts
 from distilbench.report.tables import dataset_heading, preparation_sentence
 
@@ -55,3 +57,22 @@ def test_the_heading_carries_the_sentence_and_crossval_reads_the_counts_from_met
     lines = dataset_heading("brexit", rows, info)
     assert lines[0].startswith("## brexit (multiclass, 1603 examples, 3-fold CV")
     assert lines[2] == preparation_sentence(KEPT)
+
+
+def test_the_heading_states_a_datasets_own_train_settings():
+    params = read_yaml(Path(__file__).resolve().parents[2] / "params.yaml")
+    rows = pd.DataFrame({"repeats": [1], "folds": [3], "task": ["multiclass"]})
+    info = {"protocol": "kfold", "examples": 2632, "note": None, "preparation": KEPT}
+    plain = dataset_heading("amazon_alexa", rows, info)
+    assert not any("own settings" in line for line in plain)
+    raw = json.loads(json.dumps(params))
+    raw["data"]["datasets"][0]["train"] = {"max_length": 128, "epochs": 2}
+    name = Config.from_params(raw).data.datasets[0].name
+    own = Config.from_params(raw).dataset_train(name)  # what crossval records in the results' datasets
+    assert own == {"epochs": 2, "max_length": 128} and Config.from_params(params).dataset_train(name) == {}
+    lines = dataset_heading("amazon_alexa", rows, info | {"train": own})
+    assert lines[2] == preparation_sentence(KEPT)
+    assert (
+        lines[4]
+        == "Trained with this dataset's own settings over the train section's: epochs 2, max_length 128."
+    )

@@ -481,10 +481,15 @@ class Config(Section):
             config.train.for_dataset(spec.train, f"data.datasets[{i}].train")  # one error line, at load
         return config
 
+    def dataset_train(self, dataset: str) -> dict[str, Any]:
+        """The train settings a dataset sets for itself (``data.datasets[i].train``); {} when none."""
+        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
+        return dict(specs[0].train or ()) if specs else {}
+
     def train_for(self, dataset: str) -> TrainConfig:
         """The train settings of one dataset's folds: the train section, with the dataset's own over it."""
-        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
-        return self.train.for_dataset(specs[0].train if specs else None, f"data.datasets[{dataset}].train")
+        own = tuple(self.dataset_train(dataset).items())
+        return self.train.for_dataset(own, f"data.datasets[{dataset}].train")
 
     def require(self, section: str) -> None:
         """Fail with one clear line when a stage needs a section that params.yaml leaves out."""

@@ -346,6 +346,7 @@ def write_results(path: Path, cfg: Config, plan: CrossvalPlan, results: list[Fol
                 "directory": str(d.directory),
                 "labels": labels.get(d.name, []),
                 "preparation": preparation_counts(Path(d.directory)),
+                "train": cfg.dataset_train(d.name),  # its own train settings, over the train section's
             }
             for d in plan.datasets
         },

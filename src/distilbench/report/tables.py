@@ -100,7 +100,9 @@ def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
     if info.get("note"):
         lines += [f"*{info['note']}*", ""]
     preparation = preparation_sentence(info.get("preparation") or {})
-    return lines + ([preparation, ""] if preparation else [])
+    own = ", ".join(f"{key} {value}" for key, value in (info.get("train") or {}).items())
+    trained = f"Trained with this dataset's own settings over the train section's: {own}." if own else ""
+    return lines + [line for sentence in (preparation, trained) if sentence for line in (sentence, "")]
 
 
 def preparation_sentence(counts: dict) -> str:
