@@ -291,8 +291,9 @@ class LengthGroupedSampler(torch.utils.data.Sampler[int]):
 class LengthGroupedFineTuner(FineTuner):
     """The loop with batches of similar-length texts (less padding), as Trainer(group_by_length=True).
 
-    Only this benchmark groups: the pipeline keeps the loop's plain seeded shuffle, whose order its fold
-    results depend on. Nothing but the training batches' order differs from FineTuner.
+    HF's own order (each pool's batches from the longest to the shortest), to compare like with like with
+    the Trainer; the pipeline's train.group_by_length (training.batching) shuffles the batches instead.
+    Nothing but the training batches' order differs from FineTuner.
     """
 
     def _train_loader(self, train: Features) -> DataLoader:

@@ -125,6 +125,18 @@ def test_parses_each_source_with_defaults() -> None:
             {"datasets": [{"source": "packaged", "id": "bbc"}, {"source": "file", "path": "x/bbc.csv"}]},
             "data.datasets[1].name: 'bbc' is already used by data.datasets[0]; names must be unique",
         ),
+        (
+            {
+                "datasets": [
+                    {"source": "hub", "id": "glue", "config": "sst2", "protocol": "holdout", "repeats": 2}
+                ]
+            },
+            "data.datasets[0].repeats: 2 needs kfold; protocol 'holdout' has one fixed split",
+        ),
+        (
+            {"datasets": [{"source": "packaged", "id": "bbc", "repeats": 0}]},
+            "data.datasets[0].repeats: 0 must be >= 1",
+        ),
     ],
 )
 def test_bad_params_name_the_key_and_value(data: dict, message: str) -> None:
@@ -146,4 +158,23 @@ def test_repeat_policies_default_and_paths_expand(monkeypatch: pytest.MonkeyPatc
         None,
         "drop",
         "auto",
+    )
+
+
+def test_a_dataset_may_repeat_its_folds_more_than_the_section_says() -> None:
+    cfg = parse(
+        repeats=1,
+        datasets=[
+            {"source": "packaged", "id": "bbc"},
+            {"source": "packaged", "id": "rotten_tomatoes", "repeats": 2, "repeat_rows": ["student"]},
+        ],
+    )
+    bbc, tomatoes = cfg.datasets
+    assert (cfg.repeats_of(bbc), cfg.repeats_of(tomatoes)) == (1, 2)
+    assert (bbc.repeat_rows, tomatoes.repeat_rows) == (None, ("student",))
+    # a hold-out dataset keeps its one split when another dataset repeats its own folds
+    holdout = {"source": "hub", "id": "glue", "config": "sst2", "protocol": "holdout"}
+    assert (
+        parse(datasets=[holdout, {"source": "packaged", "id": "bbc", "repeats": 3}]).datasets[0].repeats
+        is None
     )

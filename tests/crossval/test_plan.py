@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from distilbench.config.settings import Config
+from distilbench.core.errors import ConfigError
 from distilbench.crossval import fingerprint as fingerprint_module
 from distilbench.crossval.fingerprint import fingerprint, weights_version
 from distilbench.crossval.plan import ParentSpec, PreparedRef, parent_key, plan_jobs
@@ -225,3 +226,60 @@ def test_a_student_runs_only_where_its_fold_teacher_runs() -> None:
     zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": models}}}
     with pytest.raises(ConfigError, match=r"needs its fold teacher 't2' on every dataset it runs on"):
         Config.from_params({"models": zoo})
+
+
+MORE_MODELS = [
+    MODELS[0] | {"compress": ["onnx-int8"]},
+    MODELS[1] | {"compress": ["onnx-int8"]},
+    MODELS[2],
+    {"name": "student", "source": "packaged", "id": "all-MiniLM-L6-v2", "layers": [0]},
+]
+
+
+def repeated_config(repeat_rows: list[str] | None) -> Config:
+    dataset = {"name": "tiny", "source": "packaged", "id": "bbc", "repeats": 2, "repeat_rows": repeat_rows}
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": MORE_MODELS}}}
+    return Config.from_params({"seed": 10, "data": {"folds": 3, "datasets": [dataset]}, "models": zoo})
+
+
+def test_a_later_repeat_trains_only_the_rows_named_the_teacher_and_no_export_nobody_reads() -> None:
+    jobs = plan(repeated_config(["student"]), ref(repeats=2))
+    assert sorted({j.model.name for j in jobs if j.repeat == 1}) == ["cnn", "distilled", "student", "teacher"]
+    later = [j for j in jobs if j.repeat == 2]
+    assert sorted((j.model.name, j.number) for j in later) == [
+        (m, f) for m in ("student", "teacher") for f in (1, 2, 3)
+    ]
+    teacher = next(j for j in later if j.model.name == "teacher")
+    # no distilled student in repeat 2 reads its logits or model, and its int8 row was not named
+    assert (teacher.export_train_logits, teacher.export_model, teacher.model.compress) == (False, False, ())
+    first = next(j for j in jobs if (j.model.name, j.repeat) == ("teacher", 1))
+    assert (first.export_train_logits, first.export_model, first.model.compress) == (
+        True,
+        True,
+        ("onnx-int8",),
+    )
+
+
+def test_a_named_variant_row_brings_its_model_and_a_named_student_its_fold_teacher() -> None:
+    later = [j for j in plan(repeated_config(["distilled+onnx-int8"]), ref(repeats=2)) if j.repeat == 2]
+    by_model = {j.model.name: j for j in later}
+    assert sorted(by_model) == ["distilled", "teacher"]
+    assert by_model["distilled"].model.compress == ("onnx-int8",)
+    assert by_model["teacher"].model.compress == ()  # its own variant row was not named
+    assert by_model["distilled"].teacher is by_model["teacher"]
+    assert by_model["teacher"].export_train_logits
+
+
+def test_naming_repeat_rows_leaves_the_first_repeats_folds_and_keys_alone() -> None:
+    every_row = plan(repeated_config(None), ref(repeats=2))
+    named = plan(repeated_config(["student"]), ref(repeats=2))
+    first = {(j.model.name, j.number): j.cache_key for j in every_row if j.repeat == 1}
+    assert {(j.model.name, j.number): j.cache_key for j in named if j.repeat == 1} == first
+    assert len([j for j in every_row if j.repeat == 2]) == 4 * 3
+
+
+def test_a_repeat_row_the_zoo_does_not_report_is_one_line_naming_it() -> None:
+    with pytest.raises(
+        ConfigError, match=r"data\.datasets\[0\]\.repeat_rows\[1\]: 'studnet' is not a row of zoo z"
+    ):
+        repeated_config(["student", "studnet"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 from distilbench.crossval import stage
+from tests.end_to_end.conftest import file_dataset
 
 # two cheap rows: what is tested is which folds run, not how they train
 SVM = {"name": "svm", "kind": "linear", "ngram_max": 1, "min_df": 1, "classifier": "logreg", "C": 10.0}
@@ -48,3 +49,22 @@ def test_a_second_repeat_trains_only_its_own_folds_and_every_fold_keeps_its_pred
     child = next(k for k in project.children() if k.data.tags["model"] == "svm")
     assert "predictions.csv" in [a.path for a in project.client.list_artifacts(child.info.run_id)]
     assert "| Model" in (project.reports / "comparison.md").read_text()
+
+
+def test_repeat_rows_give_a_later_repeat_to_the_named_rows_alone_and_the_report_says_so(
+    make_project, tiny_csv
+):
+    strong = SVM | {"name": "strong", "C": 100.0}
+    dataset = file_dataset(tiny_csv) | {"repeats": 2, "repeat_rows": ["bigrams"]}
+    project = make_project(models=[SVM, BIGRAMS, strong], datasets=[dataset], folds=2)
+    # repeat 2: the named row and the teacher (svm), every row's reference; strong is not repeated
+    assert trained_folds(project, with_report=True) == sorted(
+        [(m, 1, f) for m in ("bigrams", "strong", "svm") for f in (1, 2)]
+        + [(m, 2, f) for m in ("bigrams", "svm") for f in (1, 2)]
+    )
+    report = (project.reports / "comparison.md").read_text()
+    assert "2-fold CV, some rows repeated" in report
+    assert "Repeated: **svm**, **bigrams** ran 2 × 2 folds" in report
+    # each paired comparison over the folds both rows ran: bigrams 2 × 2 against the teacher, strong 2
+    paired = {line.split("|")[1].strip(): line for line in report.splitlines() if "r1 f1:" in line}
+    assert "r2 f2:" in paired["bigrams"] and "r2" not in paired["strong"].split("r1 f1:")[1]

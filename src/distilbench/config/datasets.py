@@ -135,6 +135,11 @@ class DatasetSpec(Section):
     # train settings for this dataset's folds alone (e.g. {max_length: 128}: long reviews), over the train
     # section and under a zoo model's own; chosen on its development rows (docs/tuning.md)
     train: tuple[tuple[str, Any], ...] | None = setting(None, convert=_train_settings, optional=True)
+    # repeated k-fold for this dataset alone (None: data.repeats), and the report rows its later repeats
+    # train (None: every row; the zoo teacher, every row's reference, and the fold teachers the named rows
+    # need always run): the repeats spent on the questions they can settle (docs/questions.md)
+    repeats: int | None = setting(None, kind=int, minimum=1)
+    repeat_rows: tuple[str, ...] | None = setting(None, convert=_names, optional=True)
 
     @classmethod
     def from_params(cls, raw: Any, key: str) -> DatasetSpec:
@@ -169,12 +174,16 @@ class DataConfig(Section):
                     f"{key}.datasets[{seen[spec.name]}]; names must be unique"
                 )
             seen[spec.name] = i
-            if self.repeats > 1 and spec.protocol == "holdout":
+            if spec.repeats is None and self.repeats > 1 and spec.protocol == "holdout":
                 raise ConfigError(
                     f"{key}.repeats: {self.repeats} needs k-fold datasets; {key}.datasets[{i}] "
                     f"({spec.name!r}) uses protocol 'holdout', which has one fixed split"
                 )
         return self
+
+    def repeats_of(self, spec: DatasetSpec) -> int:
+        """How many times the dataset's folds are assigned: its own `repeats`, else the section's."""
+        return self.repeats if spec.repeats is None else spec.repeats
 
 
 def _datasets(items: Any, path: str) -> tuple[DatasetSpec, ...]:
@@ -231,6 +240,10 @@ def _check_combinations(spec: DatasetSpec, where: str) -> None:
         raise ConfigError(
             f"{where}.development_rows: {spec.development_rows} is for kfold; a holdout's development "
             "rows are its train split's"
+        )
+    if spec.protocol == "holdout" and spec.repeats not in (None, 1):
+        raise ConfigError(
+            f"{where}.repeats: {spec.repeats} needs kfold; protocol 'holdout' has one fixed split"
         )
     if spec.protocol == "holdout" and spec.train_split == spec.eval_split:
         raise ConfigError(f"{where}.eval_split: {spec.eval_split!r} is also the train_split")

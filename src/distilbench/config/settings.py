@@ -296,16 +296,22 @@ class ZooConfig:
         self._check_questions(f"{key}.primary_questions")
         return self
 
+    @property
+    def rows(self) -> list[str]:
+        """The report rows the zoo makes: each model, and `<model>+<variant>` of each it compresses."""
+        return [m.name for m in self.models] + [
+            variant_row_name(m.name, v) for m in self.models for v in m.compress
+        ]
+
+    def check_row(self, name: str, key: str) -> None:
+        """One line naming `key` when `name` is not a row of this zoo: a typo would silently drop it."""
+        if name != TEACHER_ROW and name not in self.rows:
+            raise ConfigError(f"{key}: {name!r} is not a row of zoo {self.name}; rows: {self.rows}")
+
     def _check_questions(self, key: str) -> None:
-        """Every row a question names is one the zoo reports: a typo would silently drop a question."""
-        rows = [m.name for m in self.models]
-        rows += [variant_row_name(m.name, v) for m in self.models for v in m.compress]
         for i, q in enumerate(self.primary_questions):
-            for field, name in (("row", q.row), ("against", q.against)):
-                if name != TEACHER_ROW and name not in rows:
-                    raise ConfigError(
-                        f"{key}[{i}].{field}: {name!r} is not a row of zoo {self.name}; rows: {rows}"
-                    )
+            self.check_row(q.row, f"{key}[{i}].row")
+            self.check_row(q.against, f"{key}[{i}].against")
 
     def _check_fold_teacher(self, model: ModelSpec, teacher: str, where: str) -> None:
         names = [m.name for m in self.models]
@@ -333,6 +339,7 @@ PER_DATASET_TRAIN = (
     "min_steps",
     "patience",
     "batch_size",
+    "group_by_length",
     "max_length",
     "truncation",
     "learning_rate",
@@ -353,6 +360,9 @@ class TrainConfig(Section):
     # early stopping: end the fit after this many epochs without a better inner-val score (null: never)
     patience: int | None = setting(2, kind=int, minimum=1, optional=True)
     batch_size: int = setting(16, minimum=1)
+    # training batches of similar length, in random order (each shuffled pool of 8 batches sorted by length,
+    # then cut): short texts of mixed length stop paying for their batch's longest one (training.batching)
+    group_by_length: bool = setting(False)
     eval_batch_size: int = setting(32, minimum=1)  # also the batch of the inference-speed measurement
     max_length: int = setting(64, minimum=8)
     # which tokens of a longer text are kept: its head, or head_tail (Sun et al. 2019: the first quarter of
@@ -479,7 +489,14 @@ class Config(Section):
         config = cls(**parse_fields(cls, raw, key, prefix=""))
         for i, spec in enumerate(config.data.datasets if config.data else ()):
             config.train.for_dataset(spec.train, f"data.datasets[{i}].train")  # one error line, at load
+            for j, row in enumerate((spec.repeat_rows or ()) if config.models else ()):
+                config.models.check_row(row, f"data.datasets[{i}].repeat_rows[{j}]")
         return config
+
+    def repeat_rows(self, dataset: str) -> tuple[str, ...] | None:
+        """The rows a dataset's later repeats train (``data.datasets[i].repeat_rows``); None: every row."""
+        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
+        return specs[0].repeat_rows if specs else None
 
     def dataset_train(self, dataset: str) -> dict[str, Any]:
         """The train settings a dataset sets for itself (``data.datasets[i].train``); {} when none."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distilbench.config.settings import Config, DistillConfig, ModelSpec, TrainConfig, ZooConfig
+from distilbench.config.variants import variant_row_name
 from distilbench.core.errors import ConfigError
 from distilbench.core.paths import META_FILE
 from distilbench.crossval.fingerprint import Fingerprint, fingerprint
@@ -232,12 +232,36 @@ class FoldJob:
         return self.kept_dir / "shallow"
 
 
-def needs_fold_model(teacher: ModelSpec, cfg: Config) -> bool:
-    """Whether a teacher's fine-tuned fold model is kept for its students: to start from it, or for the
-    hidden-state term, which runs the teacher at every step."""
-    students = [m for m in cfg.zoo.models if m.fold_teacher == teacher.name]
+def needs_fold_model(teacher: ModelSpec, cfg: Config, planned: Iterable[ModelSpec]) -> bool:
+    """Whether a teacher's fine-tuned fold model is kept for its students planned beside it: to start
+    from it, or for the hidden-state term, which runs the teacher at every step."""
+    students = [m for m in planned if m.fold_teacher == teacher.name]
     hidden_term = cfg.distill.hidden_weight > 0 and any(m.distil_from for m in students)
     return hidden_term or any(m.copies_layers_of(teacher) for m in students)
+
+
+def models_in_repeat(cfg: Config, dataset: str, repeat: int, models: list[ModelSpec]) -> list[ModelSpec]:
+    """The models a repeat of `dataset` trains, in the given order: all of them in repeat 1 and when the
+    dataset names no `repeat_rows`; else those rows, the zoo teacher (every row's reference) and the
+    fold teachers they need, each compressing only into the variants named (a variant is inference only,
+    but its ONNX export and scoring cost a fold seconds)."""
+    rows = cfg.repeat_rows(dataset)
+    if repeat == 1 or rows is None:
+        return models
+    named = {*rows, cfg.zoo.teacher}
+    wanted = {
+        m.name
+        for m in models
+        if m.name in named or any(variant_row_name(m.name, v) in named for v in m.compress)
+    }
+    for m in reversed(models):  # a student is planned after its fold teacher: walking back reaches both
+        if m.name in wanted and m.fold_teacher:
+            wanted.add(m.fold_teacher)
+    return [
+        dataclasses.replace(m, compress=tuple(v for v in m.compress if variant_row_name(m.name, v) in named))
+        for m in models
+        if m.name in wanted
+    ]
 
 
 def effective_train(cfg: Config, spec: ModelSpec, dataset: str) -> TrainConfig:
@@ -289,14 +313,14 @@ def plan_jobs(
     fold teacher is the teacher's job on the same dataset, repeat and fold (as is every other model's
     reference, the zoo teacher's job)."""
     datasets = list(datasets)
-    teachers = {m.distil_from for m in cfg.zoo.models if m.distil_from}
     jobs: dict[tuple[str, str, int, int], FoldJob] = {}
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
-    for data in datasets:
-        for spec in reference_first(training_order(cfg.zoo.models), cfg.zoo):
-            if not spec.runs_on(data.name):
-                continue
-            for repeat, fold in itertools.product(data.repeat_numbers, data.eval_folds):
+    ordered = reference_first(training_order(cfg.zoo.models), cfg.zoo)
+    for data, repeat in ((d, r) for d in datasets for r in d.repeat_numbers):
+        planned = [m for m in models_in_repeat(cfg, data.name, repeat, ordered) if m.runs_on(data.name)]
+        teachers = {m.distil_from for m in planned if m.distil_from}
+        for spec in planned:
+            for fold in data.eval_folds:
                 jobs[data.name, spec.name, repeat, fold] = FoldJob(
                     dataset=data.name,
                     dataset_dir=str(data.directory),
@@ -316,7 +340,7 @@ def plan_jobs(
                     teacher=jobs[data.name, spec.fold_teacher, repeat, fold] if spec.fold_teacher else None,
                     distill=cfg.distill if spec.distil_from else None,
                     export_train_logits=spec.name in teachers,
-                    export_model=needs_fold_model(spec, cfg),
+                    export_model=needs_fold_model(spec, cfg, planned),
                     repeat=repeat,
                     n_repeats=data.repeats,
                     is_reference=spec.name == cfg.zoo.teacher,

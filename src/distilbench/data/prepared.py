@@ -107,7 +107,7 @@ def prepare_all(cfg: DataConfig, seed: int, out_root: Path) -> list[dict]:
     All or nothing across the run: every dataset is loaded and checked before any is written, and the
     folders are swapped in together, so a failure in any of them leaves every prepared folder as it was.
     """
-    planned = [plan_dataset(spec, cfg.folds, seed, repeats=cfg.repeats) for spec in cfg.datasets]
+    planned = [plan_dataset(spec, cfg.folds, seed, repeats=cfg.repeats_of(spec)) for spec in cfg.datasets]
     refuse_identical(planned)
     metas = write_prepared(planned, Path(out_root))
     remove_stale(Path(out_root), {spec.name for spec in cfg.datasets})

@@ -91,6 +91,8 @@ def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
     n_folds = int(rows["folds"].max()) // repeats
     if info["protocol"] == "holdout":
         protocol = "hold-out validation split"
+    elif rows["repeats"].nunique() > 1:  # some rows repeated (repeat_rows): said under the heading
+        protocol = f"{n_folds}-fold CV, some rows repeated"
     else:
         protocol = f"{n_folds}-fold CV" if repeats == 1 else f"{repeats} × {n_folds}-fold CV"
     heading = (
@@ -102,7 +104,24 @@ def dataset_heading(name: str, rows: pd.DataFrame, info: dict) -> list[str]:
     preparation = preparation_sentence(info.get("preparation") or {})
     own = ", ".join(f"{key} {value}" for key, value in (info.get("train") or {}).items())
     trained = f"Trained with this dataset's own settings over the train section's: {own}." if own else ""
-    return lines + [line for sentence in (preparation, trained) if sentence for line in (sentence, "")]
+    sentences = (preparation, trained, repeats_sentence(rows, n_folds))
+    return lines + [line for sentence in sentences if sentence for line in (sentence, "")]
+
+
+def repeats_sentence(rows: pd.DataFrame, n_folds: int) -> str:
+    """When some rows ran more repeats than others (the dataset's `repeat_rows`): which, and what each
+    figure is then over."""
+    repeats = rows["repeats"].astype(int)
+    if repeats.nunique() < 2:
+        return ""
+    most = int(repeats.max())
+    repeated = ", ".join(f"**{m}**" for m in rows.loc[repeats == most, "model"])
+    return (
+        f"Repeated: {repeated} ran {most} × {n_folds} folds (each repeat a new assignment of the folds), "
+        f"the other rows {n_folds} folds (the dataset's `repeat_rows`: a later repeat trains only the rows "
+        "named there, docs/questions.md). Each row's mean ± std is over its own folds; each paired "
+        "comparison is over the folds both of its rows ran."
+    )
 
 
 def preparation_sentence(counts: dict) -> str:

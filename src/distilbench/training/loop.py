@@ -26,6 +26,7 @@ from distilbench.core.clock import wall_clock_ms
 from distilbench.core.runtime import Runtime
 from distilbench.core.stop import check_stop
 from distilbench.models.truncation import tokenize
+from distilbench.training.batching import LengthGroupedBatches
 from distilbench.training.decision import LabelDecision, choose_thresholds, every_text_labelled
 from distilbench.training.evaluation import Decision, headline_score
 from distilbench.training.inference_speed import SpeedResult, measure_speed
@@ -75,6 +76,11 @@ def make_collator(tokenizer: PreTrainedTokenizerBase) -> Callable[[Features], di
         return batch
 
     return collate
+
+
+def length_order(features: Features) -> np.ndarray:
+    """Positions of `features`, longest first; ties keep their order (a stable sort)."""
+    return np.argsort([-len(f["input_ids"]) for f in features], kind="stable")
 
 
 def subset(features: Features, rows: np.ndarray) -> Features:
@@ -223,6 +229,10 @@ class FineTuner:
     def _train_loader(self, train: Features) -> DataLoader:
         """Shuffled batches from a generator seeded with `seed`: fold results depend on this order."""
         generator = torch.Generator().manual_seed(self.seed)
+        if self.train.group_by_length:
+            lengths = [len(f["input_ids"]) for f in train]
+            batches = LengthGroupedBatches(lengths, self.train.batch_size, generator)
+            return DataLoader(train, batch_sampler=batches, collate_fn=self.collate)
         return DataLoader(
             train,
             batch_size=self.train.batch_size,
@@ -293,9 +303,17 @@ class FineTuner:
     # -- inference ---------------------------------------------------------------------------------------
     @torch.no_grad()
     def predict_logits(self, data: Features) -> np.ndarray:
+        """Logits of every example, in `data`'s order, computed in batches of similar length: a batch is
+        padded to its longest text, and on short texts of mixed length (Rotten Tomatoes' snippets: 27
+        tokens on average, 47 for a random batch's longest) that padding was ~40% of the work. Texts of
+        one length (every BBC article cut at max_length) keep their order, so their batches are as before."""
         self.model.eval()
+        order = length_order(data)
         loader = DataLoader(
-            data, batch_size=self.train.eval_batch_size, shuffle=False, collate_fn=self.collate
+            [data[i] for i in order],
+            batch_size=self.train.eval_batch_size,
+            shuffle=False,
+            collate_fn=self.collate,
         )
         chunks = []
         for batch in loader:
@@ -304,7 +322,10 @@ class FineTuner:
             with self.runtime.autocast():
                 chunks.append(self.forward(batch).float().cpu())
         self._synchronize()
-        return torch.cat(chunks).numpy()
+        logits = torch.cat(chunks).numpy() if chunks else np.zeros((0, 0), dtype=np.float32)
+        in_order = np.empty_like(logits)
+        in_order[order] = logits
+        return in_order
 
     @torch.no_grad()
     def predict_batch(self, features: Features) -> torch.Tensor:
