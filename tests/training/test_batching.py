@@ -46,8 +46,8 @@ def test_the_batches_come_in_random_order_not_longest_first():
 
 
 def settings(**changes) -> TrainConfig:
-    base = TrainConfig(batch_size=4, eval_batch_size=3, min_steps=None, patience=None, head_learning_rate=None)
-    return dataclasses.replace(base, **changes)
+    fast = dict(min_steps=None, patience=None, head_learning_rate=None)
+    return dataclasses.replace(TrainConfig(batch_size=4, eval_batch_size=3, **fast), **changes)
 
 
 def test_the_loop_groups_by_length_only_when_told(tiny_model_dir):
