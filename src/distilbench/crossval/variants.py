@@ -29,7 +29,7 @@ from distilbench.training.evaluation import (
     predict,
 )
 from distilbench.training.inference_speed import NOT_TIMED, SpeedResult
-from distilbench.training.loop import Features
+from distilbench.training.loop import Features, length_order
 
 EXAMPLE_ROWS = 4  # the batch the ONNX graph is traced with (its axes stay dynamic)
 
@@ -108,12 +108,14 @@ def score_variants(
 def score_variant(variant: Variant, fold: HeldOutFold, build_seconds: float) -> VariantResult:
     """One variant's scores on the fold (its speed is measured with its fold's other rows)."""
     predict_batch = functools.partial(predict_features, variant.predict_logits, fold.collate)
-    held_out, size = fold.features, fold.eval_batch_size
+    order, size = length_order(fold.features), fold.eval_batch_size  # as FineTuner.predict_logits batches
+    by_length = [fold.features[i] for i in order]
+    name = variant.name
     start = time.perf_counter()
-    logits = np.concatenate(
-        [scored(predict_batch, variant.name, held_out[i : i + size]) for i in range(0, len(held_out), size)]
-    )
+    batches = [scored(predict_batch, name, by_length[i : i + size]) for i in range(0, len(order), size)]
     eval_seconds = time.perf_counter() - start
+    logits = np.concatenate(batches)
+    logits[order] = logits.copy()  # back in the held-out rows' order
     only_variant_right, only_fp32_right = fold.discordant(logits)
     return VariantResult(
         variant=variant.name,
