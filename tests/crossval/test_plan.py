@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,53 @@ def test_a_repeat_row_the_zoo_does_not_report_is_one_line_naming_it() -> None:
         ConfigError, match=r"data\.datasets\[0\]\.repeat_rows\[1\]: 'studnet' is not a row of zoo z"
     ):
         repeated_config(["student", "studnet"])
+
+
+def skipping_config(skip_rows: list[str]) -> Config:
+    datasets = [
+        {"name": "tiny", "source": "packaged", "id": "bbc", "skip_rows": skip_rows},
+        {"name": "other", "source": "packaged", "id": "rotten_tomatoes"},
+    ]
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "teacher", "models": MORE_MODELS}}}
+    return Config.from_params({"seed": 10, "data": {"folds": 3, "datasets": datasets}, "models": zoo})
+
+
+def test_a_dataset_skips_the_rows_it_names_and_only_those() -> None:
+    cfg = skipping_config(["student"])
+    other = dataclasses.replace(ref(), name="other")
+    parents = {
+        (d.name, m.name): ParentSpec(parent_key(cfg, m, d), d.name, m.name, "0", ())
+        for d in (ref(), other)
+        for m in cfg.zoo.models
+    }
+    jobs = plan_jobs(cfg, [ref(), other], parents, "sqlite:///m.db", Path("cache"))
+    trained = {d: {j.model.name for j in jobs if j.dataset == d} for d in ("tiny", "other")}
+    assert trained == {
+        "tiny": {"teacher", "distilled", "cnn"},
+        "other": {"teacher", "distilled", "cnn", "student"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("skip_rows", "message"),
+    [
+        (["studnet"], "data.datasets[0].skip_rows[0]: 'studnet' is not a model of zoo z; models: ['teacher'"),
+        (["teacher"], "data.datasets[0].skip_rows[0]: 'teacher' is the zoo's teacher, every row's reference"),
+        (["student", "distilled+onnx-int8"], "skip_rows[1]: 'distilled+onnx-int8' is not a model of zoo z"),
+    ],
+)
+def test_a_skipped_row_is_checked_at_load_with_one_line(skip_rows, message) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        skipping_config(skip_rows)
+
+
+def test_a_fold_teacher_is_skipped_only_with_its_students() -> None:
+    zoo = {"zoo": "z", "zoos": {"z": {"teacher": "cnn", "models": [MODELS[2], *MODELS[:2]]}}}
+    dataset = {"name": "tiny", "source": "packaged", "id": "bbc", "skip_rows": ["teacher"]}
+    data = {"folds": 3, "datasets": [dataset]}
+    message = r"skip_rows\[0\]: 'teacher' is the fold teacher of \['distilled'\], which tiny trains"
+    with pytest.raises(ConfigError, match=message):
+        Config.from_params({"data": data, "models": zoo})
+    dataset["skip_rows"] = ["teacher", "distilled"]
+    cfg = Config.from_params({"data": data, "models": zoo})
+    assert [m.name for m in cfg.zoo.models if cfg.runs_on(m, "tiny")] == ["cnn"]

@@ -140,6 +140,9 @@ class DatasetSpec(Section):
     # need always run): the repeats spent on the questions they can settle (docs/questions.md)
     repeats: int | None = setting(None, kind=int, minimum=1)
     repeat_rows: tuple[str, ...] | None = setting(None, convert=_names, optional=True)
+    # zoo models this dataset does not train (the budget: rows whose questions no design it can afford
+    # would settle); the zoo's other datasets, and any dataset of yours, still train them
+    skip_rows: tuple[str, ...] | None = setting(None, convert=_names, optional=True)
 
     @classmethod
     def from_params(cls, raw: Any, key: str) -> DatasetSpec:

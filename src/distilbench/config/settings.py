@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from distilbench.config.datasets import DataConfig
+from distilbench.config.datasets import DataConfig, DatasetSpec
 from distilbench.config.fields import (
     Section,
     choice,
@@ -489,19 +489,44 @@ class Config(Section):
         config = cls(**parse_fields(cls, raw, key, prefix=""))
         for i, spec in enumerate(config.data.datasets if config.data else ()):
             config.train.for_dataset(spec.train, f"data.datasets[{i}].train")  # one error line, at load
-            for j, row in enumerate((spec.repeat_rows or ()) if config.models else ()):
-                config.models.check_row(row, f"data.datasets[{i}].repeat_rows[{j}]")
+            if config.models is not None:
+                config._check_dataset_rows(spec, f"data.datasets[{i}]")
         return config
+
+    def _check_dataset_rows(self, spec: DatasetSpec, key: str) -> None:
+        """The rows a dataset names are the zoo's; a skipped one is no other row's fold teacher there."""
+        zoo = self.models
+        for j, row in enumerate(spec.repeat_rows or ()):
+            zoo.check_row(row, f"{key}.repeat_rows[{j}]")
+        skipped, models = spec.skip_rows or (), [m.name for m in zoo.models]
+        for j, name in enumerate(skipped):
+            where = f"{key}.skip_rows[{j}]: {name!r}"
+            if name not in models:
+                raise ConfigError(f"{where} is not a model of zoo {zoo.name}; models: {models}")
+            if name == zoo.teacher:
+                raise ConfigError(f"{where} is the zoo's teacher, every row's reference")
+            needing = [m.name for m in zoo.models if m.fold_teacher == name and m.name not in skipped]
+            if needing:
+                raise ConfigError(f"{where} is the fold teacher of {needing}, which {spec.name} trains")
+
+    def dataset_spec(self, dataset: str) -> DatasetSpec | None:
+        """The `data.datasets` entry of this name; None when the data section has none (or no section)."""
+        return next((d for d in (self.data.datasets if self.data else ()) if d.name == dataset), None)
 
     def repeat_rows(self, dataset: str) -> tuple[str, ...] | None:
         """The rows a dataset's later repeats train (``data.datasets[i].repeat_rows``); None: every row."""
-        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
-        return specs[0].repeat_rows if specs else None
+        spec = self.dataset_spec(dataset)
+        return spec.repeat_rows if spec else None
+
+    def runs_on(self, model: ModelSpec, dataset: str) -> bool:
+        """Whether `dataset`'s folds train `model`: the model's `datasets` and the dataset's `skip_rows`."""
+        spec = self.dataset_spec(dataset)
+        return model.runs_on(dataset) and not (spec and model.name in (spec.skip_rows or ()))
 
     def dataset_train(self, dataset: str) -> dict[str, Any]:
         """The train settings a dataset sets for itself (``data.datasets[i].train``); {} when none."""
-        specs = [d for d in (self.data.datasets if self.data else ()) if d.name == dataset]
-        return dict(specs[0].train or ()) if specs else {}
+        spec = self.dataset_spec(dataset)
+        return dict(spec.train or ()) if spec else {}
 
     def train_for(self, dataset: str) -> TrainConfig:
         """The train settings of one dataset's folds: the train section, with the dataset's own over it."""

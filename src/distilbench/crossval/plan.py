@@ -317,7 +317,7 @@ def plan_jobs(
     fingerprints = {spec.name: job_fingerprint(cfg, spec) for spec in cfg.zoo.models}
     ordered = reference_first(training_order(cfg.zoo.models), cfg.zoo)
     for data, repeat in ((d, r) for d in datasets for r in d.repeat_numbers):
-        planned = [m for m in models_in_repeat(cfg, data.name, repeat, ordered) if m.runs_on(data.name)]
+        planned = [m for m in models_in_repeat(cfg, data.name, repeat, ordered) if cfg.runs_on(m, data.name)]
         teachers = {m.distil_from for m in planned if m.distil_from}
         for spec in planned:
             for fold in data.eval_folds:

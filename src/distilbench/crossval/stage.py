@@ -106,7 +106,7 @@ def plan_crossval(cfg: Config, prepared_root: Path, paths: ProjectPaths) -> Cros
         )
         for data in datasets
         for spec in training_order(cfg.zoo.models)
-        if spec.runs_on(data.name)
+        if cfg.runs_on(spec, data.name)
     }
     check_model_datasets(cfg, datasets)
     jobs = plan_jobs(cfg, datasets, parents, tracking_uri, paths.cache)
