@@ -20,7 +20,10 @@ FILE_DATASETS = ("amazon_alexa", "brexit", "brexit_multilabel")
 def test_each_seed_dataset_trains_a_tiny_zoo(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEED_DIR", str(SEED))
     example = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["data"]["datasets"]
-    datasets = [d | {"max_examples": 160} for d in example if d["name"] in FILE_DATASETS]
+    # capped small, so without the example's development rows (Alexa sets 450 aside, more than the cap),
+    # and without its own train settings (Alexa's 128 tokens are past the tiny model's 64 positions)
+    capped = [{k: v for k, v in d.items() if k not in ("development_rows", "train")} for d in example]
+    datasets = [d | {"max_examples": 160} for d in capped if d["name"] in FILE_DATASETS]
     project = make_project(
         models=[tiny_model("teacher"), {"name": "svm", "kind": "linear"}],
         datasets=datasets,
